@@ -1,0 +1,208 @@
+// The contract between the runner (lib/) and the roles (roles/) and playbooks (playbooks/).
+// Roles only ever see these types; how hosts are reached, scheduled and rendered lives behind them.
+
+// ---------------------------------------------------------------- commands and transports
+
+export interface ExecResult {
+  /** Exit code of the remote command (or -1 when it was killed by the timeout). */
+  code: number;
+  stdout: string;
+  stderr: string;
+  ok: boolean;
+}
+
+export interface ExecOptions {
+  /** Run as root through sudo (the host's `ansible_become` decides the default). */
+  become?: boolean;
+  /** Kill the command after this long; default 120 s (`command_timeout` var). */
+  timeoutMs?: number;
+  /** Bytes for the command's stdin: how secrets reach a command without showing in argv. */
+  stdin?: string | Buffer;
+  /** Do not throw on a non-zero exit; the caller reads `code`. Throwing is the default (as in zx). */
+  nothrow?: boolean;
+  /** Stream stdout/stderr lines to the verbose log as they arrive. */
+  stream?: boolean;
+}
+
+export interface PutOptions {
+  mode?: number; // e.g. 0o600
+  owner?: string; // "user" or "user:group"
+  become?: boolean;
+}
+
+/** How one host is reached: ssh (node-ssh) for remote hosts, local (zx) for the controller. */
+export interface Transport {
+  readonly kind: 'ssh' | 'local';
+  /** `command` is one shell command line, every value already quoted with lib/shell.ts `sh`. */
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Atomically writes `content` to `path` (temp file in the same directory + rename). */
+  put(path: string, content: string | Buffer, opts?: PutOptions): Promise<void>;
+  /** Uploads a local file (large bundles) to `path`, atomically, as above. */
+  putFile(localPath: string, path: string, opts?: PutOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Thrown by exec when a command fails and `nothrow` was not set. */
+export class CommandError extends Error {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    readonly result: ExecResult,
+  ) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
+    super(`command failed on ${host} (exit ${result.code}): ${command}${tail ? `\n${tail}` : ''}`);
+    this.name = 'CommandError';
+  }
+}
+
+// ---------------------------------------------------------------- inventory
+
+export type Vars = Record<string, unknown>;
+
+export interface Host {
+  /** Inventory name (e.g. lab1). */
+  name: string;
+  /** ansible_host, or the name. */
+  address: string;
+  port: number;
+  user: string;
+  /** Groups this host belongs to, directly or through children. */
+  groups: string[];
+  /** Fully merged variables: all < parent groups < child groups < host_vars < -e extra vars. */
+  vars: Vars;
+}
+
+export interface Inventory {
+  /** The file it was read from (for messages). */
+  source: string;
+  hosts: Map<string, Host>;
+  /** group name -> host names, children resolved; always has `all`. */
+  groups: Map<string, string[]>;
+  /** Hosts of a group, in inventory order; throws on an unknown group. */
+  group(name: string): Host[];
+}
+
+// ---------------------------------------------------------------- facts
+
+/** A fact is a command plus a parser, memoised per host per run (pyinfra-style). */
+export interface Fact<T> {
+  name: string;
+  command: string;
+  become?: boolean;
+  /** Parse the result. The fact's command runs with nothrow: parse sees the exit code. */
+  parse(result: ExecResult): T;
+}
+
+// ---------------------------------------------------------------- steps
+
+export type Status = 'ok' | 'changed' | 'failed' | 'skipped';
+
+/** One difference between what is and what should be, and how to close it. */
+export interface Change {
+  /** Says what will change, e.g. "write /opt/api7/dp/gateway_conf/config.yaml". */
+  summary: string;
+  /** Unified diff for --diff; the runner redacts secrets (and whole files marked secret). */
+  diff?: string;
+  apply(): Promise<void>;
+}
+
+export interface StepContext {
+  host: Host;
+  inventory: Inventory;
+  /** This host's merged vars plus role defaults (vars win). */
+  vars: Vars;
+  /** --check: plan only; the runner never calls `apply` then. */
+  check: boolean;
+  /** Run a command on this host (throws CommandError unless nothrow). */
+  run(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Memoised fact for this host; `fresh: true` re-reads it (after a change). */
+  fact<T>(fact: Fact<T>, opts?: { fresh?: boolean }): Promise<T>;
+  /** The transport itself (put / putFile). */
+  transport: Transport;
+  /** Another host's context (delegation: run etcdctl on an etcd node from the dashboard role). */
+  on(hostName: string): StepContext;
+  /** Registers a value that must be redacted from every output, log and report. */
+  secret(value: string): void;
+  /** A line for the verbose renderer and the host's log. */
+  log(line: string): void;
+  /** State shared by every host of the same play during one run (locks, run-once, barriers). */
+  play: PlayShared;
+}
+
+export interface PlayShared {
+  /** Runs `fn` once per key for the whole play; every caller gets the same promise. */
+  once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` while holding the play-wide lock `key`: one host at a time (rolling changes). */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Hosts of the play (after --limit), in inventory order. */
+  hosts: Host[];
+  /** Free-form shared map (results of `once`, flags). */
+  state: Map<string, unknown>;
+}
+
+/**
+ * A step: look (facts), plan what differs, apply, verify.
+ *  - `plan` returns the changes needed; [] means ok (nothing to do).
+ *  - `when` returning a string skips the step with that reason.
+ *  - `verify` runs after apply (and on ok) to prove the state; throwing fails the step.
+ */
+export interface Step {
+  name: string;
+  /** Tags for --tags/--skip-tags, in addition to the role's name. */
+  tags?: string[];
+  when?(ctx: StepContext): boolean | string | Promise<boolean | string>;
+  plan(ctx: StepContext): Promise<Change[]>;
+  verify?(ctx: StepContext): Promise<void>;
+}
+
+export interface StepResult {
+  host: string;
+  play: string;
+  step: string;
+  status: Status;
+  /** Why skipped / what changed / why failed (redacted). */
+  reason?: string;
+  changes: string[];
+  diffs: string[];
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------- roles and playbooks
+
+export interface Role {
+  name: string;
+  /** Defaults for vars; inventory vars override them. */
+  defaults?: Vars;
+  steps: Step[];
+}
+
+export interface Play {
+  /** Unique in the playbook; other plays name it in `needs`. */
+  name: string;
+  /** Group or host pattern, e.g. "etcd", "all", "gateway:!lab5". */
+  hosts: string;
+  role: Role;
+  /** Hosts at a time for this play (rolling); default: all (bounded by --forks). */
+  serial?: number;
+  /** Run on the first host of `hosts` only (run-once plays like the smoke route). */
+  runOnce?: boolean;
+  /**
+   * What must be done before a host of this play starts.
+   *  - { play, scope: 'host' }: the same host must have finished that play (docker before etcd).
+   *  - { play, scope: 'all' }: every host of that play must have finished (etcd cluster before dashboard).
+   * A failed dependency skips the dependent host(s) with the reason.
+   */
+  needs?: { play: string; scope: 'host' | 'all' }[];
+  tags?: string[];
+}
+
+export interface Playbook {
+  name: string;
+  description: string;
+  plays: Play[];
+}
+
+export const defineRole = (role: Role): Role => role;
+export const definePlaybook = (playbook: Playbook): Playbook => playbook;
+export const defineStep = (step: Step): Step => step;
+export const defineFact = <T>(fact: Fact<T>): Fact<T> => fact;

@@ -6,7 +6,8 @@ export function quote(value: string | number | boolean): string {
   const s = String(value);
   if (s === '') return "''";
   // Words made only of these characters mean the same quoted or not; keep them readable.
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) && !s.startsWith('-')) return s;
+  // (Quoting cannot stop a leading dash from reading as a flag: callers put `--` before operands.)
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

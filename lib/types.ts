@@ -22,6 +22,10 @@ export interface ExecOptions {
   nothrow?: boolean;
   /** Stream stdout/stderr lines to the verbose log as they arrive. */
   stream?: boolean;
+  /** Called with each chunk of output as it arrives (set by the runner for -v / `stream`). */
+  onOutput?(chunk: string, stream: 'stdout' | 'stderr'): void;
+  /** The output holds secrets (e.g. a secret file's content): logs and reports show it hidden. */
+  secretOutput?: boolean;
 }
 
 export interface PutOptions {

@@ -1,0 +1,82 @@
+// `npm run play <playbook> -- [flags]`: parse, validate, call the runner, exit code. Nothing else.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { helpText, parseCli, type CliOptions } from './args.ts';
+import { Connections } from './connections.ts';
+import { InputError } from './errors.ts';
+import { loadInventory } from './inventory.ts';
+import { planRun } from './plan.ts';
+import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
+import { askPassword } from './prompt.ts';
+import { Redactor } from './redact.ts';
+import { listrRenderer, plainRenderer } from './render.ts';
+import { runLog, runStamp, writeJsonReport } from './report.ts';
+import { runPlaybook } from './runner.ts';
+import { stepTags } from './plan.ts';
+import { parseExtraVars } from './vars.ts';
+import type { Listener } from './events.ts';
+
+const DEFAULT_INVENTORY = 'inventory/lab.yaml';
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts.help) return out(helpText()), 0;
+  if (!opts.playbook) {
+    throw new InputError(`which playbook? available in ${opts.playbookDir}/: ${availablePlaybooks(opts.playbookDir).join(', ') || 'none'} (see --help)`);
+  }
+  const inventoryFile = opts.inventory ?? (existsSync(DEFAULT_INVENTORY) ? DEFAULT_INVENTORY : undefined);
+  if (!inventoryFile) throw new InputError(`no inventory: pass -i FILE (${DEFAULT_INVENTORY} does not exist)`);
+  const inventory = loadInventory(inventoryFile, { extraVars: parseExtraVars(opts.extraVars), defaultUser: opts.user });
+  const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
+  const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
+
+  if (opts.listHosts || opts.listTasks) {
+    for (const p of plan.plays) {
+      out(`play ${p.play.name} (${p.play.hosts}${p.play.runOnce ? ', run once' : ''}): ${p.runHosts.map((h) => h.name).join(', ') || '(no hosts)'}`);
+      if (opts.listTasks) for (const s of p.steps) out(`  - ${s.name}  [${stepTags(p.play, s).join(', ')}]`);
+    }
+    return 0;
+  }
+
+  const redactor = new Redactor();
+  const becomePassword = opts.askBecomePass ? await askPassword('BECOME (sudo) password: ') : process.env.GW_BECOME_PASSWORD;
+  redactor.add(becomePassword);
+  const connections = new Connections({
+    knownHostsFile: opts.knownHosts,
+    acceptNewHostKeys: opts.acceptNewHostKeys,
+    privateKeyFile: opts.privateKey,
+    connectTimeoutMs: opts.timeoutSeconds * 1000,
+    attempts: 3,
+    becomePassword,
+  });
+  const runDir = join(opts.runsDir, runStamp());
+  const listeners: Listener[] = [renderer(opts), runLog(runDir)];
+  const summary = await runPlaybook(playbook, opts, { inventory, transports: connections.get, listeners, redactor, close: () => connections.closeAll() });
+  if (opts.json) writeJsonReport(opts.json, summary);
+  out(`logs: ${runDir}/`);
+  return summary.exitCode;
+}
+
+function renderer(opts: CliOptions): Listener {
+  const plain = !process.stdout.isTTY || opts.verbose;
+  return plain ? plainRenderer({ verbose: opts.verbose, diff: opts.diff, write: out }) : listrRenderer({ diff: opts.diff, write: out });
+}
+
+function exit(code: number): void {
+  process.exitCode = code;
+  // Let stdout drain; do not wait for a stray handle.
+  setTimeout(() => process.exit(code), 500).unref();
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('lib/cli.ts')) {
+  main(process.argv.slice(2)).then(exit, (error: unknown) => {
+    if (error instanceof InputError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      exit(4);
+    } else {
+      process.stderr.write(`internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
+      exit(1);
+    }
+  });
+}

@@ -1,0 +1,87 @@
+// The StepContext a role sees: this host's vars and connection, facts, delegation, secrets, logging.
+import type { FactCache } from './facts.ts';
+import { isLocal } from './patterns.ts';
+import type { Redactor } from './redact.ts';
+import type { RunEvent } from './events.ts';
+import type { TransportFactory } from './connections.ts';
+import { CommandError, type ExecOptions, type ExecResult, type Host, type Inventory, type PlayShared, type StepContext, type Transport, type Vars } from './types.ts';
+
+export interface ContextDeps {
+  inventory: Inventory;
+  facts: FactCache;
+  transports: TransportFactory;
+  redactor: Redactor;
+  emit(event: RunEvent): void;
+  check: boolean;
+  verbose: boolean;
+}
+
+export interface Scope {
+  play: string;
+  step: string;
+  /** The host whose step this is (log lines and events belong to it, even when delegated). */
+  origin: string;
+  shared: PlayShared;
+  defaults: Vars;
+  resolveHost(name: string): Host;
+}
+
+/** A transport that connects on first use (delegated hosts are only reached if a step asks). */
+function lazyTransport(host: Host, factory: TransportFactory): Transport {
+  return {
+    kind: isLocal(host) ? 'local' : 'ssh',
+    exec: async (command, opts) => (await factory(host)).exec(command, opts),
+    put: async (path, content, opts) => (await factory(host)).put(path, content, opts),
+    putFile: async (local, path, opts) => (await factory(host)).putFile(local, path, opts),
+    close: async () => undefined, // the run closes every connection at the end
+  };
+}
+
+export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepContext {
+  const transport = lazyTransport(host, deps.transports);
+  const where = { host: scope.origin, play: scope.play, step: scope.step };
+  const prefix = host.name === scope.origin ? '' : `[on ${host.name}] `;
+
+  const run = async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
+    const started = Date.now();
+    const streaming = (opts.stream || deps.verbose) && !opts.secretOutput;
+    const buffers = { stdout: '', stderr: '' };
+    const onOutput = (chunk: string, stream: 'stdout' | 'stderr') => {
+      opts.onOutput?.(chunk, stream);
+      if (!streaming) return;
+      const lines = (buffers[stream] + chunk).split('\n');
+      buffers[stream] = lines.pop() ?? '';
+      for (const line of lines) deps.emit({ type: 'output', ...where, stream, line: prefix + line });
+    };
+    const record = (r: ExecResult) => {
+      if (streaming) for (const s of ['stdout', 'stderr'] as const) if (buffers[s]) deps.emit({ type: 'output', ...where, stream: s, line: prefix + buffers[s] });
+      const hidden = opts.secretOutput ? '(output hidden: secret)' : undefined;
+      deps.emit({ type: 'command', ...where, target: host.name, command, code: r.code, stdout: hidden ?? r.stdout, stderr: hidden && r.stderr ? hidden : r.stderr, durationMs: Date.now() - started });
+    };
+    let r: ExecResult;
+    try {
+      r = await transport.exec(command, { ...opts, nothrow: true, onOutput });
+    } catch (error) {
+      deps.emit({ type: 'command', ...where, target: host.name, command, code: -1, stdout: '', stderr: String(error), durationMs: Date.now() - started });
+      throw error;
+    }
+    record(r);
+    if (!r.ok && !opts.nothrow) throw new CommandError(host.name, command, opts.secretOutput ? { ...r, stdout: '', stderr: '' } : r);
+    return r;
+  };
+
+  const ctx: StepContext = {
+    host,
+    inventory: deps.inventory,
+    vars: { ...scope.defaults, ...host.vars },
+    check: deps.check,
+    run,
+    fact: (fact, opts) => deps.facts.get(host.name, fact, run, opts?.fresh),
+    transport,
+    on: (name) => makeContext(scope.resolveHost(name), scope, deps),
+    secret: (value) => deps.redactor.add(value),
+    log: (line) => deps.emit({ type: 'log', ...where, line: prefix + line }),
+    play: scope.shared,
+  };
+  return ctx;
+}

@@ -1,0 +1,109 @@
+// Which (play, host) nodes a run has and what each waits for: patterns, --limit, --tags, needs.
+// Pure: --list-hosts and --list-tasks print it; the runner executes it.
+import { InputError } from './errors.ts';
+import { resolvePattern } from './patterns.ts';
+import type { Host, Inventory, Play, Playbook, Step } from './types.ts';
+
+export interface Selection {
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+}
+
+export interface PlannedPlay {
+  play: Play;
+  /** Hosts of the play after --limit (what ctx.play.hosts shows). */
+  hosts: Host[];
+  /** Hosts that get a node (the first only for runOnce). */
+  runHosts: Host[];
+  steps: Step[];
+}
+
+export interface Node {
+  id: string;
+  play: PlannedPlay;
+  host: Host;
+  /** Earlier nodes this one waits for: the same host's previous play, and the play's `needs`. */
+  deps: Node[];
+}
+
+export interface RunPlan {
+  plays: PlannedPlay[];
+  nodes: Node[];
+}
+
+export const nodeId = (play: string, host: string): string => `${play}@${host}`;
+
+const intersects = (a: readonly string[], b: readonly string[]): boolean => a.some((x) => b.includes(x));
+
+export function stepTags(play: Play, step: Step): string[] {
+  return [play.name, play.role.name, ...(play.tags ?? []), ...(step.tags ?? [])];
+}
+
+export function selectSteps(play: Play, sel: Selection): Step[] {
+  return play.role.steps.filter((step) => {
+    const tags = stepTags(play, step);
+    if (sel.tags?.length && !intersects(tags, sel.tags)) return false;
+    return !(sel.skipTags?.length && intersects(tags, sel.skipTags));
+  });
+}
+
+export function planRun(playbook: Playbook, inventory: Inventory, sel: Selection = {}): RunPlan {
+  checkPlaybook(playbook);
+  const limit = sel.limit ? new Set(resolvePattern(inventory, sel.limit).map((h) => h.name)) : undefined;
+  const plays: PlannedPlay[] = playbook.plays.map((play) => {
+    let hosts: Host[];
+    try {
+      hosts = resolvePattern(inventory, play.hosts);
+    } catch (error) {
+      throw new InputError(`playbook ${playbook.name}, play ${play.name}: ${(error as Error).message}`);
+    }
+    if (limit) hosts = hosts.filter((h) => limit.has(h.name));
+    return { play, hosts, runHosts: play.runOnce ? hosts.slice(0, 1) : hosts, steps: selectSteps(play, sel) };
+  });
+
+  const byId = new Map<string, Node>();
+  const nodes: Node[] = [];
+  const lastOnHost = new Map<string, Node>();
+  for (const planned of plays) {
+    if (planned.steps.length === 0) continue; // not selected: whoever needs it treats it as done
+    for (const host of planned.runHosts) {
+      const deps = new Set<Node>();
+      const previous = lastOnHost.get(host.name);
+      if (previous) deps.add(previous);
+      for (const need of planned.play.needs ?? []) {
+        if (need.scope === 'host') {
+          const dep = byId.get(nodeId(need.play, host.name));
+          if (dep) deps.add(dep);
+        } else {
+          for (const n of nodes) if (n.play.play.name === need.play) deps.add(n);
+        }
+      }
+      const node: Node = { id: nodeId(planned.play.name, host.name), play: planned, host, deps: [...deps] };
+      nodes.push(node);
+      byId.set(node.id, node);
+      lastOnHost.set(host.name, node);
+    }
+  }
+  return { plays, nodes };
+}
+
+/** Unique play names; `needs` name earlier plays (so the graph has no cycles and reads top-down). */
+function checkPlaybook(playbook: Playbook): void {
+  const seen = new Set<string>();
+  for (const play of playbook.plays) {
+    if (seen.has(play.name)) throw new InputError(`playbook ${playbook.name}: two plays named "${play.name}"`);
+    for (const need of play.needs ?? []) {
+      if (!seen.has(need.play)) {
+        const known = playbook.plays.some((p) => p.name === need.play);
+        throw new InputError(
+          `playbook ${playbook.name}, play ${play.name}: needs "${need.play}", ${known ? 'which comes later (needs must name an earlier play)' : 'which is not a play of this playbook'}`,
+        );
+      }
+    }
+    if (play.serial !== undefined && !(Number.isInteger(play.serial) && play.serial > 0)) {
+      throw new InputError(`playbook ${playbook.name}, play ${play.name}: serial must be a positive integer`);
+    }
+    seen.add(play.name);
+  }
+}

@@ -1,0 +1,161 @@
+// Runs a playbook as a dependency graph over (play, host) nodes: every node starts as soon as what it
+// waits for is done; a failed or unreachable host stops its own later plays and whatever needs it.
+import pLimit from 'p-limit';
+import { makeContext, type ContextDeps } from './context.ts';
+import { errorMessage, UnreachableError } from './errors.ts';
+import type { HostCounts, Listener, NodeStatus, RunEvent, RunSummary } from './events.ts';
+import { FactCache } from './facts.ts';
+import { planRun, type Node, type PlannedPlay, type Selection } from './plan.ts';
+import { makePlayShared } from './play-shared.ts';
+import { Redactor } from './redact.ts';
+import { runStep } from './step.ts';
+import type { TransportFactory } from './connections.ts';
+import type { Host, Inventory, Playbook, StepResult } from './types.ts';
+
+export interface RunOptions extends Selection {
+  check?: boolean;
+  diff?: boolean;
+  /** Hosts worked on at once (default 10). */
+  forks?: number;
+  verbose?: boolean;
+}
+
+export interface RunDeps {
+  inventory: Inventory;
+  transports: TransportFactory;
+  listeners?: Listener[];
+  redactor?: Redactor;
+  /** Closes every connection; always called at the end. */
+  close?: () => Promise<void>;
+}
+
+interface Outcome {
+  status: NodeStatus;
+  /** The failed node this outcome traces back to. */
+  cause?: { play: string; host: string };
+}
+
+export const exitCodeFor = (summary: Pick<RunSummary, 'hosts'>): number => {
+  const counts = Object.values(summary.hosts);
+  if (counts.some((c) => c.failed > 0)) return 2;
+  if (counts.some((c) => c.unreachable > 0)) return 3;
+  return 0;
+};
+
+export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: RunDeps): Promise<RunSummary> {
+  const plan = planRun(playbook, deps.inventory, opts);
+  const redactor = deps.redactor ?? new Redactor();
+  for (const host of deps.inventory.hosts.values()) redactor.addFromVars(host.vars);
+  for (const p of playbook.plays) redactor.addFromVars(p.role.defaults ?? {});
+  const listeners = deps.listeners ?? [];
+  const emit = (event: RunEvent) => {
+    const clean = redactor.redactDeep(event);
+    for (const l of listeners) {
+      try {
+        l(clean);
+      } catch {
+        // A broken sink must not stop the run.
+      }
+    }
+  };
+
+  const started = Date.now();
+  const summary: RunSummary = { playbook: playbook.name, check: !!opts.check, startedAt: new Date(started).toISOString(), durationMs: 0, hosts: {}, results: [], nodes: [], errors: [], exitCode: 0 };
+  const counts = (host: string): HostCounts => (summary.hosts[host] ??= { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 });
+  for (const n of plan.nodes) counts(n.host.name);
+
+  const ctxDeps: ContextDeps = { inventory: deps.inventory, facts: new FactCache(), transports: deps.transports, redactor, emit, check: !!opts.check, verbose: !!opts.verbose };
+  const forks = pLimit(Math.max(1, opts.forks ?? 10));
+  const serial = new Map(plan.plays.map((p) => [p.play.name, pLimit(p.play.serial ?? Number.MAX_SAFE_INTEGER)]));
+  const rollingStopped = new Map<string, { play: string; host: string }>();
+  const shared = new Map(plan.plays.map((p) => [p.play.name, makePlayShared(p.hosts)]));
+  const outcomes = new Map<Node, Promise<Outcome>>();
+
+  const finish = (node: Node, outcome: Outcome, reason: string | undefined, t0: number): Outcome => {
+    const entry = { play: node.play.play.name, host: node.host.name, status: outcome.status, reason, durationMs: Date.now() - t0 };
+    summary.nodes.push(redactor.redactDeep(entry));
+    if (outcome.status === 'unreachable') counts(node.host.name).unreachable = 1;
+    if (outcome.status === 'skipped' && outcome.cause) counts(node.host.name).skipped++;
+    emit({ type: 'node:end', ...entry });
+    return outcome;
+  };
+
+  const execute = async (node: Node): Promise<Outcome> => {
+    const results = await Promise.all(node.deps.map((d) => outcomes.get(d)!));
+    const t0 = Date.now();
+    const blocked = results.find((r) => r.status === 'failed' || r.status === 'unreachable' || r.cause);
+    if (blocked) {
+      const cause = blocked.cause!;
+      return finish(node, { status: 'skipped', cause }, `dependency failed: ${cause.play} on ${cause.host}`, t0);
+    }
+    const play = node.play.play;
+    return serial.get(play.name)!(() =>
+      forks(async () => {
+        const stopped = rollingStopped.get(play.name);
+        if (stopped) return finish(node, { status: 'skipped', cause: stopped }, `dependency failed: ${stopped.play} on ${stopped.host} (rolling play stopped)`, t0);
+        const outcome = await runNode(node, t0);
+        if (play.serial && (outcome.status === 'failed' || outcome.status === 'unreachable')) rollingStopped.set(play.name, outcome.cause!);
+        return outcome;
+      }),
+    );
+  };
+
+  const runNode = async (node: Node, t0: number): Promise<Outcome> => {
+    const { play, steps } = node.play;
+    const self = { play: play.name, host: node.host.name };
+    emit({ type: 'node:start', ...self });
+    try {
+      await deps.transports(node.host);
+    } catch (error) {
+      const message = errorMessage(error);
+      summary.errors.push({ ...self, message: redactor.redact(message), unreachable: error instanceof UnreachableError });
+      const status = error instanceof UnreachableError ? 'unreachable' : 'failed';
+      if (status === 'failed') counts(node.host.name).failed++;
+      return finish(node, { status, cause: self }, message, t0);
+    }
+    let changed = false;
+    for (const step of steps) {
+      const ctx = makeContext(node.host, { ...self, step: step.name, origin: node.host.name, shared: shared.get(play.name)!, defaults: play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+      emit({ type: 'step:start', ...self, step: step.name });
+      const { result, unreachable } = await runStep(step, ctx, { play: play.name, diff: !!opts.diff });
+      record(result);
+      if (result.status === 'failed') {
+        summary.errors.push({ ...self, step: step.name, message: redactor.redact(result.reason ?? 'failed'), unreachable: !!unreachable });
+        if (unreachable) {
+          counts(node.host.name).failed--; // counted as unreachable instead
+          return finish(node, { status: 'unreachable', cause: self }, result.reason, t0);
+        }
+        return finish(node, { status: 'failed', cause: self }, `step "${step.name}" failed`, t0);
+      }
+      changed ||= result.status === 'changed';
+    }
+    return finish(node, { status: changed ? 'changed' : 'ok' }, undefined, t0);
+  };
+
+  const record = (result: StepResult) => {
+    const clean = redactor.redactDeep(result);
+    summary.results.push(clean);
+    counts(result.host)[result.status]++;
+    emit({ type: 'step:end', result: clean });
+  };
+
+  emit({ type: 'run:start', playbook: playbook.name, check: !!opts.check, plays: plan.plays.map(describePlay) });
+  try {
+    for (const node of plan.nodes) outcomes.set(node, execute(node));
+    await Promise.all(outcomes.values());
+  } finally {
+    await deps.close?.().catch(() => undefined);
+  }
+  summary.durationMs = Date.now() - started;
+  summary.exitCode = exitCodeFor(summary);
+  emit({ type: 'run:end', summary });
+  return redactor.redactDeep(summary);
+}
+
+const describePlay = (p: PlannedPlay) => ({ name: p.play.name, hosts: p.steps.length ? p.runHosts.map((h) => h.name) : [], steps: p.steps.map((s) => s.name) });
+
+function hostNamed(inventory: Inventory, name: string): Host {
+  const host = inventory.hosts.get(name);
+  if (!host) throw new Error(`ctx.on("${name}"): no such host in ${inventory.source}`);
+  return host;
+}

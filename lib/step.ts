@@ -1,0 +1,40 @@
+// Runs one step: when -> plan -> apply (unless --check) -> verify. Never throws for a step's own failure.
+import { errorMessage, UnreachableError } from './errors.ts';
+import type { Step, StepContext, StepResult } from './types.ts';
+
+export interface StepOutcome {
+  result: StepResult;
+  /** Set when the step failed because the host's connection is gone. */
+  unreachable?: UnreachableError;
+}
+
+export async function runStep(step: Step, ctx: StepContext, meta: { play: string; diff: boolean }): Promise<StepOutcome> {
+  const started = Date.now();
+  const result = (status: StepResult['status'], extra: Partial<StepResult> = {}): StepResult => ({
+    host: ctx.host.name,
+    play: meta.play,
+    step: step.name,
+    status,
+    changes: [],
+    diffs: [],
+    durationMs: Date.now() - started,
+    ...extra,
+  });
+  try {
+    const when = step.when ? await step.when(ctx) : true;
+    if (when !== true) return { result: result('skipped', { reason: typeof when === 'string' ? when : 'condition not met' }) };
+    const changes = await step.plan(ctx);
+    const summaries = changes.map((c) => c.summary);
+    const diffs = meta.diff ? changes.flatMap((c) => (c.diff ? [c.diff] : [])) : [];
+    if (ctx.check) {
+      const reason = changes.length ? `would ${summaries.join('; ')}` : undefined;
+      return { result: result(changes.length ? 'changed' : 'ok', { reason, changes: summaries, diffs }) };
+    }
+    for (const change of changes) await change.apply();
+    if (step.verify) await step.verify(ctx);
+    return { result: result(changes.length ? 'changed' : 'ok', { reason: summaries.join('; ') || undefined, changes: summaries, diffs }) };
+  } catch (error) {
+    const unreachable = error instanceof UnreachableError ? error : undefined;
+    return { result: result('failed', { reason: errorMessage(error) }), unreachable };
+  }
+}

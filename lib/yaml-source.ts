@@ -1,0 +1,50 @@
+// YAML files read with positions, so every error names the file, the key path and the line.
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { InputError } from './errors.ts';
+
+export interface YamlSource {
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+  data: unknown;
+}
+
+export function readYaml(file: string, text = readFileSync(file, 'utf8')): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lines.linePos(first.pos[0]);
+    throw new InputError(`${file}:${line}:${col}: invalid YAML: ${first.message.split('\n')[0]}`);
+  }
+  return { file, doc, lines, data: doc.toJS() };
+}
+
+/** "file:line" of the deepest node that exists on `path` (a missing key points at its parent). */
+export function where(src: YamlSource, path: readonly (string | number)[]): string {
+  let node: unknown = src.doc.contents;
+  let found = node as Node | undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (!pair) break;
+      // Point at the key (a null value has no range of its own).
+      found = (pair.value as Node | null) ?? (pair.key as Node);
+      node = pair.value;
+      if (!node) break;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      if (!node) break;
+      found = node as Node;
+    } else break;
+  }
+  const offset = found?.range?.[0] ?? 0;
+  return `${src.file}:${src.lines.linePos(offset).line}`;
+}
+
+/** An InputError naming the file, line and key path. */
+export function yamlError(src: YamlSource, path: readonly (string | number)[], message: string): InputError {
+  const keyPath = path.length ? ` at ${path.join('.')}` : '';
+  return new InputError(`${where(src, path)}${keyPath}: ${message}`);
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { makeHost, makeInventory } from '../../lib/inventory.ts';
+import type { Host } from '../../lib/types.ts';
+import { lbModel } from '../../roles/lb/model.ts';
+import { renderHaproxyConfig } from '../../roles/lb/templates.ts';
+
+function labInventory(extra: Record<string, Record<string, unknown>> = {}) {
+  const spec: [string, string, string[]][] = [
+    ['lab1', '10.77.0.11', ['etcd', 'control']],
+    ['lab2', '10.77.0.12', ['etcd', 'control']],
+    ['lab3', '10.77.0.13', ['etcd']],
+    ['lab4', '10.77.0.14', ['gateway']],
+    ['lab5', '10.77.0.15', ['gateway']],
+    ['lb1', '10.77.0.20', ['lb']],
+  ];
+  const hosts = new Map<string, Host>(
+    spec.map(([name, address, groups]) => [name, makeHost(name, groups, { ansible_host: address, ...extra[name] }, 'ops')]),
+  );
+  const groups = new Map<string, string[]>([['all', spec.map(([n]) => n)]]);
+  for (const [name, , gs] of spec) for (const g of gs) groups.set(g, [...(groups.get(g) ?? []), name]);
+  return makeInventory('lab.yaml', hosts, groups);
+}
+
+describe('haproxy.cfg', () => {
+  it('renders the lab stack (golden)', async () => {
+    const cfg = renderHaproxyConfig(lbModel({}, labInventory()));
+    await expect(cfg).toMatchFileSnapshot('golden/lb-haproxy.cfg');
+  });
+
+  it('names servers after inventory hosts and takes each host its own ports', () => {
+    const inv = labInventory({ lab5: { gateway_http_port: 8080, gateway_https_port: 8443 }, lab2: { dashboard_port: 9100 } });
+    const cfg = renderHaproxyConfig(lbModel({}, inv));
+    expect(cfg).toContain('server lab2 10.77.0.12:9100 check\n');
+    expect(cfg).toContain('server lab5 10.77.0.15:8080 check\n');
+    expect(cfg).toContain('server lab5 10.77.0.15:8443 check port 8080\n');
+  });
+
+  it('binds the frontends to lb_bind_address and the LB ports when given', () => {
+    const cfg = renderHaproxyConfig(
+      lbModel({ lb_bind_address: '10.77.0.20', lb_control_port: 19000, lb_http_port: 8080, lb_https_port: 8443, lb_stats_bind: '' }, labInventory()),
+    );
+    expect(cfg).toMatch(/frontend control_plane\n    bind 10\.77\.0\.20:19000\n/);
+    expect(cfg).toMatch(/frontend data_plane_http\n    bind 10\.77\.0\.20:8080\n/);
+    expect(cfg).toMatch(/bind 10\.77\.0\.20:8443\n/);
+    expect(cfg).not.toContain('listen stats');
+  });
+
+  it('retries only idempotent requests at layer 7, every retry on another server', () => {
+    const cfg = renderHaproxyConfig(lbModel({}, labInventory()));
+    expect(cfg).toContain('    retries 3\n    option redispatch 1\n');
+    expect(cfg.match(/retry-on conn-failure empty-response junk-response\n    http-request disable-l7-retry if !METH_GET/g)).toHaveLength(2);
+  });
+
+  it('renders empty backends when the inventory has no stack groups', () => {
+    const hosts = new Map([['lb1', makeHost('lb1', ['lb'], {}, 'ops')]]);
+    const model = lbModel({}, makeInventory('x', hosts, new Map([['all', ['lb1']], ['lb', ['lb1']]])));
+    expect([model.dashboards, model.gatewaysHttp, model.gatewaysHttps]).toEqual([[], [], []]);
+  });
+
+  it('refuses a port that is not a port, naming host and variable', () => {
+    expect(() => lbModel({}, labInventory({ lab4: { gateway_http_port: 'eighty' } }))).toThrow(/lab4: gateway_http_port must be a TCP port/);
+  });
+});

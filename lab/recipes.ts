@@ -1,0 +1,224 @@
+// What each lab image is made of. Hosts are Debian bookworm with systemd and sshd, Docker's .debs
+// cached but not installed; stand-in images are node + the esbuild bundle on a minimal rootfs.
+import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DebianMirrors } from './apt-sources.ts';
+import { imageSourcesList } from './apt-sources.ts';
+import type { ContextFile, Recipe } from './recipe.ts';
+import { API7_VERSIONS, ETCD_VERSION } from './topology.ts';
+import { $ } from './run.ts';
+
+const HERE = new URL('.', import.meta.url).pathname;
+
+/** Paths of the stand-in bundles (lab/standins/build.ts output). */
+export interface StandinBundles {
+  gateway: string;
+  dashboard: string;
+  upstream: string;
+}
+
+export function baseRecipe(mirrors: DebianMirrors): Recipe {
+  return {
+    name: 'base',
+    kind: 'rootfs',
+    dockerfile: `debootstrap --variant=minbase bookworm ${mirrors.main}\n`,
+    files: { 'etc/apt/sources.list': { text: imageSourcesList(mirrors) } },
+  };
+}
+
+const HOST_PACKAGES = [
+  'openssh-server', 'sudo', 'systemd', 'systemd-sysv', 'dbus', 'iproute2', 'iputils-ping', 'curl',
+  'ca-certificates', 'procps', 'less', 'netcat-openbsd', 'xz-utils',
+];
+
+// Units that have no job in a container (no udev, no consoles, /sys is not ours to remount).
+const MASKED_UNITS = [
+  'systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-remount-fs.service',
+  'sys-kernel-debug.mount', 'sys-kernel-tracing.mount', 'sys-kernel-config.mount', 'sys-fs-fuse-connections.mount',
+  'getty.target', 'console-getty.service', 'systemd-firstboot.service', 'systemd-modules-load.service',
+  'systemd-sysctl.service', 'systemd-hwdb-update.service',
+];
+
+export function hostRecipe(base: Recipe): Recipe {
+  return {
+    name: 'host',
+    parent: base,
+    files: {
+      'lab-init': { copyFrom: join(HERE, 'host/lab-init.sh'), mode: 0o755 },
+      'sshd.conf': { copyFrom: join(HERE, 'host/sshd.conf') },
+    },
+    dockerfile: `FROM {{parent}}
+ENV container=docker
+RUN apt-get update --error-on=any \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${HOST_PACKAGES.join(' ')} \\
+ && apt-get clean \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --download-only docker.io docker-compose \\
+ && rm -f /etc/ssh/ssh_host_* \\
+ && useradd -m -s /bin/bash ops && usermod -p '*' ops \\
+ && echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/ops && chmod 440 /etc/sudoers.d/ops \\
+ && systemctl mask ${MASKED_UNITS.join(' ')} \\
+ && systemctl set-default multi-user.target && systemctl enable ssh.service \\
+ && mkdir -p /etc/lab-boot.d
+COPY sshd.conf /etc/ssh/sshd_config.d/lab.conf
+COPY lab-init /usr/local/sbin/lab-init
+STOPSIGNAL SIGRTMIN+3
+ENTRYPOINT ["/usr/local/sbin/lab-init"]
+`,
+  };
+}
+
+/** The LB host: a host with haproxy's .debs cached too (the haproxy role installs it offline). */
+export function lbRecipe(host: Recipe): Recipe {
+  return {
+    name: 'lb',
+    parent: host,
+    files: {},
+    dockerfile: `FROM {{parent}}
+RUN DEBIAN_FRONTEND=noninteractive apt-get install -y -q --download-only haproxy
+`,
+  };
+}
+
+/** The upstream host: httpbin-like /get on port 80 from boot (systemd unit, or boot hook without it). */
+export function upstreamRecipe(host: Recipe, bundles: StandinBundles): Recipe {
+  return {
+    name: 'upstream',
+    parent: host,
+    files: {
+      node: { copyFrom: '/usr/bin/node', mode: 0o755 },
+      'upstream.cjs': { copyFrom: bundles.upstream },
+      'upstream.service': {
+        text: `[Unit]
+Description=httpbin-like upstream for the gateway (gatewright lab)
+After=network.target
+
+[Service]
+Environment=PORT=80
+ExecStart=/usr/local/bin/node /opt/upstream/upstream.cjs --port 80
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+`,
+      },
+      'upstream.sh': { text: 'PORT=80 nohup /usr/local/bin/node /opt/upstream/upstream.cjs --port 80 >/var/log/upstream.log 2>&1 &\n' },
+    },
+    dockerfile: `FROM {{parent}}
+COPY node /usr/local/bin/node
+COPY upstream.cjs /opt/upstream/upstream.cjs
+COPY upstream.service /etc/systemd/system/upstream.service
+COPY upstream.sh /etc/lab-boot.d/upstream.sh
+RUN systemctl enable upstream.service
+`,
+  };
+}
+
+export function etcdRecipe(base: Recipe): Recipe {
+  return {
+    name: 'etcd',
+    parent: base,
+    files: {},
+    dockerfile: `FROM {{parent}}
+RUN printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d \\
+ && apt-get update --error-on=any \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends etcd-server etcd-client \\
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d \\
+ && etcd --version | grep -q 'etcd Version: ${ETCD_VERSION}'
+ENV ETCDCTL_API=3
+EXPOSE 2379 2380
+ENTRYPOINT ["/usr/bin/etcd"]
+`,
+  };
+}
+
+/** node, the libraries it links and a POSIX sh: the whole rootfs of a stand-in image. */
+export function runtimeRecipe(base: Recipe): Recipe {
+  const files: Record<string, ContextFile> = {
+    'rootfs/usr/bin/node': { copyFrom: '/usr/bin/node', mode: 0o755 },
+    'rootfs/bin/sh': { copyFrom: realpathSync('/bin/sh'), mode: 0o755 },
+    'rootfs/etc/passwd': { text: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' },
+    'rootfs/etc/group': { text: 'root:x:0:\nnogroup:x:65534:\n' },
+  };
+  for (const lib of linkedLibraries(['/usr/bin/node', '/bin/sh'])) files[`rootfs${lib}`] = { copyFrom: realpathSync(lib), mode: 0o755 };
+  return {
+    name: 'runtime',
+    parent: base,
+    files,
+    // The base only lends its mkdir: the image itself starts from scratch.
+    dockerfile: `FROM {{parent}} AS dirs
+RUN mkdir -p -m 1777 /rootfs/tmp && mkdir -p /rootfs/root /rootfs/app
+FROM scratch
+COPY --from=dirs /rootfs/ /
+COPY rootfs/ /
+`,
+  };
+}
+
+/** Absolute paths of the shared libraries (and loader) the given binaries load, as `ldd` names them. */
+export function linkedLibraries(binaries: string[]): string[] {
+  const libs = new Set<string>();
+  for (const bin of binaries) {
+    for (const line of execFileSync('ldd', [bin], { encoding: 'utf8' }).split('\n')) {
+      const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+      if (m) libs.add(m[1]);
+    }
+  }
+  return [...libs].sort();
+}
+
+export type Standin = 'dashboard' | 'gateway';
+
+/** api7/api7-<name>:<version>: the stand-in bundle on the runtime, reporting `version`. */
+export function standinRecipe(runtime: Recipe, name: Standin, version: string, bundle: string): Recipe {
+  const conf = name === 'dashboard' ? '/usr/local/apisix-dashboard/conf/conf.yaml' : '/usr/local/apisix/conf/config.yaml';
+  const tls = name === 'gateway'
+    ? `COPY apisix.crt apisix.key /usr/local/apisix/conf/cert/
+ENV GATEWAY_TLS_CERT=/usr/local/apisix/conf/cert/apisix.crt GATEWAY_TLS_KEY=/usr/local/apisix/conf/cert/apisix.key
+`
+    : '';
+  return {
+    name: `${name}-${version}`,
+    parent: runtime,
+    files: { [`${name}.cjs`]: { copyFrom: bundle }, VERSION: { text: `${version}\n` } },
+    prepare: name === 'gateway' ? selfSignedCert : undefined,
+    dockerfile: `FROM {{parent}}
+COPY ${name}.cjs VERSION /app/
+${tls}ENV API7_VERSION=${version}
+WORKDIR /app
+ENTRYPOINT ["/usr/bin/node", "/app/${name}.cjs"]
+CMD ["-c", "${conf}"]
+`,
+  };
+}
+
+/** A fresh self-signed certificate for the gateway's TLS port (not part of the recipe hash). */
+async function selfSignedCert(dir: string): Promise<void> {
+  await $`openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=api7-gateway -addext subjectAltName=DNS:test.com,DNS:localhost -keyout ${join(dir, 'apisix.key')} -out ${join(dir, 'apisix.crt')}`;
+}
+
+export interface LabRecipes {
+  base: Recipe;
+  host: Recipe;
+  lb: Recipe;
+  upstream: Recipe;
+  etcd: Recipe;
+  runtime: Recipe;
+  standins: { name: Standin; version: string; ref: string; recipe: Recipe }[];
+}
+
+/** Without stand-in bundles (lab/standins not buildable) the upstream host is a plain host, no stand-in images. */
+export function labRecipes(mirrors: DebianMirrors, bundles: StandinBundles | undefined): LabRecipes {
+  const base = baseRecipe(mirrors);
+  const host = hostRecipe(base);
+  const runtime = runtimeRecipe(base);
+  const standins = !bundles ? [] : API7_VERSIONS.flatMap((version) =>
+    (['dashboard', 'gateway'] as const).map((name) => ({
+      name,
+      version,
+      ref: `api7/api7-${name}:${version}`,
+      recipe: standinRecipe(runtime, name, version, bundles[name]),
+    })),
+  );
+  return { base, host, lb: lbRecipe(host), upstream: bundles ? upstreamRecipe(host, bundles) : host, etcd: etcdRecipe(base), runtime, standins };
+}

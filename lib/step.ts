@@ -8,8 +8,11 @@ export interface StepOutcome {
   unreachable?: UnreachableError;
 }
 
-export async function runStep(step: Step, ctx: StepContext, meta: { play: string; diff: boolean }): Promise<StepOutcome> {
+export async function runStep(step: Step, hostCtx: StepContext, meta: { play: string; diff: boolean }): Promise<StepOutcome> {
   const started = Date.now();
+  // Figures the step reports (ctx.report) travel in its result, failed or not.
+  let data: Record<string, unknown> | undefined;
+  const ctx: StepContext = { ...hostCtx, report: (key, value) => void ((data ??= {})[key] = value) };
   const result = (status: StepResult['status'], extra: Partial<StepResult> = {}): StepResult => ({
     host: ctx.host.name,
     play: meta.play,
@@ -18,6 +21,7 @@ export async function runStep(step: Step, ctx: StepContext, meta: { play: string
     changes: [],
     diffs: [],
     durationMs: Date.now() - started,
+    ...(data ? { data } : {}),
     ...extra,
   });
   try {

@@ -129,6 +129,12 @@ export interface StepContext {
   secret(value: string): void;
   /** A line for the verbose renderer and the host's log. */
   log(line: string): void;
+  /**
+   * Figures a step measured (e.g. the verify playbook's request counts): they go into this step's
+   * result (`data`), the `--json` report and the line printed for the step. Optional: contexts built outside
+   * the runner may lack it.
+   */
+  report?(key: string, value: unknown): void;
   /** State shared by every host of the same play during one run (locks, run-once, barriers). */
   play: PlayShared;
 }
@@ -169,6 +175,8 @@ export interface StepResult {
   changes: string[];
   diffs: string[];
   durationMs: number;
+  /** Figures the step reported through `ctx.report` (absent when none). */
+  data?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------- roles and playbooks

@@ -94,7 +94,6 @@ Description=httpbin-like upstream for the gateway (gatewright lab)
 After=network.target
 
 [Service]
-Environment=PORT=80
 ExecStart=/usr/local/bin/node /opt/upstream/upstream.cjs --port 80
 Restart=always
 
@@ -102,7 +101,7 @@ Restart=always
 WantedBy=multi-user.target
 `,
       },
-      'upstream.sh': { text: 'PORT=80 nohup /usr/local/bin/node /opt/upstream/upstream.cjs --port 80 >/var/log/upstream.log 2>&1 &\n' },
+      'upstream.sh': { text: 'nohup /usr/local/bin/node /opt/upstream/upstream.cjs --port 80 >/var/log/upstream.log 2>&1 &\n' },
     },
     dockerfile: `FROM {{parent}}
 COPY node /usr/local/bin/node
@@ -173,8 +172,8 @@ export type Standin = 'dashboard' | 'gateway';
 export function standinRecipe(runtime: Recipe, name: Standin, version: string, bundle: string): Recipe {
   const conf = name === 'dashboard' ? '/usr/local/apisix-dashboard/conf/conf.yaml' : '/usr/local/apisix/conf/config.yaml';
   const tls = name === 'gateway'
-    ? `COPY apisix.crt apisix.key /usr/local/apisix/conf/cert/
-ENV GATEWAY_TLS_CERT=/usr/local/apisix/conf/cert/apisix.crt GATEWAY_TLS_KEY=/usr/local/apisix/conf/cert/apisix.key
+    ? `COPY gateway.crt gateway.key /usr/local/apisix/conf/cert/
+ENV GATEWAY_TLS_CERT=/usr/local/apisix/conf/cert/gateway.crt GATEWAY_TLS_KEY=/usr/local/apisix/conf/cert/gateway.key
 `
     : '';
   return {
@@ -194,7 +193,7 @@ CMD ["-c", "${conf}"]
 
 /** A fresh self-signed certificate for the gateway's TLS port (not part of the recipe hash). */
 async function selfSignedCert(dir: string): Promise<void> {
-  await $`openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=api7-gateway -addext subjectAltName=DNS:test.com,DNS:localhost -keyout ${join(dir, 'apisix.key')} -out ${join(dir, 'apisix.crt')}`;
+  await $`openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=api7-gateway -addext subjectAltName=DNS:test.com,DNS:localhost -keyout ${join(dir, 'gateway.key')} -out ${join(dir, 'gateway.crt')}`;
 }
 
 export interface LabRecipes {

@@ -1,0 +1,109 @@
+// The control plane's REST API (docs/STANDINS.md), spoken by curl on a control host: login once per
+// play, then GET/PUT with the token. Password and token go through curl's stdin config, never argv.
+import type { StepContext } from '../../lib/types.ts';
+import { CURL_CMD, curlConfig, parseCurlOutput, type CurlRequest, type CurlResponse } from './curl.ts';
+import { edition, num, str } from './vars.ts';
+
+/** curl on `ctx`'s host; never throws on HTTP errors (the caller reads status). */
+export async function curlOn(ctx: StepContext, req: CurlRequest, opts: { secretOutput?: boolean } = {}): Promise<CurlResponse> {
+  const r = await ctx.run(CURL_CMD, { stdin: curlConfig(req), nothrow: true, secretOutput: opts.secretOutput });
+  const res = parseCurlOutput(r.stdout);
+  if (res.status === 0 && !res.body) res.body = r.stderr.trim();
+  return res;
+}
+
+export interface AdminApi {
+  /** Host the calls run on (a control host: the dashboard admits its own address). */
+  host: string;
+  get(path: string): Promise<CurlResponse>;
+  put(path: string, body: unknown): Promise<CurlResponse>;
+}
+
+/** Logs in as the console admin on `ctx`'s host and returns a client (token registered as a secret). */
+export async function adminApi(ctx: StepContext): Promise<AdminApi> {
+  const base = `http://127.0.0.1:${num(ctx.vars, 'dashboard_port')}`;
+  const password = str(ctx.vars, 'dashboard_admin_password');
+  ctx.secret(password);
+  const login = await curlOn(ctx, {
+    method: 'POST',
+    url: `${base}/apisix/admin/user/login`,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: str(ctx.vars, 'dashboard_admin_user'), password }),
+  }, { secretOutput: true });
+  const token = login.status === 200 ? (JSON.parse(login.body) as { data?: { token?: string } }).data?.token : undefined;
+  if (!token) throw new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${login.status}): ${login.body.slice(0, 200)}`);
+  ctx.secret(token);
+  const call = (method: 'GET' | 'PUT', path: string, body?: unknown) =>
+    curlOn(ctx, {
+      method,
+      url: `${base}${path}`,
+      headers: { Authorization: token, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  return { host: ctx.host.name, get: (p) => call('GET', p), put: (p, b) => call('PUT', p, b) };
+}
+
+/** A client on the first control host whose dashboard answers (delegated from any play). */
+export async function controlPlane(ctx: StepContext): Promise<AdminApi> {
+  const errors: string[] = [];
+  for (const h of ctx.inventory.group(str(ctx.vars, 'control_group'))) {
+    try {
+      return await adminApi(ctx.on(h.name));
+    } catch (e) {
+      errors.push(`${h.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new Error(`no dashboard answered a login:\n${errors.join('\n')}`);
+}
+
+/** Admin API path of a route: api7 names the data-plane cluster it belongs to. */
+export function routePath(ctx: StepContext, id: string): string {
+  const path = `/apisix/admin/routes/${encodeURIComponent(id)}`;
+  return edition(ctx.vars) === 'api7' ? `${path}?cluster_id=${encodeURIComponent(str(ctx.vars, 'cluster_id'))}` : path;
+}
+
+/** Reads `{code, data}`; data of a route may be the route itself or wrapped in `value`. */
+export function responseData(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed = JSON.parse(body) as { data?: Record<string, unknown> };
+    const data = parsed.data;
+    if (data && typeof data === 'object' && 'value' in data && typeof data.value === 'object') {
+      return data.value as Record<string, unknown>;
+    }
+    return data ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when every field we set has the value we want (the API adds ids and timestamps of its own). */
+export function coversWanted(actual: unknown, wanted: unknown): boolean {
+  if (wanted === null || typeof wanted !== 'object') return actual === wanted;
+  if (Array.isArray(wanted)) {
+    return Array.isArray(actual) && actual.length === wanted.length && wanted.every((w, i) => coversWanted(actual[i], w));
+  }
+  if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+  return Object.entries(wanted).every(([k, w]) => coversWanted((actual as Record<string, unknown>)[k], w));
+}
+
+/** Route create/update through the control plane: GET, compare, PUT only when different. */
+export async function routeDiffers(api: AdminApi, path: string, wanted: Record<string, unknown>): Promise<boolean> {
+  const got = await api.get(path);
+  if (got.status === 404) return true;
+  if (got.status !== 200) throw new Error(`GET ${path} on ${api.host}: HTTP ${got.status} ${got.body.slice(0, 200)}`);
+  return !coversWanted(responseData(got.body), wanted);
+}
+
+export async function putOrThrow(api: AdminApi, path: string, body: unknown): Promise<void> {
+  const r = await api.put(path, body);
+  if (r.status < 200 || r.status >= 300) throw new Error(`PUT ${path} on ${api.host}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+}
+
+/** The route body of the guide's check: Host + URI to round-robin upstream nodes. */
+export function routeBody(host: string, uri: string, nodes: string[]): Record<string, unknown> {
+  return {
+    uri,
+    host,
+    upstream: { type: 'roundrobin', nodes: Object.fromEntries(nodes.map((n) => [n, 1])) },
+  };
+}

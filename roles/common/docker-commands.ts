@@ -1,0 +1,100 @@
+// Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
+// their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
+import { sh } from '../../lib/shell.ts';
+import { LABEL_ROLE, LABEL_SPEC } from './fingerprint.ts';
+
+/** `sha256sum` of a remote file; prints nothing when it is missing. */
+export const sha256sumCmd = (path: string): string => sh`sha256sum -- ${path} 2>/dev/null || true`;
+
+export function parseSha256sum(stdout: string): string | null {
+  const m = /^([0-9a-f]{64})\s/.exec(stdout.trim());
+  return m ? m[1] : null;
+}
+
+/** The bundle's file names, to tell whether it wraps everything in one top folder. */
+export const tarListCmd = (tarball: string): string => sh`tar -tzf ${tarball}`;
+
+/** 1 when every entry sits under one top-level folder (`api7-2.13.2304-cp/...`), else 0. */
+export function stripComponents(listing: string): number {
+  const tops = new Set<string>();
+  let nested = false;
+  for (const line of listing.split('\n').map((l) => l.trim().replace(/^\.\//, ''))) {
+    if (!line || line === '.' || line === './') continue;
+    const [top, ...rest] = line.split('/');
+    tops.add(top);
+    if (rest.some(Boolean)) nested = true;
+  }
+  return tops.size === 1 && nested ? 1 : 0;
+}
+
+/** The stamp that says which bundle a folder holds (its sha256), so we unpack only a new one. */
+export const bundleStamp = (dir: string): string => `${dir}/.gatewright-bundle`;
+
+export const readStampCmd = (dir: string): string => sh`cat -- ${bundleStamp(dir)} 2>/dev/null || true`;
+
+export const unpackCmd = (tarball: string, dir: string, strip: number, sha: string): string =>
+  sh`mkdir -p -- ${dir} && tar -xzf ${tarball} -C ${dir} --no-same-owner --strip-components=${strip}` +
+  sh` && printf '%s\\n' ${sha} > ${bundleStamp(dir)}`;
+
+/** Image tarballs shipped in an unpacked bundle. */
+export const listImageTarballsCmd = (dir: string): string =>
+  sh`find ${`${dir}/images`} -maxdepth 1 -name '*.tar*' -type f 2>/dev/null | sort`;
+
+/** `docker save` tarballs carry manifest.json: the image's config digest (= its ID) and tags. */
+export const tarballManifestCmd = (tarball: string): string =>
+  tarball.endsWith('.tar') ? sh`tar -xOf ${tarball} manifest.json` : sh`tar -xzOf ${tarball} manifest.json`;
+
+export interface TarballImage {
+  /** sha256:<hex>, what `docker image inspect` shows as .Id once loaded. */
+  id: string;
+  tags: string[];
+}
+
+/** Reads manifest.json of `docker save` (Config: "<hex>.json") or OCI layout (Config: "blobs/sha256/<hex>"). */
+export function parseTarballManifest(json: string): TarballImage[] {
+  const entries = JSON.parse(json) as { Config: string; RepoTags?: string[] | null }[];
+  return entries.map((e) => {
+    const hex = /([0-9a-f]{64})(?:\.json)?$/.exec(e.Config)?.[1];
+    if (!hex) throw new Error(`manifest.json: cannot read an image ID from Config ${e.Config}`);
+    return { id: `sha256:${hex}`, tags: e.RepoTags ?? [] };
+  });
+}
+
+/** The local image ID of a ref, or nothing when the ref is not present. */
+export const imageIdCmd = (ref: string): string =>
+  sh`docker image inspect --format '{{.Id}}' ${ref} 2>/dev/null || true`;
+
+export const dockerLoadCmd = (tarball: string): string => sh`docker load -i ${tarball}`;
+
+export const dockerPullCmd = (ref: string): string => sh`docker pull ${ref}`;
+
+/** Our containers for a role: name, running, spec label; one line each. */
+export const ownContainersCmd = (role: string): string =>
+  sh`docker ps -aq --filter ${`label=${LABEL_ROLE}=${role}`}` +
+  sh` | xargs -r docker inspect --format ${`{{.Name}} {{.State.Running}} {{index .Config.Labels "${LABEL_SPEC}"}}`}`;
+
+export interface OwnContainer {
+  name: string;
+  running: boolean;
+  spec: string;
+}
+
+export function parseOwnContainers(stdout: string): OwnContainer[] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const [, name, running, spec] = /^(\S+) (\S+) ?(.*)$/.exec(line) ?? [, line, '', ''];
+      return { name: name.replace(/^\//, ''), running: running === 'true', spec: spec === '<no value>' ? '' : spec };
+    });
+}
+
+/** Removes a container by name if it exists (stop first so etcd leaves cleanly). */
+export const removeContainerCmd = (name: string): string =>
+  sh`if docker inspect ${name} >/dev/null 2>&1; then docker stop -t 30 ${name} >/dev/null && docker rm ${name} >/dev/null; fi`;
+
+/** `docker compose` (v2 plugin) or `docker-compose` (v1): the docker role's `composeCommand` fact. */
+export function composeUpCmd(compose: readonly string[], dir: string, project: string, file: string): string {
+  return sh`cd ${dir} && ${compose} -p ${project} -f ${file} up -d`;
+}

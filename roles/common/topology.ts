@@ -1,0 +1,40 @@
+// Who is where: the etcd members, their client URLs, the prefixes of each edition. Pure reads of the
+// inventory, shared by the etcd, dashboard and gateway roles.
+import type { Host, Inventory, StepContext, Vars } from '../../lib/types.ts';
+import { bool, edition, num, optStr, str } from './vars.ts';
+
+export interface EtcdMember {
+  host: string;
+  /** ETCD_NAME: the inventory name unless `etcd_name` says otherwise. */
+  name: string;
+  address: string;
+}
+
+export function etcdMember(h: Host): EtcdMember {
+  return { host: h.name, name: optStr(h.vars, 'etcd_name') ?? h.name, address: optStr(h.vars, 'etcd_address') ?? h.address };
+}
+
+export const etcdMembers = (inv: Inventory, vars: Vars): EtcdMember[] =>
+  inv.group(str(vars, 'etcd_group')).map(etcdMember);
+
+export const etcdScheme = (vars: Vars): string => (bool(vars, 'etcd_tls_enabled') ? 'https' : 'http');
+
+/** http(s)://address:2379 for every member. */
+export const etcdClientUrls = (inv: Inventory, vars: Vars): string[] =>
+  etcdMembers(inv, vars).map((m) => `${etcdScheme(vars)}://${m.address}:${num(vars, 'etcd_client_port')}`);
+
+/** Where the control plane keeps its data: /api7 (guide) or /apisix (APISIX 3). */
+export const dashboardPrefix = (vars: Vars): string => (edition(vars) === 'api7' ? '/api7' : '/apisix');
+
+/** Where a gateway reads routes: /api7/<cluster_id> (guide) or /apisix. */
+export const gatewayPrefix = (vars: Vars): string =>
+  edition(vars) === 'api7' ? `/api7/${str(vars, 'cluster_id')}` : '/apisix';
+
+/** Addresses of a group's hosts, or [] when the inventory has no such group. */
+export function groupAddresses(inv: Inventory, group: string): string[] {
+  return inv.groups.has(group) ? inv.group(group).map((h) => h.address) : [];
+}
+
+/** Upstream nodes (hosts of group `upstream`, port `upstream_port`) of the probe and smoke routes. */
+export const upstreamNodes = (ctx: StepContext): string[] =>
+  groupAddresses(ctx.inventory, str(ctx.vars, 'upstream_group')).map((a) => `${a}:${num(ctx.vars, 'upstream_port')}`);

@@ -1,0 +1,153 @@
+// Runs etcdctl and docker on the etcd hosts for the role: survey every member, start one, snapshot,
+// rejoin a member that lost its data, and the health gate.
+import { posix } from 'node:path';
+import type { StepContext, Vars } from '../../lib/types.ts';
+import { fingerprint } from '../common/fingerprint.ts';
+import { imageId } from '../common/bundle.ts';
+import { ownContainersCmd, parseOwnContainers, removeContainerCmd } from '../common/docker-commands.ts';
+import { waitFor } from '../common/retry.ts';
+import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
+import { bool, num, optStr, str } from '../common/vars.ts';
+import {
+  countHealthy,
+  emptyDataDirCmd,
+  etcdctlCmd,
+  etcdRunCmd,
+  etcdSpecInputs,
+  hasDataCmd,
+  parseEndpointStatus,
+  parseMemberList,
+  snapshotFile,
+  type EtcdRun,
+} from './commands.ts';
+import type { MemberSurvey } from './plan.ts';
+
+export const etcdImage = (v: Vars): string => optStr(v, 'etcd_image') ?? `gatewright/etcd:${str(v, 'etcd_version')}`;
+export const dataDir = (v: Vars): string => str(v, 'etcd_data_dir');
+/** Beside the data dir: snapshots, certificates, etcdctl's credentials. */
+export const snapshotDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'snapshots');
+export const certDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'certs');
+export const envFile = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'etcdctl.env');
+
+export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
+  const v = ctx.vars;
+  const me = etcdMember(ctx.host);
+  const peer = num(v, 'etcd_peer_port');
+  return {
+    image: etcdImage(v),
+    name: me.name,
+    address: me.address,
+    clientPort: num(v, 'etcd_client_port'),
+    peerPort: peer,
+    initialCluster: etcdMembers(ctx.inventory, v).map((m) => `${m.name}=http://${m.address}:${peer}`).join(','),
+    token: str(v, 'etcd_cluster_token'),
+    state,
+    dataDir: dataDir(v),
+    snapshotDir: snapshotDir(v),
+    certDir: bool(v, 'etcd_tls_enabled') ? certDir(v) : undefined,
+  };
+}
+
+export const wantedSpec = async (ctx: StepContext): Promise<string> =>
+  fingerprint(etcdSpecInputs(runSpec(ctx, 'new'), await imageId(ctx, etcdImage(ctx.vars))));
+
+/** What one member's host shows: data or not, our container and its spec. Unreachable is a row too. */
+export async function surveyMember(ctx: StepContext, host: string): Promise<MemberSurvey> {
+  const on = ctx.on(host);
+  try {
+    const r = await on.run(`${hasDataCmd(dataDir(on.vars))}; ${ownContainersCmd('etcd')}`, { become: true });
+    const [first, ...rest] = r.stdout.split('\n');
+    const container = parseOwnContainers(rest.join('\n')).find((c) => c.name === 'etcd');
+    return { host, reachable: true, hasData: first.trim() === 'data=yes', container };
+  } catch (e) {
+    on.log(`survey of ${host} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return { host, reachable: false, hasData: false };
+  }
+}
+
+/** Every member's state, read once per play before any member changes. */
+export const survey = (ctx: StepContext): Promise<MemberSurvey[]> =>
+  ctx.play.once('etcd survey', () => Promise.all(etcdMembers(ctx.inventory, ctx.vars).map((m) => surveyMember(ctx, m.host))));
+
+/** etcdctl in this host's etcd container; credentials (when auth is on) from the 0600 env file. */
+export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoints?: string[]; stdin?: string; nothrow?: boolean } = {}) {
+  const base = { endpoints: opts.endpoints ?? etcdClientUrls(ctx.inventory, ctx.vars), tls: bool(ctx.vars, 'etcd_tls_enabled'), stdin: opts.stdin !== undefined };
+  const run = (withAuth: boolean) =>
+    ctx.run(etcdctlCmd({ ...base, envFile: withAuth ? envFile(ctx.vars) : undefined }, args), { become: true, stdin: opts.stdin, nothrow: true });
+  let r = await run(bool(ctx.vars, 'etcd_auth_enabled'));
+  // Before the role has turned auth on, etcd refuses credentials.
+  if (!r.ok && /authentication is not enabled/.test(r.stderr)) r = await run(false);
+  if (!r.ok && !opts.nothrow) {
+    throw new Error(`etcdctl ${args.join(' ')} on ${ctx.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-400)}`);
+  }
+  return r;
+}
+
+export const ownUrl = (ctx: StepContext): string =>
+  `${etcdScheme(ctx.vars)}://${etcdMember(ctx.host).address}:${num(ctx.vars, 'etcd_client_port')}`;
+
+/** Replaces this host's etcd container with the wanted one. */
+export async function startMember(ctx: StepContext, state: 'new' | 'existing'): Promise<void> {
+  await ctx.run(removeContainerCmd('etcd'), { become: true, timeoutMs: 60_000 });
+  await ctx.run(etcdRunCmd(runSpec(ctx, state), await wantedSpec(ctx)), { become: true });
+}
+
+/** `etcdctl snapshot save` on a running member, into <data_dir>/../snapshots. */
+export async function takeSnapshot(ctx: StepContext): Promise<void> {
+  const file = snapshotFile(new Date().toISOString().replace(/[:.]/g, '-'));
+  await etcdctl(ctx, ['snapshot', 'save', file], { endpoints: [ownUrl(ctx)] });
+  ctx.log(`etcd snapshot saved on ${ctx.host.name}: ${file.replace(/^\/etcd-snapshots/, snapshotDir(ctx.vars))}`);
+}
+
+/** The guide's way back for a member whose data is gone: remove and re-add it through a healthy peer. */
+export async function rejoin(ctx: StepContext, peerHost: string): Promise<void> {
+  const peer = ctx.on(peerHost);
+  const me = etcdMember(ctx.host);
+  const peerUrl = `http://${me.address}:${num(ctx.vars, 'etcd_peer_port')}`;
+  const members = parseMemberList((await etcdctl(peer, ['member', 'list'], { endpoints: [ownUrl(peer)] })).stdout);
+  const old = members.find((m) => m.name === me.name || m.peerUrls.includes(peerUrl));
+  if (old) await etcdctl(peer, ['member', 'remove', old.id], { endpoints: [ownUrl(peer)] });
+  await etcdctl(peer, ['member', 'add', me.name, `--peer-urls=${peerUrl}`], { endpoints: [ownUrl(peer)] });
+  await ctx.run(removeContainerCmd('etcd'), { become: true, timeoutMs: 60_000 });
+  await ctx.run(emptyDataDirCmd(dataDir(ctx.vars)), { become: true });
+  await startMember(ctx, 'existing');
+}
+
+/** Healthy endpoints and leaders among `endpoints`. */
+export async function clusterState(ctx: StepContext, endpoints?: string[]) {
+  const health = await etcdctl(ctx, ['endpoint', 'health'], { endpoints, nothrow: true });
+  const status = await etcdctl(ctx, ['endpoint', 'status'], { endpoints, nothrow: true });
+  return {
+    healthy: countHealthy(`${health.stdout}\n${health.stderr}`),
+    leaders: parseEndpointStatus(status.stdout).filter((s) => s.leader).length,
+  };
+}
+
+/** The gate: every endpoint healthy and exactly one leader. */
+export function waitClusterHealthy(ctx: StepContext): Promise<void> {
+  const n = etcdMembers(ctx.inventory, ctx.vars).length;
+  return waitFor(`etcd cluster (checked from ${ctx.host.name})`, num(ctx.vars, 'health_timeout'), async () => {
+    const s = await clusterState(ctx);
+    return (s.healthy === n && s.leaders === 1) || `${s.healthy}/${n} endpoints healthy, ${s.leaders} leader(s)`;
+  });
+}
+
+/** Inside a rolling change: this member healthy and the cluster led, before the next member goes. */
+export function waitMemberHealthy(ctx: StepContext): Promise<void> {
+  return waitFor(`etcd member ${ctx.host.name}`, num(ctx.vars, 'health_timeout'), async () => {
+    const own = await clusterState(ctx, [ownUrl(ctx)]);
+    const all = await clusterState(ctx);
+    return (own.healthy === 1 && all.leaders === 1) || `member healthy: ${own.healthy === 1}, ${all.leaders} leader(s)`;
+  });
+}
+
+export const authEnableCmds = {
+  probe: ['user', 'list'],
+  roleAdd: ['role', 'add', 'root'],
+  userAdd: ['user', 'add', 'root', '--interactive=false'],
+  passwd: ['user', 'passwd', 'root', '--interactive=false'],
+  grant: ['user', 'grant-role', 'root', 'root'],
+  enable: ['auth', 'enable'],
+};
+
+export const credentialsFile = (password: string): string => `ETCDCTL_USER=root:${password}\n`;

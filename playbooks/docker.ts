@@ -1,0 +1,10 @@
+// Docker >= 20.10.7 installed, enabled and running on every host, with compose (the site playbook runs
+// preflight before it). `npm run play docker -- -i inventory/lab.yaml`
+import { definePlaybook } from '../lib/types.ts';
+import docker from '../roles/docker/index.ts';
+
+export default definePlaybook({
+  name: 'docker',
+  description: 'Docker (distro, docker-ce or offline) enabled and running, with compose',
+  plays: [{ name: 'docker', hosts: 'all', role: docker }],
+});

@@ -1,0 +1,10 @@
+// Checks every host against the guide's requirements (all problems at once) and opens the firewall
+// ports of each host's roles. `npm run play preflight -- -i inventory/lab.yaml`
+import { definePlaybook } from '../lib/types.ts';
+import preflight from '../roles/preflight/index.ts';
+
+export default definePlaybook({
+  name: 'preflight',
+  description: 'host requirements (OS, kernel, CPU, memory, disk, ports, Docker, SELinux) and firewall ports',
+  plays: [{ name: 'preflight', hosts: 'all', role: preflight }],
+});

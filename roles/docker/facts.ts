@@ -1,0 +1,85 @@
+// What the docker role looks at: the installed engine, whether it answers, the host's service manager,
+// compose, and what apt could install without a network.
+import { defineFact } from '../../lib/types.ts';
+import { argv } from '../../lib/shell.ts';
+import { keyValues } from '../preflight/facts.ts';
+import { findVersion } from '../preflight/versions.ts';
+
+export type InitSystem = 'systemd' | 'openrc' | 'sysv' | 'none';
+
+export interface DockerInfo {
+  /** Engine version: the running server's, else `dockerd --version`, else the client's; undefined: not installed. */
+  version?: string;
+  /** `docker info` answers (the daemon runs and we can reach its socket). */
+  running: boolean;
+  /** systemd: `systemctl is-enabled docker` says enabled. */
+  enabled: boolean;
+  init: InitSystem;
+  /** `docker compose` (v2 plugin) and `docker-compose` (v1) versions, when present. */
+  composeV2?: string;
+  composeV1?: string;
+}
+
+export const COMPOSE_PROBE =
+  'echo "COMPOSE_V2=$(docker compose version --short 2>/dev/null)"; echo "COMPOSE_V1=$(docker-compose version --short 2>/dev/null)"';
+
+export const dockerFact = defineFact<DockerInfo>({
+  name: 'docker',
+  become: true,
+  command: [
+    'echo "SERVER=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"',
+    'echo "DOCKERD=$(dockerd --version 2>/dev/null)"',
+    'echo "CLIENT=$(docker --version 2>/dev/null)"',
+    'echo "SYSTEMD=$([ -d /run/systemd/system ] && echo yes)"',
+    'echo "PID1=$(cat /proc/1/comm 2>/dev/null)"',
+    'echo "OPENRC=$(command -v rc-service 2>/dev/null)"',
+    'echo "SYSV_SCRIPT=$([ -x /etc/init.d/docker ] && echo yes)"',
+    'echo "ENABLED=$(systemctl is-enabled docker 2>/dev/null)"',
+    COMPOSE_PROBE,
+  ].join('; '),
+  parse: ({ stdout }) => parseDocker(stdout),
+});
+
+export function parseDocker(text: string): DockerInfo {
+  const kv = keyValues(text);
+  const server = kv.SERVER ? findVersion(kv.SERVER) : undefined;
+  return {
+    version: server ?? findVersion(kv.DOCKERD ?? '') ?? findVersion(kv.CLIENT ?? ''),
+    running: Boolean(server),
+    enabled: kv.ENABLED === 'enabled',
+    init: initSystem(kv),
+    composeV2: kv.COMPOSE_V2 ? findVersion(kv.COMPOSE_V2) : undefined,
+    composeV1: kv.COMPOSE_V1 ? findVersion(kv.COMPOSE_V1) : undefined,
+  };
+}
+
+// systemd when it runs (not merely installed); an init script only where PID 1 is an init that runs
+// them: a container's sshd or shell as PID 1 has no service manager (Debian's script also dies there).
+function initSystem(kv: Record<string, string>): InitSystem {
+  if (kv.SYSTEMD === 'yes') return 'systemd';
+  const pid1 = kv.PID1 ?? '';
+  if (kv.OPENRC && /^(openrc-init|init)$/.test(pid1)) return 'openrc';
+  if (pid1 === 'init' && kv.SYSV_SCRIPT === 'yes') return 'sysv';
+  return 'none';
+}
+
+/** Candidate versions apt can install now (from its lists and cache), undefined where "(none)". */
+export function aptCandidatesFact(packages: string[]) {
+  return defineFact<Record<string, string | undefined>>({
+    name: `apt-candidates:${packages.join(',')}`,
+    command: `LC_ALL=C apt-cache policy ${argv(packages)} 2>/dev/null || true`,
+    parse: ({ stdout }) => parseAptPolicy(stdout, packages),
+  });
+}
+
+export function parseAptPolicy(text: string, packages: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = Object.fromEntries(packages.map((p) => [p, undefined]));
+  let current: string | undefined;
+  for (const line of text.split('\n')) {
+    const head = line.match(/^(\S+):\s*$/);
+    if (head) current = head[1];
+    const candidate = line.match(/^\s+Candidate:\s*(\S+)/);
+    if (current && candidate && candidate[1] !== '(none)') out[current] = candidate[1];
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+// preflight: the guide's "prepare the hosts" chapter. Looks at every requirement and reports all of a
+// host's problems at once; changes only what it is asked to: the firewall ports and SELinux mode.
+import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
+import { dockerFact } from '../docker/facts.ts';
+import * as check from './checks.ts';
+import { diskFact, machineFact, osFact, selinuxFact, timeSyncFact } from './facts.ts';
+import { checkStep, verdictStep } from './findings.ts';
+import { planFirewall } from './firewall.ts';
+import { containersFact, firewallFact, listenersFact } from './network-facts.ts';
+import { claimedPorts, OWN_CONTAINER_NAMES, portConflicts } from './ports.ts';
+import { planSelinux, type SelinuxWanted } from './selinux.ts';
+
+const num = (ctx: StepContext, name: string) => Number(ctx.vars[name]);
+
+/** Where the stack keeps data on this host: Docker's data-root, etcd's data on etcd hosts, the install dir. */
+function dataDirs(ctx: StepContext): string[] {
+  if (Array.isArray(ctx.vars.preflight_data_dirs)) return ctx.vars.preflight_data_dirs as string[];
+  const daemon = (ctx.vars.docker_daemon_options ?? {}) as Record<string, unknown>;
+  const dirs = [String(daemon['data-root'] ?? '/var/lib/docker'), String(ctx.vars.api7_install_dir ?? '/opt/api7')];
+  if (ctx.host.groups.includes('etcd')) dirs.push(String(ctx.vars.etcd_data_dir ?? '/usr/local/etcd/etcd_data'));
+  return dirs;
+}
+
+const ports = (ctx: StepContext) => claimedPorts(ctx.host.groups, ctx.vars);
+/** Ports other hosts and clients reach: loopback-only binds stay closed. */
+const openPorts = (ctx: StepContext) => ports(ctx).filter((c) => !c.local).map((c) => c.port);
+const noPorts = (ctx: StepContext) =>
+  ports(ctx).length === 0 ? `no ports to claim (groups: ${ctx.host.groups.join(', ') || 'none'})` : false;
+
+async function run(ctx: StepContext, commands: string[]): Promise<void> {
+  for (const command of commands) await ctx.run(command, { become: true });
+}
+
+export default defineRole({
+  name: 'preflight',
+  defaults: {
+    preflight_min_cpus: 2,
+    // A "4 GB" server shows 3.6-3.9 GiB in MemTotal (kernel, firmware and kdump reservations): 3500 MiB
+    // passes every real 4 GB host and still refuses 2 and 3 GB ones.
+    preflight_min_memory_mb: 3500,
+    preflight_min_disk_mb: 10240,
+    preflight_open_firewall: true,
+    preflight_selinux: 'keep' satisfies SelinuxWanted,
+    preflight_own_containers: OWN_CONTAINER_NAMES,
+  },
+  steps: [
+    checkStep('operating system and package manager', async (ctx) => check.checkOs(await ctx.fact(osFact))),
+    checkStep('architecture', async (ctx) => check.checkArch(await ctx.fact(machineFact))),
+    checkStep('kernel version', async (ctx) => check.checkKernel(await ctx.fact(machineFact))),
+    checkStep('CPUs', async (ctx) => check.checkCpus(await ctx.fact(machineFact), num(ctx, 'preflight_min_cpus'))),
+    checkStep('memory', async (ctx) =>
+      check.checkMemory(await ctx.fact(machineFact), num(ctx, 'preflight_min_memory_mb')),
+    ),
+    checkStep('free disk under the data directories', async (ctx) =>
+      check.checkDisk(await ctx.fact(diskFact(dataDirs(ctx))), num(ctx, 'preflight_min_disk_mb')),
+    ),
+    checkStep('time synchronisation', async (ctx) => check.checkTimeSync(await ctx.fact(timeSyncFact))),
+    checkStep(
+      'ports of the host roles are free',
+      async (ctx) => {
+        const claims = ports(ctx);
+        const { available, listeners } = await ctx.fact(listenersFact);
+        const conflicts = portConflicts(
+          claims,
+          listeners,
+          await ctx.fact(containersFact),
+          ctx.vars.preflight_own_containers as string[],
+        );
+        return check.checkPorts(available, conflicts, claims.map((c) => c.port));
+      },
+      noPorts,
+    ),
+    checkStep(
+      'Docker version (when installed)',
+      async (ctx) => check.checkDockerVersion((await ctx.fact(dockerFact)).version!),
+      async (ctx) => ((await ctx.fact(dockerFact)).version ? true : 'Docker is not installed yet'),
+    ),
+    checkStep('SELinux mode', async (ctx) =>
+      check.checkSelinux(await ctx.fact(selinuxFact), String(ctx.vars.preflight_selinux)),
+    ),
+    verdictStep,
+
+    defineStep({
+      name: 'SELinux permissive (preflight_selinux: permissive)',
+      when: (ctx) => ctx.vars.preflight_selinux === 'permissive' || 'preflight_selinux is not permissive',
+      async plan(ctx) {
+        const commands = planSelinux(await ctx.fact(selinuxFact), 'permissive');
+        if (!commands.length) return [];
+        return [{ summary: 'set SELinux permissive (now and at boot)', apply: () => run(ctx, commands) }];
+      },
+      async verify(ctx) {
+        if (planSelinux(await ctx.fact(selinuxFact, { fresh: true }), 'permissive').length) {
+          throw new Error('SELinux is still enforcing after setenforce 0 / /etc/selinux/config');
+        }
+      },
+    }),
+
+    defineStep({
+      name: 'firewall opens the ports of the host roles',
+      when: (ctx) => (String(ctx.vars.preflight_open_firewall) === 'false' ? 'preflight_open_firewall is false' : noPorts(ctx) || true),
+      async plan(ctx) {
+        const fw = await ctx.fact(firewallFact);
+        const plan = planFirewall(fw, openPorts(ctx));
+        plan.notes.forEach((note) => ctx.log(note));
+        if (!plan.commands.length) return [];
+        const where = fw.kind === 'firewalld' ? `firewalld zone ${fw.zone}` : fw.kind === 'ufw' ? 'ufw' : 'iptables INPUT';
+        return [{ summary: `open TCP ${plan.ports.join(', ')} in ${where}`, apply: () => run(ctx, plan.commands) }];
+      },
+      async verify(ctx) {
+        const left = planFirewall(await ctx.fact(firewallFact, { fresh: true }), openPorts(ctx));
+        if (left.commands.length) throw new Error(`ports still closed after opening: ${left.ports.join(', ')}`);
+      },
+    }),
+  ],
+});
+
+export { bindMountSuffix } from './selinux.ts';
+export { claimedPorts, OWN_CONTAINER_LABEL } from './ports.ts';

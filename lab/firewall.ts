@@ -25,8 +25,9 @@ export function cutRules(ip: string): Rule[] {
 export function ourRulesFromListing(listing: string): Rule[] {
   return listing
     .split('\n')
-    .filter((line) => line.startsWith('-A ') && line.includes(`--comment ${MACHINE.iptablesComment}`))
-    .map((line) => line.slice(3).split(/\s+/).map((w) => w.replace(/^"(.*)"$/, '$1')));
+    .filter((line) => line.startsWith('-A '))
+    .map((line) => line.slice(3).split(/\s+/))
+    .filter((words) => words[words.indexOf('--comment') + 1] === MACHINE.iptablesComment);
 }
 
 const present = async (rule: Rule): Promise<boolean> => (await $try`iptables -w -C ${rule}`).exitCode === 0;

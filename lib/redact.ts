@@ -2,8 +2,12 @@
 
 export const MASK = '********';
 
-/** Variable names whose values are secrets (docs/ARCHITECTURE.md). */
-export const isSecretName = (name: string): boolean => /password|secret|token|private_key/i.test(name);
+/**
+ * Variable names whose values are secrets (docs/ARCHITECTURE.md). Names ending in _file, _path or _dir
+ * hold where a secret lives (ansible_ssh_private_key_file), not the secret: they stay readable.
+ */
+export const isSecretName = (name: string): boolean =>
+  /password|secret|token|private_key/i.test(name) && !/_(file|path|dir)$/i.test(name);
 
 export class Redactor {
   private secrets: string[] = [];

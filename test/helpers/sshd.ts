@@ -112,6 +112,7 @@ export class SshdLab {
 
   private async startOne(h: SshdHost): Promise<void> {
     if (h.process && h.process.exitCode === null) return;
+    if (await portOpen(h.address, h.port)) throw new Error(`${h.address}:${h.port} is already in use (a stray sshd?)`);
     const log = openSync(h.logFile, 'a');
     h.process = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', this.config(h)], { stdio: ['ignore', 'ignore', log] });
     closeSync(log);
@@ -138,14 +139,16 @@ export class SshdLab {
   }
 }
 
+const portOpen = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const s = createConnection({ host, port }, () => (s.end(), resolve(true)));
+    s.on('error', () => resolve(false));
+  });
+
 async function waitForPort(host: string, port: number, proc: ChildProcess): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (proc.exitCode !== null) throw new Error(`sshd on ${host}:${port} exited with ${proc.exitCode}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ host, port }, () => (s.end(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (up) return;
+    if (await portOpen(host, port)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`sshd on ${host}:${port} did not start`);
@@ -160,9 +163,9 @@ export async function startSshdLab(options: SshdOptions): Promise<SshdLab> {
 }
 
 /** An inventory YAML for the lab's hosts (all in group `lab`), plus extra top-level text. */
-export function labInventory(lab: SshdLab, opts: { user?: string; hostVars?: Record<string, Record<string, unknown>>; groups?: Record<string, string[]>; allVars?: Record<string, unknown> } = {}): string {
+export function labInventory(lab: SshdLab, opts: { only?: string[]; user?: string; hostVars?: Record<string, Record<string, unknown>>; groups?: Record<string, string[]>; allVars?: Record<string, unknown> } = {}): string {
   const vars = { ansible_user: opts.user ?? NOPASS_USER, ansible_port: SSHD_PORT, ansible_ssh_private_key_file: lab.clientKey, ...opts.allVars };
-  const hostLines = lab.hosts.map((h) => {
+  const hostLines = lab.hosts.filter((h) => !opts.only || opts.only.includes(h.name)).map((h) => {
     const extra = { ansible_host: h.address, ...opts.hostVars?.[h.name] };
     return `    ${h.name}: ${JSON.stringify(extra)}`;
   });

@@ -1,6 +1,6 @@
 // Rolling changes behind the load balancers: drain a server on every LB host, change it, health-gate it,
 // put it back. Called by the stack roles around the step that recreates a gateway or dashboard.
-import type { Host, StepContext } from '../../lib/types.ts';
+import type { StepContext } from '../../lib/types.ts';
 import { waitFor } from '../common/retry.ts';
 import { BACKENDS_OF_GROUP, LB_DEFAULTS } from './model.ts';
 import {
@@ -16,10 +16,10 @@ import {
 
 export type RollingGroup = keyof typeof BACKENDS_OF_GROUP;
 
-/** The LB hosts of the inventory (group `lb_group`, default `lb`); none: rolling changes need no drain. */
-export function lbHosts(ctx: StepContext): Host[] {
+/** Contexts of the LB hosts (group `lb_group`, default `lb`); none: nothing to drain. */
+export function lbContexts(ctx: StepContext): StepContext[] {
   const group = String(ctx.vars.lb_group ?? 'lb');
-  return ctx.inventory.groups.has(group) ? ctx.inventory.group(group) : [];
+  return ctx.inventory.groups.has(group) ? ctx.inventory.group(group).map((h) => ctx.on(h.name)) : [];
 }
 
 const lbVar = (lb: StepContext, name: keyof typeof LB_DEFAULTS) => lb.vars[name] ?? LB_DEFAULTS[name];
@@ -37,48 +37,65 @@ export async function serverStats(lb: StepContext): Promise<ServerStat[]> {
   return parseServerStats(await runtimeApi(lb, [SHOW_SERVERS]));
 }
 
-/** Sets a server's admin state in each of its backends on every LB host. */
-export async function setServerStateOnLbs(ctx: StepContext, server: string, group: RollingGroup, state: ServerState) {
-  for (const lb of lbHosts(ctx).map((h) => ctx.on(h.name))) {
-    const errors = socketErrors(await runtimeApi(lb, BACKENDS_OF_GROUP[group].map((b) => setServerState(b, server, state))));
-    if (errors.length) throw new Error(`${lb.host.name}: haproxy refused "${state}" for ${server}: ${errors.join('; ')}`);
-    ctx.log(`${lb.host.name}: ${server} ${state} in ${BACKENDS_OF_GROUP[group].join(', ')}`);
-  }
-}
-
 const rowsOf = (stats: ServerStat[], server: string, group: RollingGroup) =>
   stats.filter((s) => s.server === server && (BACKENDS_OF_GROUP[group] as readonly string[]).includes(s.backend));
 
-/** Waits (bounded) until no LB has a session on the server; retries and redispatch cover what is left. */
-async function waitDrained(ctx: StepContext, server: string, group: RollingGroup) {
-  for (const lb of lbHosts(ctx).map((h) => ctx.on(h.name))) {
-    const timeout = Number(lbVar(lb, 'lb_drain_timeout_s'));
-    await waitFor(`${lb.host.name}: sessions on ${server} to end`, timeout, async () => {
-      const busy = rowsOf(await serverStats(lb), server, group).filter((s) => s.sessions > 0);
-      return busy.length === 0 || busy.map((s) => `${s.backend}/${s.server}: ${s.sessions} sessions`).join(', ');
-    }).catch((e: Error) => ctx.log(`${e.message}; going on (retries cover the rest)`));
+/** Sets a server's admin state in each of its backends on the given LB hosts. */
+export async function setServerStateOn(lbs: StepContext[], server: string, group: RollingGroup, state: ServerState) {
+  for (const lb of lbs) {
+    const errors = socketErrors(await runtimeApi(lb, BACKENDS_OF_GROUP[group].map((b) => setServerState(b, server, state))));
+    if (errors.length) throw new Error(`${lb.host.name}: haproxy refused "${state}" for ${server}: ${errors.join('; ')}`);
+    lb.log(`${server} ${state} in ${BACKENDS_OF_GROUP[group].join(', ')}`);
   }
 }
 
-/** Waits until every LB sees the server UP (checks passed, admin state ready) in all its backends. */
-export async function waitServerUp(ctx: StepContext, server: string, group: RollingGroup) {
-  for (const lb of lbHosts(ctx).map((h) => ctx.on(h.name))) {
-    await waitFor(`${lb.host.name}: ${server} back in rotation`, Number(lbVar(lb, 'lb_ready_timeout_s')), async () => {
+/** Waits (bounded) until no LB has a session on the server; retries and redispatch cover what is left. */
+async function waitDrained(lbs: StepContext[], server: string, group: RollingGroup) {
+  for (const lb of lbs) {
+    await waitFor(`${lb.host.name}: sessions on ${server} to end`, Number(lbVar(lb, 'lb_drain_timeout_s')), async () => {
+      const busy = rowsOf(await serverStats(lb), server, group).filter((s) => s.sessions > 0);
+      return busy.length === 0 || busy.map((s) => `${s.backend}/${s.server}: ${s.sessions} sessions`).join(', ');
+    }).catch((e: Error) => lb.log(`${e.message}; going on (retries cover the rest)`));
+  }
+}
+
+/**
+ * Waits until each LB sees the server in `want` in all its backends: UP (checks passed, admin state
+ * ready) after a change, DOWN once its health checks noticed it stopped.
+ */
+export async function waitServerStatus(ctx: StepContext, server: string, group: RollingGroup, want: 'UP' | 'DOWN', lbs = lbContexts(ctx)) {
+  for (const lb of lbs) {
+    const what = want === 'UP' ? `${server} back in rotation` : `${server} marked down`;
+    await waitFor(`${lb.host.name}: ${what}`, Number(lbVar(lb, 'lb_ready_timeout_s')), async () => {
       const rows = rowsOf(await serverStats(lb), server, group);
       if (rows.length === 0) return `${server} is not a server of ${BACKENDS_OF_GROUP[group].join(', ')} (run the lb play)`;
-      const notUp = rows.filter((s) => s.status !== 'UP');
-      return notUp.length === 0 || notUp.map((s) => `${s.backend}/${s.server} ${s.status} ${s.check}`).join(', ');
+      // "DOWN 1/2" is down and on its way up; "UP 1/2" is still up.
+      const other = rows.filter((s) => (want === 'UP' ? s.status !== 'UP' : !s.status.startsWith('DOWN')));
+      return other.length === 0 || other.map((s) => `${s.backend}/${s.server} ${s.status} ${s.check}`).join(', ');
     });
   }
+}
+
+/** LB hosts that route to `server` now; one without haproxy yet (first deployment) has nothing to drain. */
+async function lbsRouting(ctx: StepContext, server: string, group: RollingGroup): Promise<StepContext[]> {
+  const routing: StepContext[] = [];
+  for (const lb of lbContexts(ctx)) {
+    const stats = await serverStats(lb).catch((e: Error) => {
+      ctx.log(`${lb.host.name}: no haproxy admin socket to drain ${server} with (${e.message.split('\n').pop()})`);
+      return [];
+    });
+    if (rowsOf(stats, server, group).length) routing.push(lb);
+  }
+  return routing;
 }
 
 const FAILED = (group: RollingGroup) => `lb-rolling-failed:${group}`;
 
 /**
- * One host at a time for the whole play: drain `ctx.host` from every LB, run `change` (which recreates
- * and health-gates the service), put the server back and wait until the LBs see it UP. A failure stops
- * the roll: hosts that come later fail without being touched. The failed host is put back to ready
- * anyway: the LB's health checks keep it out of rotation while it is down.
+ * One host at a time for the whole play: drain `ctx.host` from every LB that routes to it, run `change`
+ * (which recreates and health-gates the service), put the server back and wait until those LBs see it
+ * UP. A failure stops the roll: hosts that come later fail without being touched. The failed host is
+ * put back to ready anyway: the LB's health checks keep it out of rotation while it is down.
  */
 export async function rollingChange<T>(ctx: StepContext, group: RollingGroup, change: () => Promise<T>): Promise<T> {
   return ctx.play.exclusive(`lb-rolling:${group}`, async () => {
@@ -86,16 +103,17 @@ export async function rollingChange<T>(ctx: StepContext, group: RollingGroup, ch
     if (failed) throw new Error(`rolling change stopped: ${failed} failed before this host; left untouched`);
     const server = ctx.host.name;
     try {
-      if (lbHosts(ctx).length === 0) return await change();
-      await setServerStateOnLbs(ctx, server, group, 'drain');
+      const lbs = await lbsRouting(ctx, server, group);
+      if (lbs.length === 0) return await change();
+      await setServerStateOn(lbs, server, group, 'drain');
       let result: T;
       try {
-        await waitDrained(ctx, server, group);
+        await waitDrained(lbs, server, group);
         result = await change();
       } finally {
-        await setServerStateOnLbs(ctx, server, group, 'ready');
+        await setServerStateOn(lbs, server, group, 'ready');
       }
-      await waitServerUp(ctx, server, group);
+      await waitServerStatus(ctx, server, group, 'UP', lbs);
       return result;
     } catch (e) {
       ctx.play.state.set(FAILED(group), server);

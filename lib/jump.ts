@@ -21,7 +21,7 @@ export function parseJumpSpec(spec: string, where = 'jump host'): JumpSpec {
 
 /** Split a command line the way a shell would for plain quotes (enough for ssh option strings). */
 function words(line: string): string[] {
-  return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+  return [...line.matchAll(/(?:"[^"]*"|'[^']*'|[^\s"']+)+/g)].map((m) => m[0].replace(/"([^"]*)"|'([^']*)'/g, '$1$2'));
 }
 
 export function jumpFromVars(vars: Vars, hostName: string): JumpSpec | undefined {

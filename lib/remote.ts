@@ -1,5 +1,5 @@
 // Pure builders for the command lines every transport sends (tested by exact string).
-import { raw, sh } from './shell.ts';
+import { quote, raw, sh } from './shell.ts';
 
 export type SudoMode = 'none' | 'nopasswd' | 'password';
 
@@ -35,8 +35,8 @@ export function finalizeCommand(f: Finalize, tempName: string): string {
   const dir = slash > 0 ? f.dest.slice(0, slash) : slash === 0 ? '' : '.';
   const temp = `${dir}/.${f.dest.slice(slash + 1)}.${tempName}`;
   const [user, group] = (f.owner ?? '').split(':');
-  const owner = [...(user ? ['-o', user] : []), ...(group ? ['-g', group] : [])];
+  const owner = [...(user ? ['-o', user] : []), ...(group ? ['-g', group] : [])].map((w) => ` ${quote(w)}`).join('');
   const mode = f.mode.toString(8).padStart(4, '0');
   const cleanup = f.removeStage ? sh`rm -f -- ${f.stage} ${temp}` : sh`rm -f -- ${temp}`;
-  return sh`install -m ${mode} ${owner} -- ${f.stage} ${temp} && mv -f -- ${temp} ${f.dest}; rc=$?; ${raw(cleanup)}; exit $rc`;
+  return sh`install -m ${mode}${raw(owner)} -- ${f.stage} ${temp} && mv -f -- ${temp} ${f.dest}; rc=$?; ${raw(cleanup)}; exit $rc`;
 }

@@ -29,8 +29,8 @@ export function where(src: YamlSource, path: readonly (string | number)[]): stri
     if (isMap(node)) {
       const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
       if (!pair) break;
-      // Point at the key (a null value has no range of its own).
-      found = (pair.value as Node | null) ?? (pair.key as Node);
+      // Point at the key's line: right for an unknown key, and a null value has no range of its own.
+      found = pair.key as Node;
       node = pair.value;
       if (!node) break;
     } else if (isSeq(node) && typeof key === 'number') {

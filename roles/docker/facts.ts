@@ -15,6 +15,8 @@ export interface DockerInfo {
   /** systemd: `systemctl is-enabled docker` says enabled. */
   enabled: boolean;
   init: InitSystem;
+  /** A Debian package of the engine is unpacked but not configured (an apt run was interrupted). */
+  unconfigured: boolean;
   /** `docker compose` (v2 plugin) and `docker-compose` (v1) versions, when present. */
   composeV2?: string;
   composeV1?: string;
@@ -35,6 +37,7 @@ export const dockerFact = defineFact<DockerInfo>({
     'echo "OPENRC=$(command -v rc-service 2>/dev/null)"',
     'echo "SYSV_SCRIPT=$([ -x /etc/init.d/docker ] && echo yes)"',
     'echo "ENABLED=$(systemctl is-enabled docker 2>/dev/null)"',
+    `echo "DPKG=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Package} ' docker.io docker-ce containerd containerd.io runc 2>/dev/null)"`,
     COMPOSE_PROBE,
   ].join('; '),
   parse: ({ stdout }) => parseDocker(stdout),
@@ -48,6 +51,8 @@ export function parseDocker(text: string): DockerInfo {
     running: Boolean(server),
     enabled: kv.ENABLED === 'enabled',
     init: initSystem(kv),
+    // "ii" = installed; "iU"/"iF" = unpacked / half-configured; "un" = not installed.
+    unconfigured: (kv.DPKG ?? '').split(/\s+/).some((w) => /^i[UFH]/.test(w)),
     composeV2: kv.COMPOSE_V2 ? findVersion(kv.COMPOSE_V2) : undefined,
     composeV1: kv.COMPOSE_V1 ? findVersion(kv.COMPOSE_V1) : undefined,
   };

@@ -46,6 +46,9 @@ const installed = defineStep({
   name: `Docker >= ${MIN_DOCKER} installed`,
   async plan(ctx) {
     const docker = await ctx.fact(dockerFact);
+    if (docker.unconfigured) {
+      return [{ summary: 'finish the interrupted package install (dpkg --configure -a)', apply: async () => void (await ctx.run('DEBIAN_FRONTEND=noninteractive dpkg --configure -a', LONG)) }];
+    }
     if (docker.version && atLeast(docker.version, MIN_DOCKER)) return [];
     const os = await ctx.fact(osFact);
     const method = await installMethod(ctx);
@@ -67,7 +70,8 @@ const installed = defineStep({
     return [{ summary: `${plan.summary}${was}`, apply: () => applyInstall(ctx, plan) }];
   },
   async verify(ctx) {
-    const { version } = await ctx.fact(dockerFact, { fresh: true });
+    const { version, unconfigured } = await ctx.fact(dockerFact, { fresh: true });
+    if (unconfigured) throw new Error('Docker packages are still unconfigured (see dpkg --audit)');
     if (!version) throw new Error('Docker is still not installed (no dockerd or docker on PATH)');
     if (!atLeast(version, MIN_DOCKER)) {
       throw new Error(`Docker ${version} < ${MIN_DOCKER} after install: this source has no newer Docker; ` +

@@ -22,7 +22,9 @@ const RHEL_IDS = ['rhel', 'centos', 'rocky', 'almalinux', 'ol', 'fedora'];
 
 export const osFact = defineFact<OsInfo>({
   name: 'os',
-  command: 'cat /etc/os-release 2>/dev/null; echo "PACKAGE_MANAGERS=$(command -v dnf yum apt-get 2>/dev/null | tr "\\n" " ")"',
+  // One name per `command -v`: dash stops at the first it cannot find.
+  command:
+    'cat /etc/os-release 2>/dev/null; echo "PACKAGE_MANAGERS=$(for p in dnf yum apt-get; do command -v $p; done | tr "\\n" " ")"',
   parse: ({ stdout }) => parseOsRelease(stdout),
 });
 

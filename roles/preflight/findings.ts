@@ -14,6 +14,11 @@ export function findingsOf(ctx: StepContext): Finding[] {
 function record(ctx: StepContext, findings: Finding[]): void {
   findingsOf(ctx).push(...findings);
   for (const f of findings) ctx.log(`${f.level}: ${f.message}`);
+  // Shown under the step's line and kept in the --json report: the recap says what each check found.
+  for (const level of ['fail', 'warn', 'info'] as const) {
+    const messages = findings.filter((f) => f.level === level).map((f) => f.message);
+    if (messages.length) ctx.report?.(level, messages.join('; '));
+  }
 }
 
 /** A read-only check as its own step (so the recap lists it); a check that cannot run is a failure too. */

@@ -24,8 +24,8 @@ function dataDirs(ctx: StepContext): string[] {
 const ports = (ctx: StepContext) => claimedPorts(ctx.host.groups, ctx.vars);
 /** Ports other hosts and clients reach: loopback-only binds stay closed. */
 const openPorts = (ctx: StepContext) => ports(ctx).filter((c) => !c.local).map((c) => c.port);
-const noPorts = (ctx: StepContext) =>
-  ports(ctx).length === 0 ? `no ports to claim (groups: ${ctx.host.groups.join(', ') || 'none'})` : false;
+const hasPorts = (ctx: StepContext) =>
+  ports(ctx).length === 0 ? `no ports to claim (groups: ${ctx.host.groups.join(', ') || 'none'})` : true;
 
 async function run(ctx: StepContext, commands: string[]): Promise<void> {
   for (const command of commands) await ctx.run(command, { become: true });
@@ -68,7 +68,7 @@ export default defineRole({
         );
         return check.checkPorts(available, conflicts, claims.map((c) => c.port));
       },
-      noPorts,
+      hasPorts,
     ),
     checkStep(
       'Docker version (when installed)',
@@ -97,7 +97,7 @@ export default defineRole({
 
     defineStep({
       name: 'firewall opens the ports of the host roles',
-      when: (ctx) => (String(ctx.vars.preflight_open_firewall) === 'false' ? 'preflight_open_firewall is false' : noPorts(ctx) || true),
+      when: (ctx) => (String(ctx.vars.preflight_open_firewall) === 'false' ? 'preflight_open_firewall is false' : hasPorts(ctx)),
       async plan(ctx) {
         const fw = await ctx.fact(firewallFact);
         const plan = planFirewall(fw, openPorts(ctx));

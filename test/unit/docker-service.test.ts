@@ -20,7 +20,15 @@ describe('docker fact', () => {
       COMPOSE_V2: '',
       COMPOSE_V1: '1.29.2',
     });
-    expect(d).toEqual({ version: '20.10.24+dfsg1', running: true, enabled: true, init: 'systemd', composeV2: undefined, composeV1: '1.29.2' });
+    expect(d).toEqual({
+      version: '20.10.24+dfsg1',
+      running: true,
+      enabled: true,
+      init: 'systemd',
+      unconfigured: false,
+      composeV2: undefined,
+      composeV1: '1.29.2',
+    });
     expect(composeArgvOf(d)).toEqual(['docker-compose']);
   });
 
@@ -32,6 +40,11 @@ describe('docker fact', () => {
   it('installed but stopped: dockerd --version tells the version', () => {
     const d = facts({ SERVER: '', DOCKERD: 'Docker version 24.0.7, build 311b9ff', PID1: 'sshd' });
     expect([d.version, d.running, d.init]).toEqual(['24.0.7', false, 'none']);
+  });
+
+  it('an interrupted apt run (packages unpacked, not configured) is seen', () => {
+    expect(facts({ DPKG: 'iU docker.io iU containerd ii runc ' }).unconfigured).toBe(true);
+    expect(facts({ DPKG: 'ii docker.io ii containerd ii runc ' }).unconfigured).toBe(false);
   });
 
   it('recorded CentOS 7: docker 1.13 client only, systemd, disabled', () => {

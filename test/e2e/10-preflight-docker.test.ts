@@ -1,0 +1,152 @@
+// preflight and docker on the shared lab, through the real CLI and its --json report.
+// Leaves every host with Docker installed and running: the next e2e files build on it.
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { HOSTS, PATHS, sshOptions } from '../../lab/index.ts';
+import type { StepResult } from '../../lib/types.ts';
+
+interface Report {
+  exitCode: number;
+  results: (StepResult & { data?: Record<string, string> })[];
+  errors: unknown[];
+}
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-10-'));
+let runs = 0;
+
+/** `npx tsx lib/cli.ts <playbook> -i inventory/lab.yaml --json <file>`; the report, whatever the exit code. */
+async function play(playbook: string, ...flags: string[]): Promise<Report> {
+  const json = join(dir, `${++runs}-${playbook}.json`);
+  const args = ['tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, '--json', json, ...flags];
+  const code = await run('npx', args, { maxBuffer: 64 << 20 }).then(
+    () => 0,
+    (e: { code?: number }) => e.code ?? -1,
+  );
+  const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+  expect(report.exitCode).toBe(code);
+  return report;
+}
+
+/** A command on a lab host as ops (sudo inside when needed). */
+function onHost(host: string, command: string): { code: number; out: string } {
+  const ip = HOSTS.find((h) => h.name === host)!.ip;
+  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip}`, command], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
+}
+
+const step = (r: Report, host: string, name: string) => r.results.find((x) => x.host === host && x.step === name);
+const VERDICT = 'host meets the requirements';
+const INSTALLED = 'Docker >= 20.10.7 installed';
+const RUNNING = 'Docker enabled and running';
+const names = HOSTS.map((h) => h.name);
+
+describe('preflight on the lab', () => {
+  let holder: string | undefined; // pid of the listener we start on lab4
+
+  afterAll(() => {
+    if (holder) onHost('lab4', `sudo kill ${holder}`);
+  });
+
+  it('passes on every host, one step per check, and changes nothing', async () => {
+    const r = await play('preflight');
+    expect(r.exitCode).toBe(0);
+    for (const host of names) {
+      expect(step(r, host, VERDICT)?.status, host).toBe('ok');
+      expect(step(r, host, 'memory')?.data?.info, host).toMatch(/^memory \d+ MB$/);
+      expect(step(r, host, 'kernel version')?.status, host).toBe('ok');
+    }
+    expect(step(r, 'lab4', 'ports of the host roles are free')?.data?.info).toBe('ports 80, 443, 9091 free or held by our stack');
+    expect(step(r, 'upstream1', 'ports of the host roles are free')?.status).toBe('skipped');
+    expect(r.results.filter((x) => x.status === 'changed')).toEqual([]);
+  });
+
+  it('a taken port fails only that host, naming the port, its variable and the holder', async () => {
+    // nc from the host image holds the gateway's Prometheus port, detached so ssh returns.
+    holder = onHost('lab4', `sudo sh -c 'setsid nc -lk 0.0.0.0 9091 >/dev/null 2>&1 </dev/null & echo $!'`).out;
+    expect(holder).toMatch(/^\d+$/);
+    for (let i = 0; i < 50 && onHost('lab4', 'ss -ltnH "sport = :9091"').out === ''; i++) await new Promise((r) => setTimeout(r, 100));
+
+    const r = await play('preflight');
+    expect(r.exitCode).toBe(2);
+    const failed = r.results.filter((x) => x.status === 'failed');
+    expect(failed.map((x) => `${x.host}: ${x.step}`)).toEqual([`lab4: ${VERDICT}`]);
+    expect(failed[0].reason).toMatch(/^lab4: port 9091 \(gateway_prometheus_port\) is in use by nc \(pid \d+\)$/);
+    // A failed host gets no firewall change.
+    expect(step(r, 'lab4', 'firewall opens the ports of the host roles')).toBeUndefined();
+  });
+
+  it('raised thresholds (-e) fail every host, each listing all of its problems at once', async () => {
+    const r = await play('preflight', '-e', 'preflight_min_memory_mb=99999999', '-e', 'preflight_min_cpus=64');
+    expect(r.exitCode).toBe(2);
+    for (const host of names) {
+      const reason = step(r, host, VERDICT)?.reason ?? '';
+      expect(reason, host).toMatch(new RegExp(`^${host}: `));
+      expect(reason, host).toMatch(/\d+ CPUs < 64 \(preflight_min_cpus\)/);
+      expect(reason, host).toMatch(/memory \d+ MB < 99999999 MB \(preflight_min_memory_mb\)/);
+    }
+    expect(step(r, 'lab4', VERDICT)?.reason).toContain('port 9091 (gateway_prometheus_port) is in use by nc');
+
+    onHost('lab4', `sudo kill ${holder}`);
+    holder = undefined;
+  });
+});
+
+describe('docker on the lab', () => {
+  const hasEngine = (host: string) => onHost(host, 'command -v dockerd >/dev/null && dpkg-query -W -f="\\${db:Status-Abbrev}" docker.io | grep -q "^ii"').code === 0;
+  const answers = (host: string) => onHost(host, 'sudo docker info --format "{{.ServerVersion}}"');
+
+  it('installs Docker from the cached .debs where it is missing, starts it everywhere, with compose', async () => {
+    const without = names.filter((h) => !hasEngine(h));
+    // Hosts this run's lab created have no Docker: they are the ones the role must install on.
+    for (const fresh of inject('labCreatedHosts')) expect(without).toContain(fresh);
+    const r = await play('docker');
+    expect(r.errors).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    for (const host of names) {
+      expect(step(r, host, INSTALLED)?.status, host).toBe(without.includes(host) ? 'changed' : 'ok');
+      expect(answers(host).out, host).toMatch(/^20\.10\.\d+/);
+      expect(onHost(host, 'docker-compose version --short').out, host).toMatch(/^1\.29\./);
+    }
+  });
+
+  it('a second run changes nothing', async () => {
+    const r = await play('docker');
+    expect(r.exitCode).toBe(0);
+    expect(r.results.filter((x) => x.status === 'changed').map((x) => `${x.host}: ${x.step}`)).toEqual([]);
+  });
+
+  it('a stopped daemon is brought back, on that host only', async () => {
+    onHost('lab3', 'sudo systemctl stop docker.socket docker.service');
+    expect(answers('lab3').code).not.toBe(0);
+    const r = await play('docker');
+    expect(r.exitCode).toBe(0);
+    expect(r.results.filter((x) => x.status === 'changed').map((x) => `${x.host}: ${x.step}`)).toEqual([`lab3: ${RUNNING}`]);
+    expect(answers('lab3').out).toMatch(/^20\.10\./);
+  });
+
+  it('daemon.json: written and the daemon restarted once; a rerun changes nothing', async () => {
+    const options = JSON.stringify({ docker_daemon_options: { 'log-driver': 'json-file', 'log-opts': { 'max-size': '50m', 'max-file': '3' } } });
+    const first = await play('docker', '--limit', 'lab5', '-e', options);
+    expect(first.exitCode).toBe(0);
+    expect(first.results.filter((x) => x.status === 'changed').map((x) => x.step)).toEqual([
+      'daemon.json (docker_daemon_options)',
+      'restart Docker if daemon.json changed',
+    ]);
+    expect(onHost('lab5', 'sudo docker info --format "{{.LoggingDriver}}"').out).toBe('json-file');
+    expect(JSON.parse(onHost('lab5', 'cat /etc/docker/daemon.json').out)).toEqual({ 'log-driver': 'json-file', 'log-opts': { 'max-file': '3', 'max-size': '50m' } });
+    const again = await play('docker', '--limit', 'lab5', '-e', options);
+    expect(again.results.filter((x) => x.status === 'changed')).toEqual([]);
+  });
+
+  it('preflight still passes with Docker running (a rerun on a converged host)', async () => {
+    const r = await play('preflight');
+    expect(r.exitCode).toBe(0);
+    for (const host of names) expect(step(r, host, 'Docker version (when installed)')?.data?.info, host).toMatch(/^Docker 20\.10\./);
+    expect(r.results.filter((x) => x.status === 'changed')).toEqual([]);
+  });
+});

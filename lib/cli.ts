@@ -9,7 +9,7 @@ import { planRun } from './plan.ts';
 import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
 import { askPassword } from './prompt.ts';
 import { Redactor } from './redact.ts';
-import { listrRenderer, plainRenderer } from './render.ts';
+import { listrRenderer, plainRenderer, type Renderer } from './render.ts';
 import { runLog, runStamp, writeJsonReport } from './report.ts';
 import { runPlaybook } from './runner.ts';
 import { stepTags } from './plan.ts';
@@ -51,16 +51,18 @@ export async function main(argv: string[]): Promise<number> {
     becomePassword,
   });
   const runDir = join(opts.runsDir, runStamp());
-  const listeners: Listener[] = [renderer(opts), runLog(runDir)];
+  const view = renderer(opts);
+  const listeners: Listener[] = [view.listener, runLog(runDir)];
   const summary = await runPlaybook(playbook, opts, { inventory, transports: connections.get, listeners, redactor, close: () => connections.closeAll() });
+  await view.done();
   if (opts.json) writeJsonReport(opts.json, summary);
   out(`logs: ${runDir}/`);
   return summary.exitCode;
 }
 
-function renderer(opts: CliOptions): Listener {
-  const plain = !process.stdout.isTTY || opts.verbose;
-  return plain ? plainRenderer({ verbose: opts.verbose, diff: opts.diff, write: out }) : listrRenderer({ diff: opts.diff, write: out });
+function renderer(opts: CliOptions): Renderer {
+  if (process.stdout.isTTY && !opts.verbose) return listrRenderer({ diff: opts.diff, write: out });
+  return { listener: plainRenderer({ verbose: opts.verbose, diff: opts.diff, write: out }), done: async () => undefined };
 }
 
 function exit(code: number): void {

@@ -1,0 +1,59 @@
+// `npm run bench`: figures, never assertions. One section per environment; the lab can add its own.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { labInventory, startSshdLab } from '../test/helpers/sshd.ts';
+
+interface Row {
+  label: string;
+  figures: Record<string, string>;
+}
+type Section = { title: string; rows: () => Promise<Row[]> };
+
+const root = join(import.meta.dirname, '..');
+
+function measure(inventory: string, knownHosts: string, target: string, forks: number) {
+  const out = execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'converge-once.ts'), inventory, knownHosts, target, String(forks)], { cwd: root });
+  return JSON.parse(out.toString().trim().split('\n').pop()!);
+}
+
+/** A converged rerun of the fixture playbook on N loopback sshd hosts (the first run converges). */
+async function loopback(count: number, first: number, forks = 10): Promise<Row> {
+  const lab = await startSshdLab({ count, first });
+  try {
+    const target = join(lab.dir, 'target');
+    mkdirSync(target);
+    chmodSync(target, 0o777);
+    const inventory = join(lab.dir, 'inventory.yaml');
+    writeFileSync(inventory, labInventory(lab));
+    const converge = measure(inventory, lab.knownHostsFile, target, forks);
+    const rerun = measure(inventory, lab.knownHostsFile, target, forks);
+    return {
+      label: `${count} hosts, --forks ${forks}`,
+      figures: {
+        'first run': `${(converge.wallMs / 1000).toFixed(2)} s (${converge.changed} changed, exit ${converge.exitCode})`,
+        'converged rerun': `${(rerun.wallMs / 1000).toFixed(2)} s (${rerun.changed} changed, exit ${rerun.exitCode})`,
+        'ssh commands per host': rerun.commandsPerHost.min === rerun.commandsPerHost.max ? `${rerun.commandsPerHost.min}` : `${rerun.commandsPerHost.min}-${rerun.commandsPerHost.max}`,
+        'runner peak RSS': `${rerun.peakRssMiB.toFixed(0)} MiB`,
+      },
+    };
+  } finally {
+    await lab.stop();
+  }
+}
+
+const sections: Section[] = [
+  {
+    title: 'Loopback sshd (127.0.0.x:2222), fixture playbook test/fixtures/playbooks/converge.ts',
+    rows: async () => [await loopback(5, 100), await loopback(50, 150)],
+  },
+  // The lab section (10.77.0.0/24, real roles) goes here once the lab playbooks exist.
+];
+
+for (const section of sections) {
+  console.log(`\n## ${section.title}\n`);
+  for (const row of await section.rows()) {
+    console.log(`${row.label}`);
+    for (const [k, v] of Object.entries(row.figures)) console.log(`  ${k.padEnd(22)} ${v}`);
+  }
+}

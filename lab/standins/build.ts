@@ -31,7 +31,8 @@ export async function buildStandins(outDir: string): Promise<Record<Standin, str
       // CommonJS: grpc-js and etcd3 are CommonJS, and `.cjs` keeps node from reading a nearby
       // package.json's "type" into it.
       format: 'cjs',
-      minify: false,
+      minify: true,
+      keepNames: true,
       legalComments: 'none',
       logLevel: 'warning',
       plugins: [inlineEtcd3Protos],

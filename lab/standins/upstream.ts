@@ -1,7 +1,9 @@
 // httpbin-like upstream for the lab's `upstream1` host: /get, /status/<code>, /delay/<s> (≤ 10 s).
-//   node upstream.cjs [--port 80] [--host 0.0.0.0]
+//   node upstream.cjs [--port 80] [--host 0.0.0.0] [--name <name>]
+// Every answer carries `X-Upstream-Name` (default: the host name) so tests can see the balancing.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenFromArgs } from './shared/args.ts';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
 import { clientAddress, sendJson } from './shared/http-json.ts';
 import { createLogger, describeError } from './shared/log.ts';
 import { closeOnSignals } from './shared/shutdown.ts';
@@ -53,9 +55,19 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   sendJson(res, 404, { error: 'not found' });
 }
 
+function upstreamArgs(argv: string[]): { port: number; host: string; name: string } {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string', short: 'p' }, host: { type: 'string' }, name: { type: 'string' } } });
+  const port = Number(values.port ?? 80);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+  return { port, host: values.host ?? '0.0.0.0', name: values.name ?? hostname() };
+}
+
 async function main(): Promise<void> {
-  const at = listenFromArgs(process.argv.slice(2), { port: 80, host: '0.0.0.0' });
-  const server = createServer(handle);
+  const at = upstreamArgs(process.argv.slice(2));
+  const server = createServer((req, res) => {
+    res.setHeader('x-upstream-name', at.name);
+    handle(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(at.port, at.host, resolve);

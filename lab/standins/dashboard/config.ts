@@ -1,29 +1,30 @@
 // apisix-dashboard's conf.yaml, as much of it as the stand-in honours (docs/STANDINS.md).
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { EtcdSettings } from '../shared/etcd-client.ts';
+import { nonEmpty, optionalText, port } from '../shared/schema-parts.ts';
 import { readYamlConfig } from '../shared/yaml-file.ts';
 
 export const DEFAULT_DASHBOARD_CONFIG = '/usr/local/apisix-dashboard/conf/conf.yaml';
 
-const optionalText = z.string().nullish().transform((v) => v || undefined);
-
 const schema = z.object({
   conf: z.object({
-    listen: z.object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(9000) }).default({ host: '0.0.0.0', port: 9000 }),
-    allow_list: z.array(z.string()).nullish().transform((v) => v ?? []),
+    listen: z._default(z.object({ host: z._default(z.string(), '0.0.0.0'), port: z._default(port, 9000) }), { host: '0.0.0.0', port: 9000 }),
+    allow_list: z.pipe(
+      z.nullish(z.array(z.string())),
+      z.transform((v) => v ?? []),
+    ),
     etcd: z.object({
-      endpoints: z.array(z.string().min(1)).min(1),
-      prefix: z.string().default('/apisix'),
+      endpoints: z.array(nonEmpty).check(z.minLength(1)),
+      prefix: z._default(z.string(), '/apisix'),
       username: optionalText,
       password: optionalText,
-      mtls: z.object({ key_file: optionalText, cert_file: optionalText, ca_file: optionalText }).nullish(),
+      mtls: z.nullish(z.object({ key_file: optionalText, cert_file: optionalText, ca_file: optionalText })),
     }),
-    log: z.object({ error_log: z.object({ level: z.string().default('warn') }).partial().nullish() }).partial().nullish(),
   }),
   authentication: z.object({
-    secret: z.string().min(1),
-    expire_time: z.number().int().positive().default(3600),
-    users: z.array(z.object({ username: z.string().min(1), password: z.string().min(1) })).min(1),
+    secret: nonEmpty,
+    expire_time: z._default(z.int().check(z.gte(1)), 3600),
+    users: z.array(z.object({ username: nonEmpty, password: nonEmpty })).check(z.minLength(1)),
   }),
 });
 

@@ -1,45 +1,57 @@
 // The gateway's config.yaml: API7 2.x / APISIX 2 layout (`etcd:` at the top) and APISIX 3 layout
 // (`deployment.etcd`), as much of it as the stand-in honours (docs/STANDINS.md).
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { EtcdSettings } from '../shared/etcd-client.ts';
+import { nonEmpty, optionalText, port } from '../shared/schema-parts.ts';
 import { readYamlConfig } from '../shared/yaml-file.ts';
 
 export const DEFAULT_GATEWAY_CONFIG = '/usr/local/apisix/conf/config.yaml';
 export const DEFAULT_TLS_CERT = '/usr/local/apisix/conf/cert/gateway.crt';
 export const DEFAULT_TLS_KEY = '/usr/local/apisix/conf/cert/gateway.key';
 
-const optionalText = z.string().nullish().transform((v) => v || undefined);
-const port = z.number().int().min(0).max(65535);
+const portEntry = z.pipe(
+  port,
+  z.transform((p) => ({ port: p, ip: undefined as string | undefined })),
+);
 // `80`, `[80, 8080]` or `[{port: 80, ip: 127.0.0.1}]`
-const listenList = z.union([port.transform((p) => [{ port: p }]), z.array(z.union([port.transform((p) => ({ port: p })), z.object({ port, ip: z.string().optional() })]))]);
+const listenList = z.union([
+  z.pipe(
+    portEntry,
+    z.transform((entry) => [entry]),
+  ),
+  z.array(z.union([portEntry, z.object({ port, ip: z.optional(z.string()) })])),
+]);
 
 const etcdSection = z.object({
-  host: z.array(z.string().min(1)).min(1),
-  prefix: z.string().default('/apisix'),
+  host: z.array(nonEmpty).check(z.minLength(1)),
+  prefix: z._default(z.string(), '/apisix'),
   user: optionalText,
   password: optionalText,
-  tls: z.object({ cert: optionalText, key: optionalText, verify: z.boolean().default(true) }).nullish(),
+  tls: z.nullish(z.object({ cert: optionalText, key: optionalText, verify: z._default(z.boolean(), true) })),
 });
 
 const schema = z.object({
-  apisix: z
-    .object({
-      node_listen: listenList.default([{ port: 9080 }]),
-      ssl: z
-        .object({
-          enable: z.boolean().default(false),
-          listen: listenList.optional(),
-          listen_port: port.optional(),
+  apisix: z._default(
+    z.object({
+      node_listen: z._default(listenList, [{ port: 9080, ip: undefined }]),
+      ssl: z.nullish(
+        z.object({
+          enable: z._default(z.boolean(), false),
+          listen: z.optional(listenList),
+          listen_port: z.optional(port),
           ssl_trusted_certificate: optionalText,
-        })
-        .nullish(),
-    })
-    .default({ node_listen: [{ port: 9080 }] }),
-  etcd: etcdSection.optional(),
-  deployment: z.object({ role: z.string().optional(), etcd: etcdSection.optional() }).nullish(),
-  plugin_attr: z
-    .object({ prometheus: z.object({ export_addr: z.object({ ip: z.string().default('127.0.0.1'), port: port.default(9091) }).nullish() }).nullish() })
-    .nullish(),
+        }),
+      ),
+    }),
+    { node_listen: [{ port: 9080, ip: undefined }] },
+  ),
+  etcd: z.optional(etcdSection),
+  deployment: z.nullish(z.object({ role: z.optional(z.string()), etcd: z.optional(etcdSection) })),
+  plugin_attr: z.nullish(
+    z.object({
+      prometheus: z.nullish(z.object({ export_addr: z.nullish(z.object({ ip: z._default(z.string(), '127.0.0.1'), port: z._default(port, 9091) })) })),
+    }),
+  ),
 });
 
 export interface Listen {

@@ -1,4 +1,4 @@
-// Command-line flags of the stand-ins: `-c <config>` for gateway and dashboard, `--port`/`--host` for upstream.
+// The `-c <config>` flag of gateway and dashboard (as apisix and manager-api take it).
 import { parseArgs } from 'node:util';
 
 export function configPathFromArgs(argv: string[], defaultPath: string): string {
@@ -8,15 +8,4 @@ export function configPathFromArgs(argv: string[], defaultPath: string): string 
     allowPositionals: false,
   });
   return values.config ?? defaultPath;
-}
-
-export function listenFromArgs(argv: string[], defaults: { port: number; host: string }): { port: number; host: string } {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: 'string', short: 'p' }, host: { type: 'string' } },
-    allowPositionals: false,
-  });
-  const port = values.port === undefined ? defaults.port : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
-  return { port, host: values.host ?? defaults.host };
 }

@@ -1,33 +1,36 @@
 // An APISIX route as stored in etcd (and as the dashboard accepts it), and its normalised form.
-import { z } from 'zod';
+import { z } from 'zod/mini';
+import { nonEmpty } from './schema-parts.ts';
 import { formatIssues } from './zod-issues.ts';
 
-const port = z.coerce.number().int().min(1).max(65535);
+const nodePort = z.int().check(z.gte(1), z.lte(65535));
+const weight = z.int().check(z.gte(0));
+const uri = z.string().check(z.startsWith('/'));
 
-const nodeObject = z.object({ host: z.string().min(1), port, weight: z.number().int().min(0).default(1) });
+const nodeObject = z.object({ host: nonEmpty, port: nodePort, weight: z._default(weight, 1) });
 
 const upstreamSchema = z.looseObject({
-  type: z.enum(['roundrobin']).default('roundrobin'),
+  type: z._default(z.enum(['roundrobin']), 'roundrobin'),
   // `{"10.77.0.30:80": 1}` or `[{"host": "10.77.0.30", "port": 80, "weight": 1}]`
-  nodes: z.union([z.record(z.string().min(1), z.number().int().min(0)), z.array(nodeObject)]),
-  scheme: z.enum(['http']).optional(),
-  pass_host: z.enum(['pass', 'node', 'rewrite']).default('pass'),
-  upstream_host: z.string().optional(),
+  nodes: z.union([z.record(nonEmpty, weight), z.array(nodeObject)]),
+  scheme: z.optional(z.enum(['http'])),
+  pass_host: z._default(z.enum(['pass', 'node', 'rewrite']), 'pass'),
+  upstream_host: z.optional(z.string()),
 });
 
 export const routeSchema = z
   .looseObject({
-    id: z.union([z.string(), z.number()]).optional(),
-    uri: z.string().startsWith('/').optional(),
-    uris: z.array(z.string().startsWith('/')).optional(),
-    host: z.string().min(1).optional(),
-    hosts: z.array(z.string().min(1)).optional(),
-    methods: z.array(z.string().min(1)).optional(),
-    priority: z.number().int().default(0),
-    status: z.union([z.literal(0), z.literal(1)]).default(1),
+    id: z.optional(z.union([z.string(), z.number()])),
+    uri: z.optional(uri),
+    uris: z.optional(z.array(uri)),
+    host: z.optional(nonEmpty),
+    hosts: z.optional(z.array(nonEmpty)),
+    methods: z.optional(z.array(nonEmpty)),
+    priority: z._default(z.int(), 0),
+    status: z._default(z.union([z.literal(0), z.literal(1)]), 1),
     upstream: upstreamSchema,
   })
-  .refine((r) => r.uri !== undefined || (r.uris?.length ?? 0) > 0, { message: 'uri or uris is required' });
+  .check(z.refine((r) => r.uri !== undefined || (r.uris?.length ?? 0) > 0, { message: 'uri or uris is required' }));
 
 export type RouteDocument = z.output<typeof routeSchema>;
 

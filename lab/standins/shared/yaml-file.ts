@@ -1,10 +1,10 @@
 // Reads a YAML config file and validates it with a zod schema; errors name the file and the key path.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import { formatIssues } from './zod-issues.ts';
 
-export function readYamlConfig<S extends z.ZodType>(file: string, schema: S): z.output<S> {
+export function readYamlConfig<S extends z.ZodMiniType>(file: string, schema: S): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

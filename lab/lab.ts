@@ -28,11 +28,18 @@ export interface UpOptions {
   init?: InitMode;
 }
 
-/** Brings the lab up (or back) and returns the inventory path. */
-export async function up(opts: UpOptions = {}): Promise<string> {
+export interface UpResult {
+  inventory: string;
+  /** Hosts this `up` created from their image (the others already existed and were kept). */
+  created: string[];
+}
+
+/** Brings the lab up (or back). */
+export async function up(opts: UpOptions = {}): Promise<UpResult> {
   checkMachine();
   const init = opts.init ?? 'systemd';
   const start = performance.now();
+  const created: string[] = [];
   await withLock(async () => {
     await timed('tools present', installTools);
     await timed('engine ready', startEngine);
@@ -47,7 +54,9 @@ export async function up(opts: UpOptions = {}): Promise<string> {
       await ensureRule(forwardRule());
     });
     await timed('ssh keys ready', ensureKeys);
-    await timed('hosts running', () => Promise.all(HOSTS.map((h) => ensureHost(h, hostImage(recipes, h), init))));
+    await timed('hosts running', () =>
+      Promise.all(HOSTS.map(async (h) => (await ensureHost(h, hostImage(recipes, h), init)) && created.push(h.name))),
+    );
     await timed('hosts ssh-ready', () => Promise.all(HOSTS.map((h) => waitSsh(h))));
     writeInventory();
     await timed('bundle images ready', async () => {
@@ -56,11 +65,11 @@ export async function up(opts: UpOptions = {}): Promise<string> {
     await timed('bundles ready', () => ensureBundles(recipes));
   });
   log(`lab up in ${((performance.now() - start) / 1000).toFixed(1)} s; inventory ${PATHS.inventory}`);
-  return PATHS.inventory;
+  return { inventory: PATHS.inventory, created };
 }
 
 /** `up`, idempotently, for tests: returns the inventory path. */
-export const ensureLab = (opts: UpOptions = {}): Promise<string> => up(opts);
+export const ensureLab = async (opts: UpOptions = {}): Promise<string> => (await up(opts)).inventory;
 
 function hostImage(recipes: LabRecipes, host: LabHost): string {
   return imageTag(recipes[host.image]);
@@ -70,16 +79,19 @@ function reportImage(recipe: Recipe, source: string): void {
   if (source !== 'present') log(`  ${imageTag(recipe)}: ${source === 'cache' ? 'loaded from cache' : 'built'}`);
 }
 
-async function ensureHost(host: LabHost, image: string, init: InitMode): Promise<void> {
+/** Creates, recreates (image or init changed) or brings back a host; true when it was (re)created. */
+async function ensureHost(host: LabHost, image: string, init: InitMode): Promise<boolean> {
   const info = await hostInfo(host);
-  if (info.state === 'missing') return createHost(host, image, init);
-  if (info.image !== image || info.init !== init) {
+  if (info.state !== 'missing' && (info.image !== image || info.init !== init)) {
     log(`  ${host.name}: ${info.image !== image ? 'image' : 'init'} changed, recreating it`);
-    return createHost(host, image, init);
+  } else if (info.state !== 'missing') {
+    await restoreHost(host.name);
+    if (info.state === 'paused') await docker('unpause', host.name);
+    else if (info.state !== 'running') await docker('start', host.name);
+    return false;
   }
-  await restoreHost(host.name);
-  if (info.state === 'paused') await docker('unpause', host.name);
-  else if (info.state !== 'running') await docker('start', host.name);
+  await createHost(host, image, init);
+  return true;
 }
 
 function writeInventory(): void {

@@ -1,0 +1,28 @@
+// Last e2e file, CI only (LAB_DOWN_TEST=1): `lab down` leaves no container, mount, cgroup, iptables
+// rule or process of ours. Checked with the machine's own tools, not with the lab's teardown code.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { down, MACHINE, NET } from '../../lab/index.ts';
+
+const run = (command: string) => {
+  const r = spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '' };
+};
+const lines = (text: string): string[] => text.split('\n').filter(Boolean);
+
+describe.runIf(process.env.LAB_DOWN_TEST === '1')('lab down', () => {
+  it('leaves nothing of ours behind', async () => {
+    expect(existsSync(MACHINE.socket)).toBe(true); // the lab was up for this run
+    await down();
+    expect(existsSync(MACHINE.socket)).toBe(false); // no engine, hence no container
+    expect(lines(run(`grep -E ' (${MACHINE.runDir}|${MACHINE.dataDir})[/ ]' /proc/self/mounts`).stdout)).toEqual([]);
+    expect(lines(run(`find /sys/fs/cgroup -maxdepth 3 -name ${MACHINE.cgroupParent}`).stdout)).toEqual([]);
+    expect(lines(run(`iptables -w -S | grep -e '--comment ${MACHINE.iptablesComment}'`).stdout)).toEqual([]);
+    expect(lines(run(`iptables -w -S | grep -e ${NET.bridge}`).stdout)).toEqual([]);
+    expect(run(`ip link show ${NET.bridge}`).code).not.toBe(0);
+    // processes started from our directories (dockerd, containerd, shims) or living in our cgroups
+    expect(lines(run(`grep -l -s -e '[/]${MACHINE.runDir.slice(1)}' -e '[/]${MACHINE.dataDir.slice(1)}' /proc/[0-9]*/cmdline`).stdout)).toEqual([]);
+    expect(lines(run(`grep -l -s /${MACHINE.cgroupParent}/ /proc/[0-9]*/cgroup`).stdout)).toEqual([]);
+  });
+});

@@ -14,12 +14,11 @@ export interface HaproxyInfo {
 
 export const haproxyFact = defineFact<HaproxyInfo>({
   name: 'haproxy',
-  command: [
-    'if command -v haproxy >/dev/null 2>&1; then echo "VERSION=$(haproxy -v | head -n 1)"; fi',
-    'if [ -d /run/systemd/system ]; then echo SM=systemd; echo "ACTIVE=$(systemctl is-active haproxy 2>/dev/null)";',
-    'echo "ENABLED=$(systemctl is-enabled haproxy 2>/dev/null)";',
+  command:
+    'if command -v haproxy >/dev/null 2>&1; then echo "VERSION=$(haproxy -v | head -n 1)"; fi; ' +
+    'if [ -d /run/systemd/system ]; then echo SM=systemd; echo "ACTIVE=$(systemctl is-active haproxy 2>/dev/null)"; ' +
+    'echo "ENABLED=$(systemctl is-enabled haproxy 2>/dev/null)"; ' +
     'else echo SM=sysv; if service haproxy status >/dev/null 2>&1; then echo ACTIVE=active; fi; fi',
-  ].join(' '),
   become: true,
   parse: ({ stdout }) => parseHaproxyInfo(stdout),
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { installHaproxy, reloadHaproxy, startHaproxy, validateConfig } from '../../roles/lb/commands.ts';
-import { parseHaproxyInfo } from '../../roles/lb/facts.ts';
+import { haproxyFact, parseHaproxyInfo } from '../../roles/lb/facts.ts';
+import { execFileSync } from 'node:child_process';
 import {
   adminSocketCommand,
   parseServerStats,
@@ -86,6 +87,11 @@ describe('package and service commands', () => {
     expect(reloadHaproxy('systemd')).toBe('systemctl reload haproxy');
     expect(reloadHaproxy('sysv')).toBe('service haproxy reload');
     expect(startHaproxy('systemd')).toBe('systemctl enable haproxy && systemctl start haproxy');
+  });
+
+  it('has a fact command that dash parses and runs', () => {
+    const out = execFileSync('/bin/sh', ['-c', haproxyFact.command], { encoding: 'utf8' });
+    expect(out).toMatch(/^(VERSION=.*\n)?SM=(systemd|sysv)\n/);
   });
 
   it('reads the haproxy fact', () => {

@@ -1,0 +1,78 @@
+// The guide's three HA checks, each under load through the LB, each restoring what it stopped.
+import type { Host, StepContext } from '../../lib/types.ts';
+import { waitFor } from '../common/retry.ts';
+import { num, str } from '../common/vars.ts';
+import { clusterState, waitClusterHealthy } from '../etcd/cluster.ts';
+import { waitServerStatus } from '../lb/drain.ts';
+import { consolePingTarget, consoleViaLb, dataPlaneTarget, gatewayServes, VERIFY_HOST, writeVerifyRoute } from './console.ts';
+import { DASHBOARD, ETCD, GATEWAY, withServiceStopped } from './services.ts';
+import { sleep, underLoad } from './under-load.ts';
+
+/** How long a stopped service stays stopped once the LB has noticed, with the load still running. */
+const HOLD_MS = 5000;
+
+const group = (ctx: StepContext, varName: string): Host[] => ctx.inventory.group(str(ctx.vars, varName));
+
+function pick(ctx: StepContext, varName: string, min: number): Host[] {
+  const hosts = group(ctx, varName);
+  if (hosts.length < min) throw new Error(`this check needs ${min} hosts in group ${str(ctx.vars, varName)}, found ${hosts.length}`);
+  return hosts;
+}
+
+const within = (ctx: StepContext, what: string, check: () => Promise<true | string>) => waitFor(what, num(ctx.vars, 'health_timeout'), check);
+
+/** 1. A gateway stopped: requests through the data-plane LB keep succeeding. */
+export async function gatewayDown(ctx: StepContext): Promise<void> {
+  const [gw] = pick(ctx, 'gateway_group', 2);
+  await underLoad(ctx, dataPlaneTarget(ctx), async () => {
+    await withServiceStopped(ctx, gw.name, GATEWAY, async () => {
+      await waitServerStatus(ctx, gw.name, 'gateway', 'DOWN');
+      await sleep(HOLD_MS);
+    });
+    await waitServerStatus(ctx, gw.name, 'gateway', 'UP');
+  });
+}
+
+/** 2. A dashboard stopped: the console answers through the LB and a route written through it reaches every gateway. */
+export async function dashboardDown(ctx: StepContext): Promise<void> {
+  const [dash] = pick(ctx, 'control_group', 2);
+  const gateways = group(ctx, 'gateway_group');
+  await underLoad(ctx, consolePingTarget(ctx), async () => {
+    await withServiceStopped(ctx, dash.name, DASHBOARD, async () => {
+      await waitServerStatus(ctx, dash.name, 'control', 'DOWN');
+      const remove = await writeVerifyRoute(ctx, await consoleViaLb(ctx));
+      try {
+        for (const gw of gateways) await within(ctx, `the verify route on ${gw.name}`, () => gatewayServes(ctx, gw, VERIFY_HOST));
+      } finally {
+        await remove();
+      }
+    });
+    await waitServerStatus(ctx, dash.name, 'control', 'UP');
+  });
+}
+
+/**
+ * 3. An etcd member stopped: reads and writes through the dashboard succeed, `endpoint health` shows the
+ * others healthy, and a gateway restarted meanwhile starts and serves.
+ */
+export async function etcdMemberDown(ctx: StepContext): Promise<void> {
+  const members = pick(ctx, 'etcd_group', 3);
+  const victim = members[members.length - 1];
+  const witness = ctx.on(members[0].name);
+  const [gw] = pick(ctx, 'gateway_group', 2);
+  await underLoad(ctx, dataPlaneTarget(ctx), async () => {
+    await withServiceStopped(ctx, victim.name, ETCD, async () => {
+      await within(ctx, `etcd with ${victim.name} stopped`, async () => {
+        const { healthy } = await clusterState(witness);
+        return healthy === members.length - 1 || `${healthy}/${members.length} endpoints healthy`;
+      });
+      ctx.report?.('etcd', `endpoint health: ${members.length - 1}/${members.length} healthy with ${victim.name} stopped`);
+      const remove = await writeVerifyRoute(ctx, await consoleViaLb(ctx));
+      await remove();
+      await withServiceStopped(ctx, gw.name, GATEWAY, () => waitServerStatus(ctx, gw.name, 'gateway', 'DOWN'));
+      await within(ctx, `${gw.name} serving after its restart`, () => gatewayServes(ctx, gw, str(ctx.vars, 'smoke_route_host')));
+      await waitServerStatus(ctx, gw.name, 'gateway', 'UP');
+    });
+    await waitClusterHealthy(witness);
+  });
+}

@@ -1,0 +1,58 @@
+// Stopping and restoring one stack service on one host, as an operator would: `docker compose down` /
+// `up -d` in the bundle folder for a gateway or dashboard, `docker stop` / `start` for an etcd member.
+import { argv, sh } from '../../lib/shell.ts';
+import type { StepContext, Vars } from '../../lib/types.ts';
+import { COMPOSE_FILE } from '../common/service.ts';
+import { dashboardDir } from '../dashboard/commands.ts';
+import { composeCommand } from '../docker/compose.ts';
+import { ETCD_CONTAINER } from '../etcd/commands.ts';
+import { gatewayDir } from '../gateway/commands.ts';
+
+export interface StackService {
+  /** What the messages call it. */
+  name: string;
+  stop(compose: readonly string[], vars: Vars): string;
+  start(compose: readonly string[], vars: Vars): string;
+}
+
+/** `<compose> -p <project> -f docker-compose.yaml <words>` in the bundle folder (the stack roles' project). */
+export const composeIn = (compose: readonly string[], dir: string, project: string, words: string[]): string =>
+  sh`cd ${dir} && ` + argv([...compose, '-p', project, '-f', COMPOSE_FILE, ...words]);
+
+export const GATEWAY: StackService = {
+  name: 'gateway',
+  stop: (c, v) => composeIn(c, gatewayDir(v), 'api7-gateway', ['down']),
+  start: (c, v) => composeIn(c, gatewayDir(v), 'api7-gateway', ['up', '-d']),
+};
+
+export const DASHBOARD: StackService = {
+  name: 'dashboard',
+  stop: (c, v) => composeIn(c, dashboardDir(v), 'api7-dashboard', ['down']),
+  start: (c, v) => composeIn(c, dashboardDir(v), 'api7-dashboard', ['up', '-d']),
+};
+
+export const ETCD: StackService = {
+  name: 'etcd',
+  stop: () => sh`docker stop -t 30 ${ETCD_CONTAINER}`,
+  start: () => sh`docker start ${ETCD_CONTAINER}`,
+};
+
+async function run(ctx: StepContext, service: StackService, action: 'stop' | 'start') {
+  const compose = service === ETCD ? [] : await ctx.fact(composeCommand);
+  ctx.log(`${action} ${service.name}`);
+  await ctx.run(service[action](compose, ctx.vars), { become: true, timeoutMs: 180_000 });
+}
+
+/**
+ * Stops `service` on `host`, runs `during`, and starts it again whatever happened: a check never leaves
+ * the stack with a service down.
+ */
+export async function withServiceStopped<T>(ctx: StepContext, host: string, service: StackService, during: () => Promise<T>): Promise<T> {
+  const on = ctx.on(host);
+  try {
+    await run(on, service, 'stop');
+    return await during();
+  } finally {
+    await run(on, service, 'start');
+  }
+}

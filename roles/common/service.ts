@@ -7,9 +7,13 @@ import { composeCommand } from '../docker/compose.ts';
 import { composeSpec, renderCompose, type ComposeInputs } from './compose.ts';
 import { composeUpCmd, ownContainersCmd, parseOwnContainers } from './docker-commands.ts';
 import { waitFor } from './retry.ts';
+import { rollingChange, type RollingGroup } from '../lb/drain.ts';
 import { num } from './vars.ts';
 
 export const COMPOSE_FILE = 'docker-compose.yaml';
+
+/** The LB backends a role's hosts sit in: their restarts are drained rolling changes. */
+const LB_GROUP_OF_ROLE: Record<string, RollingGroup> = { gateway: 'gateway', dashboard: 'control' };
 
 export interface ComposeDeploy {
   role: string;
@@ -50,7 +54,9 @@ export function composeUpStep(name: string, d: ComposeDeploy): Step {
               await ctx.run(composeUpCmd(compose, d.dir(ctx), d.project, COMPOSE_FILE), { become: true, timeoutMs: 300_000 });
               await gate(ctx);
             };
-            await (d.rolling ? ctx.play.exclusive(d.rolling, up) : up());
+            // Behind the LBs, a restart drains the host first and puts it back once healthy (roles/lb/drain.ts).
+            const lbGroup = LB_GROUP_OF_ROLE[d.role];
+            await (lbGroup ? rollingChange(ctx, lbGroup, up) : d.rolling ? ctx.play.exclusive(d.rolling, up) : up());
           },
         },
       ];

@@ -85,3 +85,12 @@ async function saveToCache(recipe: Recipe, tag: string): Promise<void> {
   await $`${DOCKER} save ${tag} | zstd -T0 -3 -q -f -o ${`${file}.tmp`}`;
   await $`mv ${`${file}.tmp`} ${file}`;
 }
+
+/** Removes our images no current recipe names (stand-in edits leave old ones behind); in-use ones stay. */
+export async function pruneImages(keep: Recipe[]): Promise<void> {
+  const wanted = new Set(keep.map(imageTag));
+  const ours = (await dockerTry('images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=gatewright-lab/*')).stdout;
+  const stale = ours.split('\n').filter((tag) => tag && !wanted.has(tag));
+  if (stale.length) await dockerTry('rmi', ...stale);
+  await dockerTry('image', 'prune', '-f');
+}

@@ -12,7 +12,7 @@ import type { LabRecipes, StandinBundles } from './recipes.ts';
 import { labRecipes } from './recipes.ts';
 import type { Recipe } from './recipe.ts';
 import { imageTag } from './recipe.ts';
-import { ensureImage } from './images.ts';
+import { ensureImage, pruneImages } from './images.ts';
 import { ensureKeys } from './keys.ts';
 import { createHost, ensureNetwork, hostInfo, type InitMode, waitSsh } from './hosts.ts';
 import { ensureBridgeNetfilter, ensureRule, forwardRule, removeOurRules } from './firewall.ts';
@@ -63,6 +63,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
       for (const r of [recipes.etcd, ...recipes.standins.map((s) => s.recipe)]) reportImage(r, await ensureImage(r));
     });
     await timed('bundles ready', () => ensureBundles(recipes));
+    await pruneImages(allRecipes(recipes));
   });
   log(`lab up in ${((performance.now() - start) / 1000).toFixed(1)} s; inventory ${PATHS.inventory}`);
   return { inventory: PATHS.inventory, created };
@@ -70,6 +71,10 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
 
 /** `up`, idempotently, for tests: returns the inventory path. */
 export const ensureLab = async (opts: UpOptions = {}): Promise<string> => (await up(opts)).inventory;
+
+function allRecipes(r: LabRecipes): Recipe[] {
+  return [r.base, r.host, r.lb, r.upstream, r.etcd, r.runtime, ...r.standins.map((s) => s.recipe)];
+}
 
 function hostImage(recipes: LabRecipes, host: LabHost): string {
   return imageTag(recipes[host.image]);

@@ -1,4 +1,5 @@
 // `status`: each host, its address, its state and what runs on it (sshd, dockerd, containers).
+import { existsSync, readFileSync } from 'node:fs';
 import { HOSTS, MACHINE } from './topology.ts';
 import { engineResponds, enginePid } from './engine.ts';
 import { hostInfo } from './hosts.ts';
@@ -44,5 +45,16 @@ export function formatStatus(rows: HostStatus[]): string {
 export async function status(): Promise<string> {
   const pid = enginePid();
   if (!pid || !(await engineResponds())) return `lab is down (no engine on ${MACHINE.socket})`;
-  return `engine: dockerd pid ${pid} on ${MACHINE.socket}\n${formatStatus(await hostStatuses())}`;
+  const rss = labRssMiB();
+  return `engine: dockerd pid ${pid} on ${MACHINE.socket}${rss === undefined ? '' : `; hosts use ${rss} MiB RSS`}\n${formatStatus(await hostStatuses())}`;
+}
+
+/** Anonymous memory of everything in our cgroup (v1 memory controller, or v2 unified). */
+export function labRssMiB(): number | undefined {
+  for (const [file, key] of [[`/sys/fs/cgroup/memory/${MACHINE.cgroupParent}/memory.stat`, 'total_rss'], [`/sys/fs/cgroup/${MACHINE.cgroupParent}/memory.stat`, 'anon']]) {
+    if (!existsSync(file)) continue;
+    const bytes = Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(readFileSync(file, 'utf8'))?.[1]);
+    if (bytes) return Math.round(bytes / 2 ** 20);
+  }
+  return undefined;
 }

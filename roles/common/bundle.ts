@@ -10,6 +10,8 @@ import {
   dockerPullCmd,
   imageIdCmd,
   listImageTarballsCmd,
+  manifestCache,
+  readCacheCmd,
   parseSha256sum,
   parseTarballManifest,
   readStampCmd,
@@ -93,20 +95,35 @@ export function unpackStep(name: string, file: BundleFile, dir: (ctx: StepContex
   });
 }
 
+/**
+ * manifest.json of an image tarball. Reading it decompresses the whole tarball (seconds per run), so
+ * it is cached beside the tarball under the checksum of what it came from (`key`).
+ */
+async function readManifest(ctx: StepContext, tarball: string, key: string): Promise<string | undefined> {
+  const cache = manifestCache(tarball);
+  const cached = (await ctx.run(readCacheCmd(cache), { become: true })).stdout;
+  const nl = cached.indexOf('\n');
+  if (nl > 0 && cached.slice(0, nl) === key) return cached.slice(nl + 1);
+  const read = await ctx.run(tarballManifestCmd(tarball), { become: true, nothrow: true });
+  if (!read.ok) {
+    if (ctx.check) return undefined;
+    throw new Error(`cannot read manifest.json of ${tarball} on ${ctx.host.name}: ${read.stderr.trim()}`);
+  }
+  if (!ctx.check) await ctx.transport.put(cache, `${key}\n${read.stdout}`, { mode: 0o644, become: true });
+  return read.stdout;
+}
+
 /** Plans a `docker load` for each tarball holding an image whose ID the host does not have. */
-export async function planImageLoads(ctx: StepContext, tarballs: string[]): Promise<Change[]> {
+export async function planImageLoads(ctx: StepContext, tarballs: string[], key: string): Promise<Change[]> {
   const changes: Change[] = [];
   for (const tarball of tarballs) {
-    const read = await ctx.run(tarballManifestCmd(tarball), { become: true, nothrow: true });
-    if (!read.ok && ctx.check) {
+    const manifest = await readManifest(ctx, tarball, key);
+    if (manifest === undefined) {
       changes.push({ summary: `docker load ${posix.basename(tarball)} (once it is there)`, apply: async () => undefined });
       continue;
     }
-    if (!read.ok) throw new Error(`cannot read manifest.json of ${tarball} on ${ctx.host.name}: ${read.stderr.trim()}`);
-    const manifest = read.stdout;
-    const images = parseTarballManifest(manifest);
     const missing: string[] = [];
-    for (const img of images) {
+    for (const img of parseTarballManifest(manifest)) {
       const refs = img.tags.length ? img.tags : [img.id];
       for (const ref of refs) {
         const have = (await ctx.run(imageIdCmd(ref), { become: true })).stdout.trim();
@@ -125,14 +142,14 @@ export async function planImageLoads(ctx: StepContext, tarballs: string[]): Prom
   return changes;
 }
 
-export function loadBundleImagesStep(name: string, dir: (ctx: StepContext) => string): Step {
+export function loadBundleImagesStep(name: string, file: BundleFile, dir: (ctx: StepContext) => string): Step {
   return defineStep({
     name,
     async plan(ctx) {
       const out = (await ctx.run(listImageTarballsCmd(dir(ctx)), { become: true })).stdout;
       const tarballs = out.split('\n').map((l) => l.trim()).filter(Boolean);
       if (!tarballs.length && !ctx.check) throw new Error(`no image tarballs in ${dir(ctx)}/images`);
-      return planImageLoads(ctx, tarballs);
+      return planImageLoads(ctx, tarballs, await localSha256(file.local(ctx)));
     },
   });
 }

@@ -27,10 +27,13 @@ export function stripComponents(listing: string): number {
   return tops.size === 1 && nested ? 1 : 0;
 }
 
+/** A small file's content, or nothing when it is missing. */
+export const readCacheCmd = (path: string): string => sh`cat -- ${path} 2>/dev/null || true`;
+
 /** The stamp that says which bundle a folder holds (its sha256), so we unpack only a new one. */
 export const bundleStamp = (dir: string): string => `${dir}/.gatewright-bundle`;
 
-export const readStampCmd = (dir: string): string => sh`cat -- ${bundleStamp(dir)} 2>/dev/null || true`;
+export const readStampCmd = (dir: string): string => readCacheCmd(bundleStamp(dir));
 
 export const unpackCmd = (tarball: string, dir: string, strip: number, sha: string): string =>
   sh`mkdir -p -- ${dir} && tar -xzf ${tarball} -C ${dir} --no-same-owner --strip-components=${strip}` +
@@ -38,11 +41,14 @@ export const unpackCmd = (tarball: string, dir: string, strip: number, sha: stri
 
 /** Image tarballs shipped in an unpacked bundle. */
 export const listImageTarballsCmd = (dir: string): string =>
-  sh`find ${`${dir}/images`} -maxdepth 1 -name '*.tar*' -type f 2>/dev/null | sort`;
+  sh`find ${`${dir}/images`} -maxdepth 1 -type f \\( -name '*.tar' -o -name '*.tar.gz' \\) 2>/dev/null | sort`;
 
 /** `docker save` tarballs carry manifest.json: the image's config digest (= its ID) and tags. */
 export const tarballManifestCmd = (tarball: string): string =>
   tarball.endsWith('.tar') ? sh`tar -xOf ${tarball} manifest.json` : sh`tar -xzOf ${tarball} manifest.json`;
+
+/** Where the manifest of an image tarball is cached, first line the checksum it belongs to. */
+export const manifestCache = (tarball: string): string => `${tarball}.gatewright-manifest`;
 
 export interface TarballImage {
   /** sha256:<hex>, what `docker image inspect` shows as .Id once loaded. */

@@ -19,7 +19,7 @@ export function planeSteps(p: PlaneImage): Step[] {
   return [
     { ...uploadStep(`upload the ${p.plane} bundle`, bundleFile(p.plane)), when: fromBundle },
     { ...unpackStep(`unpack the ${p.plane} bundle`, bundleFile(p.plane), dir), when: fromBundle },
-    { ...loadBundleImagesStep(`load the ${p.plane} images`, dir), when: fromBundle },
+    { ...loadBundleImagesStep(`load the ${p.plane} images`, bundleFile(p.plane), dir), when: fromBundle },
     defineStep({
       name: `pull the ${p.role} image`,
       when: (ctx) => imageSource(ctx.vars, p.role) === 'registry' || 'images come from the bundle',

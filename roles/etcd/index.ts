@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
-import { planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
+import { localSha256, planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { imageSource } from '../common/layout.ts';
 import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../common/tls.ts';
@@ -88,7 +88,7 @@ export default defineRole({
     defineStep({
       name: 'load the etcd image',
       when: fromBundle,
-      plan: (ctx) => planImageLoads(ctx, [tarball.remote(ctx)]),
+      plan: async (ctx) => planImageLoads(ctx, [tarball.remote(ctx)], await localSha256(tarball.local(ctx))),
     }),
     defineStep({
       name: 'pull the etcd image',

@@ -37,7 +37,7 @@ async function health(ctx: StepContext): Promise<true | string> {
   const probe = await curlOn(ctx, {
     url: `http://127.0.0.1:${num(ctx.vars, 'gateway_http_port')}${withRoute ? PROBE_URI : '/gatewright-probe'}`,
     headers: { Host: PROBE_HOST },
-    timeoutSec: 5,
+    timeoutSec: 10,
   });
   return probeVerdict(probe, withRoute);
 }

@@ -50,7 +50,7 @@ describe('bundle commands', () => {
       'docker load -i /opt/api7/2.13.2304/dp/images/api7-gateway-2.13.2304.tar.gz',
     );
     expect(listImageTarballsCmd('/opt/api7/2.13.2304/dp')).toBe(
-      "find /opt/api7/2.13.2304/dp/images -maxdepth 1 -name '*.tar*' -type f 2>/dev/null | sort",
+      "find /opt/api7/2.13.2304/dp/images -maxdepth 1 -type f \\( -name '*.tar' -o -name '*.tar.gz' \\) 2>/dev/null | sort",
     );
   });
 });

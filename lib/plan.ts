@@ -37,7 +37,7 @@ export const nodeId = (play: string, host: string): string => `${play}@${host}`;
 const intersects = (a: readonly string[], b: readonly string[]): boolean => a.some((x) => b.includes(x));
 
 export function stepTags(play: Play, step: Step): string[] {
-  return [play.name, play.role.name, ...(play.tags ?? []), ...(step.tags ?? [])];
+  return [...new Set([play.name, play.role.name, ...(play.tags ?? []), ...(step.tags ?? [])])];
 }
 
 export function selectSteps(play: Play, sel: Selection): Step[] {

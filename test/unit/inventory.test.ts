@@ -154,3 +154,14 @@ describe('extra vars', () => {
     expect(() => parseExtraVars(['@/nope.yaml'])).toThrow('-e @/nope.yaml: file not found');
   });
 });
+
+describe('inventory/example', () => {
+  it('loads, with group_vars dirs, host_vars and env lookups', () => {
+    process.env.OPS_SUDO_PASSWORD = 'x';
+    process.env.API7_ADMIN_PASSWORD = 'y';
+    const inv = loadInventory(join(import.meta.dirname, '../../inventory/example/hosts.yaml'));
+    expect(inv.group('control').map((h) => h.name)).toEqual(['etcd1', 'etcd2']);
+    expect(inv.hosts.get('lb1')).toMatchObject({ port: 2222, user: 'admin' });
+    expect(inv.hosts.get('etcd3')!.vars).toMatchObject({ etcd_data_dir: '/data/etcd', ansible_become_password: 'x', api7_version: '2.13.2304' });
+  });
+});

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, copyFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabHost } from './topology.ts';
 import { HOSTS, MACHINE, NET } from './topology.ts';
-import { bootFiles, sshOptions } from './keys.ts';
+import { bootFiles, keysStamp, sshOptions } from './keys.ts';
 import { $try, docker, dockerTry } from './run.ts';
 import { sleep } from './engine.ts';
 
@@ -15,13 +15,14 @@ export type HostState = 'running' | 'paused' | 'exited' | 'created' | 'restartin
 export const hostStateDir = (host: LabHost): string => join(MACHINE.hostsDir, host.name);
 
 /** `docker create` arguments for a host (pure; tested by value). */
-export function createArgs(host: LabHost, image: string, init: InitMode): string[] {
+export function createArgs(host: LabHost, image: string, init: InitMode, keys: string): string[] {
   return [
     'create',
     '--name', host.name,
     '--hostname', host.name,
     '--label', `${MACHINE.label}=host`,
     '--label', `${MACHINE.label}.init=${init}`,
+    '--label', `${MACHINE.label}.keys=${keys}`,
     // Not --privileged: the machine lacks CAP_SYS_RESOURCE and docker then cannot apply caps.
     '--cap-add', 'ALL',
     '--cap-drop', 'SYS_RESOURCE',
@@ -48,13 +49,14 @@ export interface HostInfo {
   state: HostState;
   image?: string;
   init?: InitMode;
+  keys?: string;
 }
 
 export async function hostInfo(host: LabHost): Promise<HostInfo> {
-  const r = await dockerTry('inspect', '--format', `{{.State.Status}} {{.Config.Image}} {{index .Config.Labels "${MACHINE.label}.init"}}`, host.name);
+  const r = await dockerTry('inspect', '--format', `{{.State.Status}} {{.Config.Image}} {{index .Config.Labels "${MACHINE.label}.init"}} {{index .Config.Labels "${MACHINE.label}.keys"}}`, host.name);
   if (!r.ok) return { state: 'missing' };
-  const [state, image, init] = r.stdout.split(' ');
-  return { state: state as HostState, image, init: init as InitMode };
+  const [state, image, init, keys] = r.stdout.split(' ');
+  return { state: state as HostState, image, init: init as InitMode, keys };
 }
 
 export async function ensureNetwork(): Promise<void> {
@@ -74,7 +76,7 @@ export async function createHost(host: LabHost, image: string, init: InitMode): 
     copyFileSync(file.from, join(boot, path));
     chmodSync(join(boot, path), file.mode);
   }
-  await docker(...createArgs(host, image, init));
+  await docker(...createArgs(host, image, init, keysStamp(host)));
   await docker('cp', `${boot}/.`, `${host.name}:/`);
   rmSync(boot, { recursive: true, force: true });
   await docker('start', host.name);

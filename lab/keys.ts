@@ -1,5 +1,6 @@
 // SSH identities of the lab, generated on the controller so they are stable across down/up: the
 // client key ops logs in with, one host key per host, and the known_hosts that pins them by address.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabHost } from './topology.ts';
@@ -25,6 +26,13 @@ export async function ensureKeys(): Promise<void> {
   for (const host of HOSTS) await ensureKey(hostKeyPath(host), `root@${host.name}`);
   const text = knownHostsText(HOSTS.map((h) => ({ ip: h.ip, publicKey: readFileSync(`${hostKeyPath(h)}.pub`, 'utf8') })));
   writeFileSync(PATHS.knownHosts, text, { mode: 0o644 });
+}
+
+/** Short hash of the keys a host was given: a host whose keys changed on the controller is recreated. */
+export function keysStamp(host: LabHost): string {
+  const h = createHash('sha256');
+  for (const file of Object.values(bootFiles(host))) h.update(readFileSync(file.from));
+  return h.digest('hex').slice(0, 12);
 }
 
 /** The files a host gets before its first boot, relative to its root. */

@@ -13,7 +13,7 @@ import { labRecipes } from './recipes.ts';
 import type { Recipe } from './recipe.ts';
 import { imageTag } from './recipe.ts';
 import { ensureImage, pruneImages } from './images.ts';
-import { ensureKeys } from './keys.ts';
+import { ensureKeys, keysStamp } from './keys.ts';
 import { createHost, ensureNetwork, hostInfo, type InitMode, waitSsh } from './hosts.ts';
 import { ensureBridgeNetfilter, ensureRule, forwardRule, removeOurRules } from './firewall.ts';
 import { restoreHost } from './faults.ts';
@@ -84,11 +84,12 @@ function reportImage(recipe: Recipe, source: string): void {
   if (source !== 'present') log(`  ${imageTag(recipe)}: ${source === 'cache' ? 'loaded from cache' : 'built'}`);
 }
 
-/** Creates, recreates (image or init changed) or brings back a host; true when it was (re)created. */
+/** Creates, recreates (image, init or keys changed) or brings back a host; true when it was (re)created. */
 async function ensureHost(host: LabHost, image: string, init: InitMode): Promise<boolean> {
   const info = await hostInfo(host);
-  if (info.state !== 'missing' && (info.image !== image || info.init !== init)) {
-    log(`  ${host.name}: ${info.image !== image ? 'image' : 'init'} changed, recreating it`);
+  const changed = [info.image !== image && 'image', info.init !== init && 'init', info.keys !== keysStamp(host) && 'ssh keys'].filter(Boolean);
+  if (info.state !== 'missing' && changed.length) {
+    log(`  ${host.name}: ${changed.join(', ')} changed, recreating it`);
   } else if (info.state !== 'missing') {
     await restoreHost(host.name);
     if (info.state === 'paused') await docker('unpause', host.name);

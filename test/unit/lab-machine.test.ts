@@ -86,7 +86,7 @@ describe('hosts', () => {
   });
 
   it('runs a host unprivileged, with its address, its own /var/lib/docker and the stop signal of its init', () => {
-    const args = createArgs(findHost('lab3'), 'gatewright-lab/host:abc', 'systemd');
+    const args = createArgs(findHost('lab3'), 'gatewright-lab/host:abc', 'systemd', 'k1');
     const joined = args.join(' ');
     expect(args).not.toContain('--privileged');
     expect(joined).toContain('--network labnet --ip 10.77.0.13');
@@ -96,7 +96,8 @@ describe('hosts', () => {
     expect(joined).toContain('--add-host lab1:10.77.0.11');
     expect(joined).not.toContain('--add-host lab3:');
     expect(args.at(-1)).toBe('gatewright-lab/host:abc');
-    expect(createArgs(findHost('lab3'), 'i', 'none').join(' ')).toContain('--stop-signal SIGTERM');
+    expect(createArgs(findHost('lab3'), 'i', 'none', 'k1').join(' ')).toContain('--stop-signal SIGTERM');
+    expect(joined).toContain('--label io.gatewright.lab.keys=k1');
   });
 
   it('runs its own engine without iptables or a default bridge', () => {

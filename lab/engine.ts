@@ -50,7 +50,7 @@ export async function startEngine(): Promise<'running' | 'started'> {
   if (enginePid() && (await engineResponds())) return 'running';
   for (const dir of [MACHINE.runDir, MACHINE.dataDir, MACHINE.engineRoot]) mkdirSync(dir, { recursive: true });
   // No inherited pipes: a daemon holding our stdout would make `npm run lab -- up | tee` hang.
-  const out = openSync(DOCKERD_LOG, 'a');
+  const out = openSync(DOCKERD_LOG, 'w'); // one engine run per log
   const child = spawn('/usr/sbin/dockerd', dockerdArgs(), { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   closeSync(out);

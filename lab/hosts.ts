@@ -88,8 +88,7 @@ export async function removeHost(host: LabHost): Promise<void> {
 }
 
 export async function sshReady(host: LabHost, timeoutSec = 2): Promise<boolean> {
-  const opts = sshOptions().map((o) => (o === 'ConnectTimeout=5' ? `ConnectTimeout=${timeoutSec}` : o));
-  return (await $try`ssh ${opts} ${`ops@${host.ip}`} true`).exitCode === 0;
+  return (await $try`ssh ${sshOptions(timeoutSec)} ${`ops@${host.ip}`} true`).exitCode === 0;
 }
 
 /** Waits until ops can log in with strict host-key checking. */

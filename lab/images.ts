@@ -77,11 +77,8 @@ async function buildRootfs(recipe: Recipe, tag: string): Promise<void> {
 async function saveToCache(recipe: Recipe, tag: string): Promise<void> {
   mkdirSync(IMAGE_CACHE, { recursive: true });
   const file = cacheFile(recipe);
-  for (const old of readdirSync(IMAGE_CACHE)) {
-    if (old.startsWith(`${recipe.name}-`) && old.endsWith('.tar.zst') && join(IMAGE_CACHE, old) !== file && /^[0-9a-f]{12}\.tar\.zst$/.test(old.slice(recipe.name.length + 1))) {
-      rmSync(join(IMAGE_CACHE, old));
-    }
-  }
+  const older = (f: string): boolean => f.startsWith(`${recipe.name}-`) && /^[0-9a-f]{12}\.tar\.zst$/.test(f.slice(recipe.name.length + 1));
+  for (const old of readdirSync(IMAGE_CACHE).filter(older)) rmSync(join(IMAGE_CACHE, old));
   await $`${DOCKER} save ${tag} | zstd -T0 -3 -q -f -o ${`${file}.tmp`}`;
   await $`mv ${`${file}.tmp`} ${file}`;
 }

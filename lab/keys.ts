@@ -45,7 +45,7 @@ export function bootFiles(host: LabHost): Record<string, { from: string; mode: n
 }
 
 /** Plain OpenSSH options for logging in to a lab host with strict host-key checking. */
-export function sshOptions(): string[] {
+export function sshOptions(connectTimeoutSec = 5): string[] {
   return [
     '-i', PATHS.clientKey,
     '-o', 'IdentitiesOnly=yes',
@@ -53,7 +53,7 @@ export function sshOptions(): string[] {
     '-o', `UserKnownHostsFile=${PATHS.knownHosts}`,
     '-o', 'GlobalKnownHostsFile=/dev/null',
     '-o', 'BatchMode=yes',
-    '-o', 'ConnectTimeout=5',
+    '-o', `ConnectTimeout=${connectTimeoutSec}`,
     '-o', 'LogLevel=ERROR',
   ];
 }

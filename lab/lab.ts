@@ -8,7 +8,7 @@ import type { LabHost } from './topology.ts';
 import { checkMachine, installTools } from './preflight.ts';
 import { engineResponds, enginePid, startEngine, stopEngine } from './engine.ts';
 import { machineMirrors } from './apt-sources.ts';
-import type { LabRecipes, StandinBundles } from './recipes.ts';
+import type { LabRecipes } from './recipes.ts';
 import { labRecipes } from './recipes.ts';
 import type { Recipe } from './recipe.ts';
 import { imageTag } from './recipe.ts';
@@ -137,5 +137,3 @@ export async function down(opts: DownOptions = {}): Promise<void> {
   });
   log(`lab down in ${((performance.now() - start) / 1000).toFixed(1)} s${opts.purge ? ' (purged caches)' : ''}`);
 }
-
-export type { StandinBundles };

@@ -6,8 +6,10 @@ import { status } from './status.ts';
 import * as faults from './faults.ts';
 import { sshOptions } from './keys.ts';
 import { findHost } from './topology.ts';
+import { checkMachine } from './preflight.ts';
 
 async function main(cmd: LabCommand): Promise<number> {
+  if (cmd.command !== 'help') checkMachine(); // not root, not Debian: say so before anything else
   switch (cmd.command) {
     case 'help':
       console.log(HELP);

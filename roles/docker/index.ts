@@ -3,14 +3,16 @@
 import { posix } from 'node:path';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { ensureFile } from '../../lib/files.ts';
-import { sh } from '../../lib/shell.ts';
+import { raw, sh } from '../../lib/shell.ts';
 import { osFact } from '../preflight/facts.ts';
 import { atLeast, MIN_DOCKER } from '../preflight/versions.ts';
 import { composeArgvOf } from './compose.ts';
 import { DAEMON_JSON, renderDaemonJson } from './daemon-config.ts';
 import { aptCandidatesFact, dockerFact } from './facts.ts';
 import {
+  APT,
   CE_PACKAGES,
+  DPKG_CONFIGURE,
   defaultInstallMethod,
   DISTRO_PACKAGES,
   DOCKER_REPO_URL,
@@ -47,7 +49,7 @@ const installed = defineStep({
   async plan(ctx) {
     const docker = await ctx.fact(dockerFact);
     if (docker.unconfigured) {
-      return [{ summary: 'finish the interrupted package install (dpkg --configure -a)', apply: async () => void (await ctx.run('DEBIAN_FRONTEND=noninteractive dpkg --configure -a', LONG)) }];
+      return [{ summary: 'finish the interrupted package install (dpkg --configure -a)', apply: async () => void (await ctx.run(DPKG_CONFIGURE, LONG)) }];
     }
     if (docker.version && atLeast(docker.version, MIN_DOCKER)) return [];
     const os = await ctx.fact(osFact);
@@ -132,7 +134,7 @@ const compose = defineStep({
     const pkg = method === 'distro' ? 'docker-compose' : 'docker-compose-plugin';
     const command =
       os.packageManager === 'apt'
-        ? sh`DEBIAN_FRONTEND=noninteractive apt-get install -y ${pkg}`
+        ? sh`${raw(APT)} install -y ${pkg}`
         : sh`${os.packageManager ?? 'yum'} install -y ${pkg}`;
     return [{ summary: `install ${pkg}`, apply: async () => void (await ctx.run(command, LONG)) }];
   },

@@ -36,7 +36,16 @@ export interface InstallPlan {
   commands: string[];
 }
 
-export const APT = 'DEBIAN_FRONTEND=noninteractive apt-get';
+// Waits for another apt/dpkg run (unattended-upgrades, a concurrent install) instead of failing on its lock.
+export const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600';
+/**
+ * Finishes an interrupted dpkg run. dpkg has no lock timeout of its own: retry while another run holds
+ * the lock (its message names the lock), up to 10 minutes; any other error fails at once.
+ */
+export const DPKG_CONFIGURE =
+  'i=0; until out=$(DEBIAN_FRONTEND=noninteractive dpkg --configure -a 2>&1); do ' +
+  'case "$out" in *lock*) ;; *) echo "$out" >&2; exit 1;; esac; ' +
+  'i=$((i+1)); if [ "$i" -ge 600 ]; then echo "$out" >&2; exit 1; fi; sleep 1; done';
 export const DISTRO_PACKAGES = ['docker.io', 'docker-compose'];
 export const CE_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
 /** Older engines that block docker-ce on the RHEL family (CentOS 7's docker 1.13, podman's runc on 8/9). */

@@ -65,23 +65,29 @@ describe('preflight on the lab', () => {
     expect(r.results.filter((x) => x.status === 'changed')).toEqual([]);
   });
 
-  it('a taken port fails only that host, naming the port, its variable and the holder', async () => {
-    // nc from the host image holds the gateway's Prometheus port, detached so ssh returns.
-    holder = onHost('lab4', `sudo sh -c 'setsid nc -lk 0.0.0.0 9091 >/dev/null 2>&1 </dev/null & echo $!'`).out;
-    expect(holder).toMatch(/^\d+$/);
-    for (let i = 0; i < 50 && onHost('lab4', 'ss -ltnH "sport = :9091"').out === ''; i++) await new Promise((r) => setTimeout(r, 100));
+  // A port of lab4's roles that nothing of ours holds, even on a lab reused after a full deployment.
+  const PORT = 19091;
+  const portVar = `gateway_prometheus_port=${PORT}`;
 
-    const r = await play('preflight');
+  it('a taken port fails only that host, naming the port, its variable and the holder', async () => {
+    // nc from the host image holds it, detached so ssh returns.
+    holder = onHost('lab4', `sudo sh -c 'setsid nc -lk 0.0.0.0 ${PORT} >/dev/null 2>&1 </dev/null & echo $!'`).out;
+    expect(holder).toMatch(/^\d+$/);
+    const listening = () => onHost('lab4', `ss -ltnH "sport = :${PORT}"`).out !== '';
+    for (let i = 0; i < 50 && !listening(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(listening()).toBe(true);
+
+    const r = await play('preflight', '-e', portVar);
     expect(r.exitCode).toBe(2);
     const failed = r.results.filter((x) => x.status === 'failed');
     expect(failed.map((x) => `${x.host}: ${x.step}`)).toEqual([`lab4: ${VERDICT}`]);
-    expect(failed[0].reason).toMatch(/^lab4: port 9091 \(gateway_prometheus_port\) is in use by nc \(pid \d+\)$/);
+    expect(failed[0].reason).toBe(`lab4: port ${PORT} (gateway_prometheus_port) is in use by nc (pid ${holder})`);
     // A failed host gets no firewall change.
     expect(step(r, 'lab4', 'firewall opens the ports of the host roles')).toBeUndefined();
   });
 
   it('raised thresholds (-e) fail every host, each listing all of its problems at once', async () => {
-    const r = await play('preflight', '-e', 'preflight_min_memory_mb=99999999', '-e', 'preflight_min_cpus=64');
+    const r = await play('preflight', '-e', portVar, '-e', 'preflight_min_memory_mb=99999999', '-e', 'preflight_min_cpus=64');
     expect(r.exitCode).toBe(2);
     for (const host of names) {
       const reason = step(r, host, VERDICT)?.reason ?? '';
@@ -89,7 +95,7 @@ describe('preflight on the lab', () => {
       expect(reason, host).toMatch(/\d+ CPUs < 64 \(preflight_min_cpus\)/);
       expect(reason, host).toMatch(/memory \d+ MB < 99999999 MB \(preflight_min_memory_mb\)/);
     }
-    expect(step(r, 'lab4', VERDICT)?.reason).toContain('port 9091 (gateway_prometheus_port) is in use by nc');
+    expect(step(r, 'lab4', VERDICT)?.reason).toContain(`port ${PORT} (gateway_prometheus_port) is in use by nc (pid ${holder})`);
 
     onHost('lab4', `sudo kill ${holder}`);
     holder = undefined;
@@ -97,7 +103,7 @@ describe('preflight on the lab', () => {
 });
 
 describe('docker on the lab', () => {
-  const hasEngine = (host: string) => onHost(host, 'command -v dockerd >/dev/null && dpkg-query -W -f="\\${db:Status-Abbrev}" docker.io | grep -q "^ii"').code === 0;
+  const hasEngine = (host: string) => onHost(host, 'test -x /usr/sbin/dockerd && dpkg-query -W -f="\\${db:Status-Abbrev}" docker.io | grep -q "^ii"').code === 0;
   const answers = (host: string) => onHost(host, 'sudo docker info --format "{{.ServerVersion}}"');
 
   it('installs Docker from the cached .debs where it is missing, starts it everywhere, with compose', async () => {

@@ -53,25 +53,25 @@ describe('planned commands from recorded facts', () => {
   });
 
   it('Debian 12 (the lab): candidates resolvable, so no apt-get update (works offline)', () => {
-    expect(commandsFor('debian12')).toEqual(['DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io docker-compose']);
+    expect(commandsFor('debian12')).toEqual(['DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker.io docker-compose']);
   });
 
   it('Ubuntu 22.04 with no apt lists: apt-get update first', () => {
     expect(commandsFor('ubuntu2204')).toEqual([
-      'DEBIAN_FRONTEND=noninteractive apt-get update',
-      'DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io docker-compose',
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update',
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker.io docker-compose',
     ]);
   });
 
   it('Ubuntu 22.04 from Docker CE: keyring, source line for its codename, packages', () => {
     expect(commandsFor('ubuntu2204', 'docker-ce')).toEqual([
-      'DEBIAN_FRONTEND=noninteractive apt-get install -y ca-certificates curl',
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y ca-certificates curl',
       'install -m 0755 -d /etc/apt/keyrings',
       'curl -fsSL https://download.docker.com/linux/ubuntu/gpg -o /etc/apt/keyrings/docker.asc',
       'chmod a+r /etc/apt/keyrings/docker.asc',
       `printf 'deb [arch=%s signed-by=%s] %s %s stable\\n' "$(dpkg --print-architecture)" /etc/apt/keyrings/docker.asc https://download.docker.com/linux/ubuntu jammy > /etc/apt/sources.list.d/docker.list`,
-      'DEBIAN_FRONTEND=noninteractive apt-get update',
-      'DEBIAN_FRONTEND=noninteractive apt-get install -y docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin',
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update',
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin',
     ]);
   });
 
@@ -110,7 +110,7 @@ describe('offline', () => {
   });
 
   it.each([
-    ['debian12', 'DEBIAN_FRONTEND=noninteractive apt-get install -y /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb'],
+    ['debian12', 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb'],
     ['rocky9', "dnf install -y --disablerepo='*' --allowerasing /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb"],
     ['centos7', "yum localinstall -y --disablerepo='*' /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb"],
   ] as const)('packages copied from the controller on %s', (distro, command) => {

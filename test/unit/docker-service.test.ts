@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DPKG_CONFIGURE } from '../../roles/docker/install.ts';
 import { parseAptPolicy, parseDocker, type DockerInfo } from '../../roles/docker/facts.ts';
 import { composeArgvOf } from '../../roles/docker/compose.ts';
 import { planRestart, planStart, START_DETACHED, waitForDocker } from '../../roles/docker/service.ts';
@@ -78,7 +83,7 @@ describe('apt candidates', () => {
 });
 
 describe('start and restart', () => {
-  const base: DockerInfo = { version: '20.10.24', running: false, enabled: false, init: 'systemd' };
+  const base: DockerInfo = { version: '20.10.24', running: false, enabled: false, init: 'systemd', unconfigured: false };
 
   it('systemd: enable --now, then wait for docker info', () => {
     expect(planStart(base)).toEqual(['systemctl enable --now docker', waitForDocker('systemd')]);
@@ -120,5 +125,38 @@ describe('daemon.json', () => {
     const b = renderDaemonJson({ 'log-driver': 'json-file', 'log-opts': { 'max-file': '3', 'max-size': '100m' } });
     expect(a).toBe(b);
     expect(a).toBe('{\n  "log-driver": "json-file",\n  "log-opts": {\n    "max-file": "3",\n    "max-size": "100m"\n  }\n}\n');
+  });
+});
+
+describe('finishing an interrupted dpkg run', () => {
+  // A stand-in dpkg on PATH: locked by "another process" for its first calls, then fine (or broken).
+  function runWithDpkg(lockedCalls: number, finalExit: number): { code: number; calls: number; stderr: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-dpkg-'));
+    writeFileSync(
+      join(dir, 'dpkg'),
+      `#!/bin/sh\nn=$(cat ${dir}/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/n\n` +
+        `if [ $n -le ${lockedCalls} ]; then echo 'dpkg: error: dpkg frontend lock was locked by another process with pid 164' >&2; exit 2; fi\n` +
+        `[ ${finalExit} -eq 0 ] || echo 'dpkg: error processing package docker.io (--configure)' >&2; exit ${finalExit}\n`,
+      { mode: 0o755 },
+    );
+    // sleep is stubbed too: the loop's pacing is not what we test.
+    writeFileSync(join(dir, 'sleep'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    try {
+      execFileSync('dash', ['-c', DPKG_CONFIGURE], { env: { PATH: `${dir}:/usr/bin:/bin` }, stdio: 'pipe' });
+      return { code: 0, calls: Number(execFileSync('cat', [join(dir, 'n')]).toString()), stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stderr: Buffer };
+      return { code: err.status, calls: Number(execFileSync('cat', [join(dir, 'n')]).toString()), stderr: err.stderr.toString() };
+    }
+  }
+
+  it('waits while another run holds the lock, then configures', () => {
+    expect(runWithDpkg(3, 0)).toEqual({ code: 0, calls: 4, stderr: '' });
+  });
+
+  it('fails at once, with dpkg\'s message, on any other error', () => {
+    const r = runWithDpkg(0, 1);
+    expect([r.code, r.calls]).toEqual([1, 1]);
+    expect(r.stderr).toContain('error processing package docker.io');
   });
 });

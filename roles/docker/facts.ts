@@ -88,3 +88,27 @@ export function parseAptPolicy(text: string, packages: string[]): Record<string,
   }
   return out;
 }
+
+// ---------------------------------------------------------------- compose
+
+/** The argv prefix later roles put before `-p <project> -f <file> up -d`. */
+export type ComposeArgv = ['docker', 'compose'] | ['docker-compose'];
+
+/** `docker compose` (v2 plugin) when present, else `docker-compose` (v1); undefined when neither is. */
+export const composeArgvOf = (d: Pick<DockerInfo, 'composeV2' | 'composeV1'>): ComposeArgv | undefined =>
+  d.composeV2 ? ['docker', 'compose'] : d.composeV1 ? ['docker-compose'] : undefined;
+
+/**
+ * Which compose this host has, so later roles never guess: `argv(await ctx.fact(composeCommand))`.
+ * Fails the asking step when there is none (run the docker role first).
+ */
+export const composeCommand = defineFact<ComposeArgv>({
+  name: 'compose command',
+  become: true,
+  command: COMPOSE_PROBE,
+  parse(result) {
+    const found = composeArgvOf(parseDocker(result.stdout));
+    if (!found) throw new Error('neither `docker compose` nor `docker-compose` is installed (run the docker role first)');
+    return found;
+  },
+});

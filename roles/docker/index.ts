@@ -6,9 +6,8 @@ import { ensureFile } from '../../lib/files.ts';
 import { raw, sh } from '../../lib/shell.ts';
 import { osFact } from '../preflight/facts.ts';
 import { atLeast, MIN_DOCKER } from '../preflight/versions.ts';
-import { composeArgvOf } from './compose.ts';
 import { DAEMON_JSON, renderDaemonJson } from './daemon-config.ts';
-import { aptCandidatesFact, dockerFact } from './facts.ts';
+import { aptCandidatesFact, composeArgvOf, dockerFact } from './facts.ts';
 import {
   APT,
   CE_PACKAGES,
@@ -174,5 +173,4 @@ export default defineRole({
   steps: [installed, daemonConfig, running, compose, restartIfChanged],
 });
 
-export { composeCommand, composeArgvOf, type ComposeArgv } from './compose.ts';
-export { dockerFact, type DockerInfo } from './facts.ts';
+export { composeCommand, composeArgvOf, dockerFact, type ComposeArgv, type DockerInfo } from './facts.ts';

@@ -4,8 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DPKG_CONFIGURE } from '../../roles/docker/install.ts';
-import { parseAptPolicy, parseDocker, type DockerInfo } from '../../roles/docker/facts.ts';
-import { composeArgvOf } from '../../roles/docker/compose.ts';
+import { composeArgvOf, composeCommand, parseAptPolicy, parseDocker, type DockerInfo } from '../../roles/docker/facts.ts';
 import { planRestart, planStart, START_DETACHED, waitForDocker } from '../../roles/docker/service.ts';
 import { renderDaemonJson } from '../../roles/docker/daemon-config.ts';
 import { loadFacts } from './fixtures/facts/load.ts';
@@ -40,6 +39,13 @@ describe('docker fact', () => {
   it('compose v2 is preferred when both are present', () => {
     expect(composeArgvOf(facts({ COMPOSE_V2: '2.24.5', COMPOSE_V1: '1.29.2' }))).toEqual(['docker', 'compose']);
     expect(composeArgvOf(facts({}))).toBeUndefined();
+  });
+
+  it('the composeCommand fact gives later roles the argv prefix, or fails their step when there is none', () => {
+    const result = (stdout: string) => ({ code: 0, ok: true, stdout, stderr: '' });
+    expect(composeCommand.parse(result('COMPOSE_V2=\nCOMPOSE_V1=1.29.2\n'))).toEqual(['docker-compose']);
+    expect(composeCommand.parse(result('COMPOSE_V2=Docker Compose version v2.24.5\nCOMPOSE_V1=\n'))).toEqual(['docker', 'compose']);
+    expect(() => composeCommand.parse(result('COMPOSE_V2=\nCOMPOSE_V1=\n'))).toThrow(/run the docker role first/);
   });
 
   it('installed but stopped: dockerd --version tells the version', () => {

@@ -3,7 +3,7 @@
 // restarts take a play-wide lock and wait for health inside it: one host at a time.
 import { ensureFile } from '../../lib/files.ts';
 import { defineStep, type Step, type StepContext } from '../../lib/types.ts';
-import { composeCommand } from '../docker/compose.ts';
+import { composeCommand } from '../docker/facts.ts';
 import { composeSpec, renderCompose, type ComposeInputs } from './compose.ts';
 import { composeUpCmd, ownContainersCmd, parseOwnContainers } from './docker-commands.ts';
 import { waitFor } from './retry.ts';

@@ -1,18 +1,15 @@
 // The control plane, as the guide deploys it: upload and unpack the cp bundle, load its images, write
 // conf.yaml, `docker compose up -d`, check /ping and a login; then make sure the data-plane cluster
 // the gateways join exists.
-import { sha256 } from '../common/fingerprint.ts';
-import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { adminApi, curlOn, putOrThrow } from '../common/admin-api.ts';
-import { imageId } from '../common/bundle.ts';
-import { planeSteps } from '../common/plane-steps.ts';
+import { planeCompose, planeSteps, type PlaneService } from '../common/plane-steps.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { composeFileStep, composeUpStep, type ComposeDeploy } from '../common/service.ts';
+import { composeFileStep, composeUpStep } from '../common/service.ts';
 import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
 import { dashboardPrefix, etcdMembers, groupAddresses } from '../common/topology.ts';
 import { edition, list, num, str } from '../common/vars.ts';
-import { clusterBody, clusterPath, dashboardCertsDir, dashboardConfFile, dashboardDir, dashboardImage, jwtSecret } from './commands.ts';
+import { clusterBody, clusterPath, dashboardCertsDir, dashboardConfFile, dashboardImage, jwtSecret } from './commands.ts';
 import { DASHBOARD_CERTS_PATH, DASHBOARD_CONF_PATH, renderDashboardConf, uniq } from './templates.ts';
 
 export function dashboardConf(ctx: StepContext): string {
@@ -51,39 +48,26 @@ async function health(ctx: StepContext): Promise<true | string> {
   return true;
 }
 
-const service: ComposeDeploy = {
+const plane: PlaneService = {
+  plane: 'cp',
   role: 'dashboard',
-  project: 'api7-dashboard',
-  dir: (ctx) => dashboardDir(ctx.vars),
-  async inputs(ctx) {
-    const mounts: [string, string][] = [[dashboardConfFile(ctx.vars), DASHBOARD_CONF_PATH]];
-    if (tlsEnabled(ctx.vars)) mounts.push([dashboardCertsDir(ctx.vars), DASHBOARD_CERTS_PATH]);
-    const image = dashboardImage(ctx.vars);
-    return {
-      service: { name: 'api7-dashboard', role: 'dashboard', image, mounts },
-      imageId: await imageId(ctx, image),
-      contentShas: [sha256(dashboardConf(ctx))],
-    };
-  },
+  container: 'api7-dashboard',
+  image: dashboardImage,
+  confFile: dashboardConfFile,
+  confPath: DASHBOARD_CONF_PATH,
+  certsDir: dashboardCertsDir,
+  certsPath: DASHBOARD_CERTS_PATH,
+  conf: dashboardConf,
+  confSecret: () => true, // the console admin's password
   health,
 };
-
+const service = planeCompose(plane);
 
 export default defineRole({
   name: 'dashboard',
   defaults: { ...STACK_DEFAULTS },
   steps: [
-    ...planeSteps({ plane: 'cp', role: 'dashboard', image: dashboardImage, certsDir: dashboardCertsDir }),
-    defineStep({
-      name: 'dashboard conf.yaml',
-      async plan(ctx) {
-        const dir = dashboardConfFile(ctx.vars).replace(/\/[^/]+$/, '');
-        return [
-          ...(await ensureDir(ctx, { path: dir, mode: 0o755, become: true })),
-          ...(await ensureFile(ctx, { path: dashboardConfFile(ctx.vars), content: dashboardConf(ctx), mode: 0o600, become: true, secret: true })),
-        ];
-      },
-    }),
+    ...planeSteps(plane),
     composeFileStep('dashboard compose file', service),
     composeUpStep('dashboard running and healthy', service),
     defineStep({

@@ -1,17 +1,14 @@
 // The data plane, as the guide deploys it: upload and unpack the dp bundle, load its images, write
 // config.yaml, `docker compose up -d` one gateway at a time, and prove each one routes and exports metrics.
-import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../common/admin-api.ts';
-import { imageId } from '../common/bundle.ts';
-import { planeSteps } from '../common/plane-steps.ts';
+import { planeCompose, planeSteps, type PlaneService } from '../common/plane-steps.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { sha256 } from '../common/fingerprint.ts';
-import { composeFileStep, composeUpStep, type ComposeDeploy } from '../common/service.ts';
+import { composeFileStep, composeUpStep } from '../common/service.ts';
 import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
 import { etcdClientUrls, gatewayPrefix, upstreamNodes } from '../common/topology.ts';
 import { edition, num, str } from '../common/vars.ts';
-import { gatewayCertsDir, gatewayConfFile, gatewayDir, gatewayImage, metricsPath, PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, probeVerdict } from './commands.ts';
+import { gatewayCertsDir, gatewayConfFile, gatewayImage, metricsPath, PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, probeVerdict } from './commands.ts';
 import { GATEWAY_CERTS_PATH, GATEWAY_CONF_PATH, renderGatewayConf } from './templates.ts';
 
 export function gatewayConf(ctx: StepContext): string {
@@ -42,40 +39,27 @@ async function health(ctx: StepContext): Promise<true | string> {
   return probeVerdict(probe, withRoute);
 }
 
-const service: ComposeDeploy = {
+const plane: PlaneService = {
+  plane: 'dp',
   role: 'gateway',
-  project: 'api7-gateway',
-  dir: (ctx) => gatewayDir(ctx.vars),
+  container: 'api7-gateway',
+  image: gatewayImage,
+  confFile: gatewayConfFile,
+  confPath: GATEWAY_CONF_PATH,
+  certsDir: gatewayCertsDir,
+  certsPath: GATEWAY_CERTS_PATH,
+  conf: gatewayConf,
+  confSecret: (ctx) => !!etcdCredentials(ctx),
   rolling: 'gateway restart',
-  async inputs(ctx) {
-    const mounts: [string, string][] = [[gatewayConfFile(ctx.vars), GATEWAY_CONF_PATH]];
-    if (tlsEnabled(ctx.vars)) mounts.push([gatewayCertsDir(ctx.vars), GATEWAY_CERTS_PATH]);
-    const image = gatewayImage(ctx.vars);
-    return {
-      service: { name: 'api7-gateway', role: 'gateway', image, mounts },
-      imageId: await imageId(ctx, image),
-      contentShas: [sha256(gatewayConf(ctx))],
-    };
-  },
   health,
 };
-
+const service = planeCompose(plane);
 
 export default defineRole({
   name: 'gateway',
   defaults: { ...STACK_DEFAULTS },
   steps: [
-    ...planeSteps({ plane: 'dp', role: 'gateway', image: gatewayImage, certsDir: gatewayCertsDir }),
-    defineStep({
-      name: 'gateway config.yaml',
-      async plan(ctx) {
-        const secret = !!etcdCredentials(ctx);
-        return [
-          ...(await ensureDir(ctx, { path: gatewayConfFile(ctx.vars).replace(/\/[^/]+$/, ''), mode: 0o755, become: true })),
-          ...(await ensureFile(ctx, { path: gatewayConfFile(ctx.vars), content: gatewayConf(ctx), mode: secret ? 0o600 : 0o644, become: true, secret })),
-        ];
-      },
-    }),
+    ...planeSteps(plane),
     composeFileStep('gateway compose file', service),
     defineStep({
       name: 'probe route through the control plane',

@@ -1,48 +1,27 @@
 // The stack (etcd, dashboards, gateways, smoke route) by the site playbook on the shared lab, through the
 // real CLI and its --json report. Runs after 10-preflight-docker (Docker installed) and leaves the api7
 // edition stack up and converged: later files build on it.
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { HOSTS, PATHS, sshOptions } from '../../lab/index.ts';
-import type { StepResult } from '../../lib/types.ts';
+import { HOSTS } from '../../lab/index.ts';
+import { cliRunner, onHost, type Report } from './helpers.ts';
 
-interface Report {
-  exitCode: number;
-  results: StepResult[];
-  errors: unknown[];
-}
+const PASSWORD = 'e2e-Dashboard-pw'; // 30-lb-verify deploys with the same one
+const play = cliRunner('20', ['-e', `dashboard_admin_password=${PASSWORD}`]);
+const site = (...flags: string[]) => play('site', ...flags);
 
-const PASSWORD = 'e2e-Dashboard-pw';
-const SECRET_VARS = ['-e', `dashboard_admin_password=${PASSWORD}`];
-const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-20-'));
-let runs = 0;
-
-/** The site playbook with the secrets the lab inventory does not hold; the report and its raw text. */
-async function site(...flags: string[]): Promise<Report & { raw: string; output: string }> {
-  const json = join(dir, `${++runs}-site.json`);
-  const args = ['tsx', 'lib/cli.ts', 'site', '-i', PATHS.inventory, '--json', json, ...SECRET_VARS, ...flags];
-  const { code, output } = await run('npx', args, { maxBuffer: 64 << 20 }).then(
-    (r) => ({ code: 0, output: r.stdout + r.stderr }),
-    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, output: `${e.stdout}${e.stderr}` }),
-  );
-  const raw = readFileSync(json, 'utf8');
-  const report = JSON.parse(raw) as Report;
-  expect(report.exitCode, output.slice(-3000)).toBe(code);
-  return { ...report, raw, output };
+/** Every per-host log of a run (.runs/<stamp>/<host>.log, stamped just before the report's start). */
+function runLogs(r: Report): string {
+  const started = String((r as unknown as { startedAt: string }).startedAt).replace(/[:.]/g, '-');
+  const stamp = readdirSync('.runs').filter((d) => d <= started).sort().pop()!;
+  const text = readdirSync(join('.runs', stamp)).map((f) => readFileSync(join('.runs', stamp, f), 'utf8')).join('\n');
+  expect(text).toContain('etcd member');
+  return text;
 }
 
 const ip = (host: string) => HOSTS.find((h) => h.name === host)!.ip;
-
-/** A command on a lab host as ops (sudo inside when needed). */
-function onHost(host: string, command: string, input?: string): { code: number; out: string } {
-  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip(host)}`, command], { encoding: 'utf8', timeout: 60_000, input });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
-}
 
 const ENDPOINTS = ['lab1', 'lab2', 'lab3'].map((h) => `http://${ip(h)}:2379`).join(',');
 const etcdctl = (host: string, args: string, endpoints = ENDPOINTS) =>
@@ -80,7 +59,7 @@ function putRouteThroughDashboard(id: string, body: object): void {
 describe('the stack on the lab (site playbook)', () => {
   it('from docker-only hosts reaches 3 healthy etcd members, 2 dashboards, 2 gateways and the guide check', async () => {
     const r = await site();
-    expect(r.exitCode, r.output.slice(-3000)).toBe(0);
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expectHealthyEtcd();
     for (const h of ['lab1', 'lab2']) expect(onHost(h, 'curl -sS http://127.0.0.1:9000/ping').out).toBe('pong');
     for (const h of ['lab4', 'lab5']) {
@@ -103,9 +82,9 @@ describe('the stack on the lab (site playbook)', () => {
       expect(JSON.parse(smoke.body).headers.Host).toBe('test.com');
     }
 
-    // Secrets stay out of the report and the output; conf files holding them are 0600.
-    expect(r.raw).not.toContain(PASSWORD);
-    expect(r.output).not.toContain(PASSWORD);
+    // Secrets stay out of the report and the logs; conf files holding them are 0600.
+    expect(JSON.stringify(r)).not.toContain(PASSWORD);
+    expect(runLogs(r)).not.toContain(PASSWORD);
     expect(onHost('lab1', 'sudo stat -c %a /opt/api7/2.13.2304/cp/dashboard_conf/conf.yaml').out).toBe('600');
   });
 
@@ -118,7 +97,7 @@ describe('the stack on the lab (site playbook)', () => {
   it('a new Prometheus port restarts only the gateways, one at a time; the next run puts it back', async () => {
     const before = ['lab1', 'lab2'].map((h) => onHost(h, 'sudo docker inspect -f {{.State.StartedAt}} api7-dashboard').out);
     const r = await site('-e', 'gateway_prometheus_port=9092');
-    expect(r.exitCode, r.output.slice(-3000)).toBe(0);
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expect(new Set(changed(r).map((x) => x.play))).toEqual(new Set(['gateway']));
     expect(step(r, 'lab4', 'gateway', 'gateway running and routing')?.status).toBe('changed');
     expect(step(r, 'lab5', 'gateway', 'gateway running and routing')?.status).toBe('changed');
@@ -143,7 +122,7 @@ describe('the stack on the lab (site playbook)', () => {
     expect(onHost('lab3', 'sudo docker stop etcd && sudo rm -rf /usr/local/etcd/etcd_data').code).toBe(0);
 
     const r = await site();
-    expect(r.exitCode, r.output.slice(-3000)).toBe(0);
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expect(step(r, 'lab3', 'etcd', 'etcd member')?.changes.join(' ')).toMatch(/has no data: remove and re-add it through lab[12]/);
     expect(changed(r).filter((x) => x.play !== 'etcd')).toEqual([]);
     expectHealthyEtcd();
@@ -158,13 +137,13 @@ describe('the stack on the lab (site playbook)', () => {
 
   it('edition apisix starts the same stack (APISIX 3 layout, prefix /apisix); the api7 stack is restored after', async () => {
     const r = await site('-e', 'api7_edition=apisix');
-    expect(r.exitCode, r.output.slice(-3000)).toBe(0);
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expect(onHost('lab4', 'sudo cat /opt/api7/2.13.2304/dp/gateway_conf/config.yaml').out).toMatch(/deployment:\n\s+role: data_plane/);
     expect(etcdctl('lab1', 'get --keys-only --prefix /apisix/routes/').out).toContain('/apisix/routes/gatewright-smoke');
     expect(throughGateway('lab5', 'test.com').status).toBe(200);
 
     const back = await site();
-    expect(back.exitCode, back.output.slice(-3000)).toBe(0);
+    expect(back.exitCode, JSON.stringify(back.errors)).toBe(0);
     expect(onHost('lab4', 'sudo cat /opt/api7/2.13.2304/dp/gateway_conf/config.yaml').out).toMatch(/prefix: \/api7\/default/);
     const again = await site();
     expect(changed(again).map((x) => `${x.host} ${x.play} › ${x.step}`)).toEqual([]);

@@ -36,9 +36,9 @@ export function cliRunner(name: string, always: string[] = []): (playbook: strin
   };
 }
 
-/** A command on a lab host as ops over plain OpenSSH (sudo inside when needed). */
-export function onHost(host: string, command: string): { code: number; out: string } {
+/** A command on a lab host as ops over plain OpenSSH (sudo inside when needed); `input` is its stdin. */
+export function onHost(host: string, command: string, input?: string): { code: number; out: string } {
   const ip = HOSTS.find((h) => h.name === host)!.ip;
-  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip}`, command], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip}`, command], { encoding: 'utf8', timeout: 60_000, input });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
 }

@@ -7,7 +7,7 @@ import { raw, sh } from '../../lib/shell.ts';
 import { osFact } from '../preflight/facts.ts';
 import { atLeast, MIN_DOCKER } from '../preflight/versions.ts';
 import { DAEMON_JSON, renderDaemonJson } from './daemon-config.ts';
-import { aptCandidatesFact, composeArgvOf, dockerFact } from './facts.ts';
+import { aptCandidatesFact, composeArgvOf, dockerFact, type DockerInfo, type InitSystem } from './facts.ts';
 import {
   APT,
   CE_PACKAGES,
@@ -24,6 +24,18 @@ import { planRestart, planStart } from './service.ts';
 
 const LONG = { become: true, timeoutMs: 900_000, stream: true };
 const restartKey = (ctx: StepContext) => `docker:restart:${ctx.host.name}`;
+
+const INIT_SYSTEMS: InitSystem[] = ['systemd', 'openrc', 'sysv', 'none'];
+
+/** The service manager to use: detected, unless `docker_service_manager` names one (e.g. none: dockerd detached). */
+function serviceManager(ctx: StepContext, docker: DockerInfo): InitSystem {
+  const wanted = ctx.vars.docker_service_manager;
+  if (wanted === undefined || wanted === '' || wanted === 'auto') return docker.init;
+  if (!INIT_SYSTEMS.includes(wanted as InitSystem)) {
+    throw new Error(`docker_service_manager must be auto or one of ${INIT_SYSTEMS.join(', ')}, got ${JSON.stringify(wanted)}`);
+  }
+  return wanted as InitSystem;
+}
 
 async function installMethod(ctx: StepContext): Promise<InstallMethod> {
   const wanted = ctx.vars.docker_install_method;
@@ -65,7 +77,7 @@ const installed = defineStep({
         offlineCompose: ctx.vars.docker_offline_compose as string | undefined,
       },
       candidates,
-      docker.init,
+      serviceManager(ctx, docker),
     );
     const was = docker.version ? ` (replacing ${docker.version})` : '';
     return [{ summary: `${plan.summary}${was}`, apply: () => applyInstall(ctx, plan) }];
@@ -101,9 +113,10 @@ const running = defineStep({
   name: 'Docker enabled and running',
   async plan(ctx) {
     const docker = await ctx.fact(dockerFact, { fresh: true });
-    const commands = planStart(docker);
+    const init = serviceManager(ctx, docker);
+    const commands = planStart({ ...docker, init });
     if (!commands.length) return [];
-    const how = { systemd: 'systemctl enable --now docker', openrc: 'rc-service', sysv: 'service docker start', none: 'dockerd detached (no init system)' }[docker.init];
+    const how = { systemd: 'systemctl enable --now docker', openrc: 'rc-service', sysv: 'service docker start', none: 'dockerd detached (no init system)' }[init];
     return [
       {
         summary: `start Docker (${how})`,
@@ -117,7 +130,7 @@ const running = defineStep({
   },
   async verify(ctx) {
     const docker = await ctx.fact(dockerFact, { fresh: true });
-    if (!docker.running) throw new Error(`dockerd does not answer (docker info); init: ${docker.init}`);
+    if (!docker.running) throw new Error(`dockerd does not answer (docker info); service manager: ${serviceManager(ctx, docker)}`);
   },
 });
 
@@ -153,7 +166,7 @@ const restartIfChanged = defineStep({
       {
         summary: 'restart Docker (daemon.json changed)',
         async apply() {
-          for (const command of planRestart(docker.init)) await ctx.run(command, { become: true, timeoutMs: 180_000 });
+          for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
           ctx.play.state.delete(restartKey(ctx));
         },
       },
@@ -168,6 +181,7 @@ export default defineRole({
   name: 'docker',
   defaults: {
     docker_ce_repo_url: DOCKER_REPO_URL,
+    docker_service_manager: 'auto',
     docker_daemon_options: {},
   },
   steps: [installed, daemonConfig, running, compose, restartIfChanged],

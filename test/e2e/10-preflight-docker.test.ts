@@ -119,6 +119,38 @@ describe('docker on the lab', () => {
     expect(again.results.filter((x) => x.status === 'changed')).toEqual([]);
   });
 
+  it('with no service manager (docker_service_manager: none): dockerd runs detached, restarts on a daemon.json change', async () => {
+    const changed = (r: Report) => r.results.filter((x) => x.status === 'changed').map((x) => x.step);
+    const pid = () => onHost('lb1', 'cat /var/run/docker.pid').out;
+    const none = ['--limit', 'lb1', '-e', 'docker_service_manager=none'];
+    onHost('lb1', 'sudo systemctl stop docker.socket docker.service');
+    expect(answers('lb1').code).not.toBe(0);
+
+    const started = await play('docker', ...none);
+    expect(started.exitCode).toBe(0);
+    expect(changed(started)).toEqual([RUNNING]);
+    expect(step(started, 'lb1', RUNNING)?.changes).toEqual(['start Docker (dockerd detached (no init system))']);
+    const first = pid();
+    expect(onHost('lb1', `ps -o args= -p ${first}`).out).toBe('dockerd'); // ours, not systemd's unit
+    expect(answers('lb1').out).toMatch(/^20\.10\./);
+
+    const maxFile = onHost('lb1', 'cat /etc/docker/daemon.json 2>/dev/null').out.includes('"max-file": "2"') ? '5' : '2';
+    const options = JSON.stringify({ docker_daemon_options: { 'log-opts': { 'max-file': maxFile } } });
+    const restarted = await play('docker', ...none, '-e', options);
+    expect(changed(restarted)).toEqual(['daemon.json (docker_daemon_options)', 'restart Docker if daemon.json changed']);
+    const second = pid();
+    expect(second).not.toBe(first);
+    expect(onHost('lb1', `ps -o args= -p ${second}`).out).toBe('dockerd');
+    expect(onHost('lb1', 'sudo docker info --format "{{json .}}"').out).toContain('"ServerVersion":"20.10.');
+
+    // Back under systemd for the files after this one: stop ours, and the role (auto) starts the unit.
+    onHost('lb1', `sudo kill ${second}`);
+    for (let i = 0; i < 60 && onHost('lb1', `sudo kill -0 ${second}`).code === 0; i++) await new Promise((r) => setTimeout(r, 500));
+    const back = await play('docker', '--limit', 'lb1', '-e', options);
+    expect(changed(back)).toEqual([RUNNING]);
+    expect(onHost('lb1', 'systemctl is-active docker').out).toBe('active');
+  });
+
   it('preflight still passes with Docker running (a rerun on a converged host)', async () => {
     const r = await play('preflight');
     expect(r.exitCode).toBe(0);

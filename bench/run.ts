@@ -3,11 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labInventory, startSshdLab } from '../test/helpers/sshd.ts';
+import { labRows, type Row } from './lab.ts';
 
-interface Row {
-  label: string;
-  figures: Record<string, string>;
-}
 type Section = { title: string; rows: () => Promise<Row[]> };
 
 const root = join(import.meta.dirname, '..');
@@ -47,8 +44,14 @@ const sections: Section[] = [
     title: 'Loopback sshd (127.0.0.x:2222), fixture playbook test/fixtures/playbooks/converge.ts',
     rows: async () => [await loopback(5, 100), await loopback(50, 150)],
   },
-  // The lab section (10.77.0.0/24, real roles) goes here once the lab playbooks exist.
 ];
+
+// The lab section recreates the lab's hosts (the site from bare hosts), so it runs only when asked.
+if (process.argv.includes('--lab')) {
+  sections.push({ title: 'Lab (10.77.0.0/24), playbooks/site.ts with the real roles', rows: labRows });
+} else {
+  console.log('(lab figures: `npm run bench -- --lab` recreates the lab and runs the site from bare hosts)');
+}
 
 for (const section of sections) {
   console.log(`\n## ${section.title}\n`);

@@ -17,6 +17,7 @@ import {
   hasDataCmd,
   parseEndpointStatus,
   parseMemberList,
+  pruneSnapshotsCmd,
   snapshotFile,
   type EtcdRun,
 } from './commands.ts';
@@ -96,6 +97,7 @@ export async function startMember(ctx: StepContext, state: 'new' | 'existing'): 
 export async function takeSnapshot(ctx: StepContext): Promise<void> {
   const file = snapshotFile(new Date().toISOString().replace(/[:.]/g, '-'));
   await etcdctl(ctx, ['snapshot', 'save', file], { endpoints: [ownUrl(ctx)] });
+  await ctx.run(pruneSnapshotsCmd(snapshotDir(ctx.vars), num(ctx.vars, 'etcd_snapshot_keep')), { become: true });
   ctx.log(`etcd snapshot saved on ${ctx.host.name}: ${file.replace(/^\/etcd-snapshots/, snapshotDir(ctx.vars))}`);
 }
 

@@ -95,6 +95,10 @@ export function etcdctlCmd(o: Etcdctl, args: string[]): string {
 
 export const snapshotFile = (stamp: string): string => `${IN_SNAPSHOTS}/etcd-${stamp}.db`;
 
+/** Keeps the newest `keep` snapshots in the host's snapshot folder. */
+export const pruneSnapshotsCmd = (hostDir: string, keep: number): string =>
+  sh`ls -1t -- ${hostDir} | grep -E '^etcd-.*\\.db$' | tail -n +${keep + 1} | while read -r f; do rm -f -- ${hostDir}/"$f"; done`;
+
 /** Does this host's data dir hold a member (etcd writes <data>/member on first start)? */
 export const hasDataCmd = (dataDir: string): string =>
   sh`if [ -d ${`${dataDir}/member`} ]; then echo data=yes; else echo data=no; fi`;

@@ -29,7 +29,7 @@ import {
   wantedSpec,
 } from './cluster.ts';
 import { etcdctlCmd } from './commands.ts';
-import { planMember, snapshotSource, type MemberAction } from './plan.ts';
+import { planMember, snapshotSources, type MemberAction } from './plan.ts';
 
 const tarball = {
   local: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_bundle_dir'), `etcd-${str(ctx.vars, 'etcd_version')}.tar.gz`),
@@ -42,9 +42,17 @@ async function memberChange(ctx: StepContext, action: MemberAction): Promise<Cha
   const rows = await survey(ctx);
   const members = etcdMembers(ctx.inventory, ctx.vars).length;
   const othersUp = rows.filter((r) => r.host !== ctx.host.name && r.container?.running && r.hasData).length;
+  // A member may have gone down since the survey: the first that can take it.
   const snapshotFirst = async () => {
-    const src = snapshotSource(rows, ctx.host.name);
-    if (src) await takeSnapshot(ctx.on(src));
+    const errors: string[] = [];
+    for (const src of snapshotSources(rows, ctx.host.name)) {
+      try {
+        return await takeSnapshot(ctx.on(src));
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    if (errors.length) throw new Error(`no running member could take a snapshot before the change:\n${errors.join('\n')}`);
   };
   switch (action.kind) {
     case 'none':
@@ -82,7 +90,7 @@ async function memberChange(ctx: StepContext, action: MemberAction): Promise<Cha
 
 export default defineRole({
   name: 'etcd',
-  defaults: { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_cluster_token: 'api7-etcd-cluster' },
+  defaults: { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_cluster_token: 'api7-etcd-cluster', etcd_snapshot_keep: 5 },
   steps: [
     { ...uploadStep('upload the etcd image tarball', tarball), when: fromBundle },
     defineStep({

@@ -40,8 +40,8 @@ export function planMember(survey: MemberSurvey[], me: string, wantSpec: string)
   return { kind: 'recreate', reason };
 }
 
-/** Before changing a running cluster, a snapshot from a member that is up (this one if it can). */
-export function snapshotSource(survey: MemberSurvey[], me: string): string | undefined {
-  const up = survey.filter((r) => r.reachable && r.hasData && r.container?.running);
-  return (up.find((r) => r.host === me) ?? up[0])?.host;
+/** Before changing a running cluster, a snapshot from a member that is up: this one first, then the others. */
+export function snapshotSources(survey: MemberSurvey[], me: string): string[] {
+  const up = survey.filter((r) => r.reachable && r.hasData && r.container?.running).map((r) => r.host);
+  return [...up.filter((h) => h === me), ...up.filter((h) => h !== me)];
 }

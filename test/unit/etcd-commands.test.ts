@@ -6,6 +6,7 @@ import {
   etcdSpecInputs,
   parseEndpointStatus,
   parseMemberList,
+  pruneSnapshotsCmd,
   type EtcdRun,
 } from '../../roles/etcd/commands.ts';
 import { fingerprint } from '../../roles/common/fingerprint.ts';
@@ -68,6 +69,14 @@ describe('etcdctl', () => {
     expect(etcdctlCmd({ endpoints, tls: true, envFile: '/usr/local/etcd/etcdctl.env', stdin: true }, ['user', 'add', 'root', '--interactive=false'])).toBe(
       'docker exec -i --env-file /usr/local/etcd/etcdctl.env etcd etcdctl --endpoints=http://10.77.0.11:2379,http://10.77.0.12:2379' +
         ' --cacert=/etcd-certs/ca.pem --cert=/etcd-certs/cert.pem --key=/etcd-certs/key.pem user add root --interactive=false',
+    );
+  });
+});
+
+describe('snapshot retention', () => {
+  it('keeps the newest snapshots only', () => {
+    expect(pruneSnapshotsCmd('/usr/local/etcd/snapshots', 5)).toBe(
+      "ls -1t -- /usr/local/etcd/snapshots | grep -E '^etcd-.*\\.db$' | tail -n +6 | while read -r f; do rm -f -- /usr/local/etcd/snapshots/\"$f\"; done",
     );
   });
 });

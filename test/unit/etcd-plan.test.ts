@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planMember, snapshotSource, type MemberSurvey } from '../../roles/etcd/plan.ts';
+import { planMember, snapshotSources, type MemberSurvey } from '../../roles/etcd/plan.ts';
 
 const up = (host: string, spec = 'S'): MemberSurvey => ({ host, reachable: true, hasData: true, container: { running: true, spec } });
 const bare = (host: string): MemberSurvey => ({ host, reachable: true, hasData: false });
@@ -47,8 +47,8 @@ describe('etcd member planning (facts in, action out)', () => {
 
   it('snapshots from this member when it is up, else from another running one', () => {
     const s = [up('lab1'), up('lab2'), bare('lab3')];
-    expect(snapshotSource(s, 'lab2')).toBe('lab2');
-    expect(snapshotSource(s, 'lab3')).toBe('lab1');
-    expect(snapshotSource([bare('lab1')], 'lab1')).toBeUndefined();
+    expect(snapshotSources(s, 'lab2')).toEqual(['lab2', 'lab1']);
+    expect(snapshotSources(s, 'lab3')).toEqual(['lab1', 'lab2']);
+    expect(snapshotSources([bare('lab1')], 'lab1')).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { argv, sh } from '../../lib/shell.ts';
 import type { StepContext, Vars } from '../../lib/types.ts';
 import { COMPOSE_FILE } from '../common/service.ts';
 import { dashboardDir } from '../dashboard/commands.ts';
-import { composeCommand } from '../docker/compose.ts';
+import { composeCommand } from '../docker/facts.ts';
 import { ETCD_CONTAINER } from '../etcd/commands.ts';
 import { gatewayDir } from '../gateway/commands.ts';
 

@@ -1,0 +1,128 @@
+// The load balancer and the HA proof on the shared lab, after 20-stack: the lb play converges (a rerun
+// changes nothing), the verify playbook's three checks pass with no failed request, and a rolling gateway
+// upgrade 2.13.2304 -> 2.13.2309 under load loses no request. The stack is left at 2.13.2304, as found.
+import { execFile, spawnSync } from 'node:child_process';
+import https from 'node:https';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { HOSTS, PATHS, sshOptions } from '../../lab/index.ts';
+import type { StepResult } from '../../lib/types.ts';
+import { httpRequest, probe } from '../../roles/verify/http.ts';
+import { startLoad, type LoadStats } from '../../roles/verify/load.ts';
+
+interface Report {
+  exitCode: number;
+  results: StepResult[];
+  errors: { host: string; message: string }[];
+}
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-30-'));
+let runs = 0;
+// The console password the stack was deployed with (20-stack uses the same).
+const PASSWORD = 'e2e-Dashboard-pw';
+const SECRET_VARS = ['-e', `dashboard_admin_password=${PASSWORD}`];
+
+async function play(playbook: string, ...flags: string[]): Promise<Report> {
+  const json = join(dir, `${++runs}-${playbook}.json`);
+  const args = ['tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, '--json', json, ...SECRET_VARS, ...flags];
+  const code = await run('npx', args, { maxBuffer: 64 << 20 }).then(
+    () => 0,
+    (e: { code?: number }) => e.code ?? -1,
+  );
+  const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+  expect(report.exitCode).toBe(code);
+  return report;
+}
+
+function onHost(host: string, command: string): string {
+  const ip = HOSTS.find((h) => h.name === host)!.ip;
+  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip}`, command], { encoding: 'utf8', timeout: 60_000 });
+  return `${r.stdout}${r.stderr}`.trim();
+}
+
+const LB = HOSTS.find((h) => h.name === 'lb1')!.ip;
+const gatewayImage = (host: string) => onHost(host, "sudo docker inspect --format '{{.Config.Image}}' api7-gateway");
+
+/** The smoke route through the LB, 2 clients every 50 ms, bounded to 10 minutes / 30000 requests. */
+async function underLoad(during: () => Promise<void>): Promise<LoadStats> {
+  const target = probe({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } });
+  const load = startLoad({ send: target.send, concurrency: 2, intervalMs: 50, maxRequests: 30_000, maxDurationMs: 600_000 });
+  const failure = await during().then(() => undefined, (e: unknown) => e);
+  const stats = await load.stop();
+  target.close();
+  if (failure) throw failure;
+  return stats;
+}
+
+describe('load balancer', () => {
+  it('converges, and a second run changes nothing', async () => {
+    const first = await play('lb');
+    expect(first.errors).toEqual([]);
+    expect(first.exitCode).toBe(0);
+    const again = await play('lb');
+    expect(again.exitCode).toBe(0);
+    expect(again.results.filter((r) => r.status === 'changed').map((r) => r.step)).toEqual([]);
+  });
+
+  it("refuses a config haproxy rejects, with haproxy's message, and keeps the running one", async () => {
+    const before = onHost('lb1', 'sudo sha256sum /etc/haproxy/haproxy.cfg');
+    const r = await play('lb', '-e', 'lb_http_port=99999');
+    expect(r.exitCode).toBe(2);
+    expect(r.errors.map((e) => e.message).join('\n')).toMatch(/haproxy refused the new \/etc\/haproxy\/haproxy\.cfg \(the running config is untouched\)[\s\S]*invalid port '99999'/);
+    expect(onHost('lb1', 'sudo sha256sum /etc/haproxy/haproxy.cfg')).toBe(before);
+    expect((await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } })).status).toBe(200);
+  });
+
+  it('serves the data plane (80, 443 passed through) and the console (9000)', async () => {
+    const get = await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } });
+    expect(get.status).toBe(200);
+    expect(JSON.parse(get.body).url).toBe('http://test.com/get');
+    expect((await httpRequest({ host: LB, port: 9000, path: '/ping' })).body).toBe('pong');
+    // TLS ends on the gateways (self-signed), not on the LB.
+    const status = await new Promise<number>((resolve, reject) =>
+      https.get({ host: LB, port: 443, path: '/get', headers: { host: 'test.com' }, rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject),
+    );
+    expect(status).toBe(200);
+  });
+});
+
+describe('verify playbook', () => {
+  it('passes all three checks, each under load with no failed request', async () => {
+    const r = await play('verify');
+    expect(r.errors).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    const checks = r.results.filter((x) => x.play === 'verify');
+    expect(checks.map((x) => x.status)).toEqual(['ok', 'ok', 'ok']);
+    for (const c of checks) {
+      const figures = c.data?.figures as { sent: number; failed: number; longestGapMs: number };
+      expect(figures.sent, c.step).toBeGreaterThan(20);
+      expect(figures.failed, c.step).toBe(0);
+      expect(c.data?.load, c.step).toMatch(/requests, 0 failed, longest gap/);
+    }
+    expect(checks[2].data?.etcd).toBe('endpoint health: 2/3 healthy with lab3 stopped');
+  });
+});
+
+describe('rolling gateway upgrade', () => {
+  for (const [from, to] of [['2.13.2304', '2.13.2309'], ['2.13.2309', '2.13.2304']]) {
+    it(`${from} -> ${to} under load loses no request`, async () => {
+      expect(gatewayImage('lab4')).toBe(`api7/api7-gateway:${from}`);
+      let report: Report | undefined;
+      const stats = await underLoad(async () => {
+        report = await play('gateway', '-e', `api7_version=${to}`);
+      });
+      expect(report?.errors).toEqual([]);
+      expect(report?.exitCode).toBe(0);
+      for (const host of ['lab4', 'lab5']) expect(gatewayImage(host), host).toBe(`api7/api7-gateway:${to}`);
+      expect(stats.sent).toBeGreaterThan(50);
+      expect(stats).toMatchObject({ failed: 0, errors: {} });
+    });
+  }
+});

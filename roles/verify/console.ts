@@ -59,13 +59,19 @@ export function verifyRoute(ctx: StepContext): { path: string; body: Record<stri
   return { path: routePath(ctx, VERIFY_ROUTE_ID), body: routeBody(VERIFY_HOST, str(ctx.vars, 'smoke_route_uri'), nodes) };
 }
 
-/** Writes the verify route, reads it back, and returns a remover (writes and reads both prove the console). */
+/** Writes the verify route, reads it back, and returns its remover (a write and a read prove the console). */
 export async function writeVerifyRoute(ctx: StepContext, api: Console): Promise<() => Promise<void>> {
   const route = verifyRoute(ctx);
+  const remove = async () => void (await api.call('DELETE', route.path));
   await api.call('PUT', route.path, route.body);
-  const back = await api.call('GET', route.path);
-  if (!coversWanted(back, route.body)) throw new Error(`the route read back through ${ctx.host.name} differs: ${JSON.stringify(back).slice(0, 200)}`);
-  return async () => void (await api.call('DELETE', route.path));
+  try {
+    const back = await api.call('GET', route.path);
+    if (!coversWanted(back, route.body)) throw new Error(`the route read back through ${ctx.host.name} differs: ${JSON.stringify(back).slice(0, 200)}`);
+  } catch (e) {
+    await remove().catch(() => undefined);
+    throw e;
+  }
+  return remove;
 }
 
 /**

@@ -32,7 +32,7 @@ export async function underLoad(ctx: StepContext, target: Target, disruption: ()
     stats = await load.stop();
     client.close();
     ctx.report?.('load', `${target.name}: ${formatStats(stats)}`);
-    ctx.report?.('figures', { sent: stats.sent, failed: stats.failed, longestGapMs: stats.longestGapMs, durationMs: stats.durationMs, errors: stats.errors });
+    ctx.report?.('figures', stats);
     ctx.log(`${target.name}: ${formatStats(stats)}`);
   }
   if (stats.failed > 0) throw new Error(`${stats.failed} of ${stats.sent} requests failed: ${target.name}: ${formatStats(stats)}`);

@@ -9,6 +9,7 @@ export interface InventoryInput {
   clientKey?: string;
   knownHosts?: string;
   bundlesDir?: string;
+  dashboardPasswordFile?: string;
   /** CPUs and memory a lab host sees (the machine's): the guide's preflight minimum is lowered only below it. */
   machine: { cpus: number; memoryMb: number };
 }
@@ -23,6 +24,8 @@ export function inventoryVars(input: InventoryInput): Record<string, unknown> {
     ssh_known_hosts_file: input.knownHosts ?? PATHS.knownHosts,
     api7_bundle_dir: input.bundlesDir ?? PATHS.bundlesDir,
     smoke_route_enabled: true,
+    // The secret stays in its 0600 file; the inventory only points at it.
+    dashboard_admin_password: `{{ lookup('file', '${input.dashboardPasswordFile ?? PATHS.dashboardPassword}') }}`,
   };
   if (input.machine.cpus < GUIDE_MIN.cpus) vars.preflight_min_cpus = input.machine.cpus;
   if (input.machine.memoryMb < GUIDE_MIN.memoryMb) vars.preflight_min_memory_mb = Math.floor(input.machine.memoryMb * 0.9);

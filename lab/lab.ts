@@ -18,6 +18,7 @@ import { createHost, ensureNetwork, hostInfo, type InitMode, waitSsh } from './h
 import { ensureBridgeNetfilter, ensureRule, forwardRule, removeOurRules } from './firewall.ts';
 import { restoreHost } from './faults.ts';
 import { renderInventory } from './inventory.ts';
+import { ensureLabSecrets } from './secrets.ts';
 import { ensureBundles } from './bundles.ts';
 import { buildStandinBundles } from './standins-build.ts';
 import { killOurProcesses, removeOurCgroups, unmountOurs } from './teardown.ts';
@@ -103,6 +104,7 @@ async function ensureHost(host: LabHost, image: string, init: InitMode): Promise
 function writeInventory(): void {
   mkdirSync(dirname(PATHS.inventory), { recursive: true });
   const machine = { cpus: cpus().length, memoryMb: Math.floor(totalmem() / 2 ** 20) };
+  ensureLabSecrets();
   writeFileSync(PATHS.inventory, renderInventory({ machine }));
 }
 

@@ -66,6 +66,7 @@ export const PATHS = {
   knownHosts: join(REPO_ROOT, '.lab/ssh/known_hosts'),
   hostKeysDir: join(REPO_ROOT, '.lab/ssh/hostkeys'),
   bundlesDir: join(REPO_ROOT, '.lab/bundles'),
+  dashboardPassword: join(REPO_ROOT, '.lab/secrets/dashboard_admin_password'),
   standinsOut: join(REPO_ROOT, '.lab/standins'),
   inventory: join(REPO_ROOT, 'inventory/lab.yaml'),
 } as const;

@@ -1,5 +1,6 @@
-// Variable values: the connection vars we understand (validated), env lookups, and -e extra vars.
-import { existsSync } from 'node:fs';
+// Variable values: the connection vars we understand (validated), env and file lookups, and -e extra vars.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from './errors.ts';
 import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
@@ -37,16 +38,26 @@ export function checkVars(src: YamlSource, path: (string | number)[], vars: unkn
   return resolveLookups(src, path, vars as Vars);
 }
 
-const LOOKUP_ENV = /\{\{\s*lookup\(\s*['"]env['"]\s*,\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)\s*\}\}/g;
+const LOOKUP = /\{\{\s*lookup\(\s*['"](env|file)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*\}\}/g;
 
-/** `"{{ lookup('env', 'NAME') }}"` becomes $NAME (a way to keep passwords out of files). */
+/**
+ * `"{{ lookup('env', 'NAME') }}"` becomes $NAME and `"{{ lookup('file', 'path') }}"` the file's content
+ * without its trailing newline (a relative path is taken from the inventory file's folder): ways to keep
+ * passwords out of inventory files.
+ */
 function resolveLookups(src: YamlSource, path: (string | number)[], vars: Vars): Vars {
   const walk = (value: unknown, at: (string | number)[]): unknown => {
     if (typeof value === 'string') {
-      return value.replace(LOOKUP_ENV, (_, name: string) => {
-        const env = process.env[name];
-        if (env === undefined) throw yamlError(src, at, `environment variable ${name} is not set`);
-        return env;
+      return value.replace(LOOKUP, (_, kind: string, arg: string) => {
+        if (kind === 'env') {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg)) throw yamlError(src, at, `lookup('env', '${arg}'): not a variable name`);
+          const env = process.env[arg];
+          if (env === undefined) throw yamlError(src, at, `environment variable ${arg} is not set`);
+          return env;
+        }
+        const file = resolve(dirname(src.file), arg);
+        if (!existsSync(file)) throw yamlError(src, at, `lookup('file', '${arg}'): ${file} does not exist`);
+        return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
       });
     }
     if (Array.isArray(value)) return value.map((v, i) => walk(v, [...at, i]));

@@ -82,6 +82,11 @@ describe('loadInventory', () => {
     expect(inv.hosts.get('a')!.vars).toMatchObject({ ansible_become_password: 's3cret', url: 'x-s3cret-y' });
   });
 
+  it("resolves {{ lookup('file', 'path') }} relative to the inventory, without the trailing newline", () => {
+    const inv = loadInventory(tree({ 'hosts.yaml': `all:\n  vars:\n    dashboard_admin_password: "{{ lookup('file', 'secrets/pw') }}"\n  hosts:\n    a:\n`, 'secrets/pw': 'from-file\n' }));
+    expect(inv.hosts.get('a')!.vars.dashboard_admin_password).toBe('from-file');
+  });
+
   it('uses -u as the login user only where ansible_user is unset', () => {
     const inv = loadInventory(tree({ 'hosts.yaml': 'all:\n  hosts:\n    a:\n    b: { ansible_user: bob }\n' }), { defaultUser: 'deploy' });
     expect(inv.hosts.get('a')!.user).toBe('deploy');
@@ -101,6 +106,7 @@ describe('loadInventory', () => {
     ['host and group share a name', { 'hosts.yaml': 'all:\n  children:\n    etcd:\n      hosts:\n        etcd:\n' }, /hosts\.yaml:5 at all\.children\.etcd\.hosts\.etcd: "etcd" is already a group name/],
     ['duplicate key', { 'hosts.yaml': 'all:\n  hosts:\n    a:\n    a:\n' }, /hosts\.yaml:3:\d+: invalid YAML: Map keys must be unique/],
     ['env var not set', { 'hosts.yaml': "all:\n  vars:\n    pw: \"{{ lookup('env', 'GW_NOT_SET_X') }}\"\n" }, /hosts\.yaml:3 at all\.vars\.pw: environment variable GW_NOT_SET_X is not set/],
+    ['file lookup of a missing file', { 'hosts.yaml': "all:\n  vars:\n    pw: \"{{ lookup('file', 'nope/pw') }}\"\n" }, /hosts\.yaml:3 at all\.vars\.pw: lookup\('file', 'nope\/pw'\): .*nope\/pw does not exist/],
     ['group_vars for an unknown group', { 'hosts.yaml': 'all:\n  hosts:\n    a:\n', 'group_vars/etdc.yaml': 'x: 1\n' }, /group_vars\/etdc\.yaml: no group named "etdc"/],
     ['bad value in host_vars', { 'hosts.yaml': 'all:\n  hosts:\n    a:\n', 'host_vars/a.yml': 'x: 1\nansible_port: -1\n' }, /host_vars\/a\.yml:2 at ansible_port:/],
     ['group cycle', { 'hosts.yaml': 'all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n' }, /group cycle all -> a -> b -> a/],

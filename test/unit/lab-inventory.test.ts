@@ -41,6 +41,7 @@ describe('lab inventory', () => {
       ssh_known_hosts_file: PATHS.knownHosts,
       api7_bundle_dir: PATHS.bundlesDir,
       smoke_route_enabled: true,
+      dashboard_admin_password: `{{ lookup('file', '${PATHS.dashboardPassword}') }}`,
     });
     for (const path of [PATHS.clientKey, PATHS.knownHosts, PATHS.bundlesDir]) expect(path.startsWith('/')).toBe(true);
   });
@@ -54,8 +55,10 @@ describe('lab inventory', () => {
   });
 
   it('is read by the runner the way the roles see it', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'lab-inv-')), 'lab.yaml');
-    writeFileSync(file, renderInventory({ machine: roomy }));
+    const dir = mkdtempSync(join(tmpdir(), 'lab-inv-'));
+    const file = join(dir, 'lab.yaml');
+    writeFileSync(join(dir, 'dashboard_pw'), 'lab-secret\n', { mode: 0o600 });
+    writeFileSync(file, renderInventory({ machine: roomy, dashboardPasswordFile: join(dir, 'dashboard_pw') }));
     const inv = loadInventory(file);
     expect(inv.groups.get('etcd')).toEqual(['lab1', 'lab2', 'lab3']);
     const lab4 = inv.hosts.get('lab4')!;
@@ -63,5 +66,7 @@ describe('lab inventory', () => {
     expect(lab4.user).toBe('ops');
     expect(lab4.groups).toContain('gateway');
     expect(lab4.vars.api7_bundle_dir).toBe(PATHS.bundlesDir);
+    // The console password comes from its 0600 file, not from the inventory text.
+    expect(lab4.vars.dashboard_admin_password).toBe('lab-secret');
   });
 });

@@ -3,7 +3,7 @@ import type { Host, StepContext } from '../../lib/types.ts';
 import { waitFor } from '../common/retry.ts';
 import { num, str } from '../common/vars.ts';
 import { clusterState, waitClusterHealthy } from '../etcd/cluster.ts';
-import { waitServerStatus } from '../lb/drain.ts';
+import { waitServerStatus, type RollingGroup } from '../lb/drain.ts';
 import { consolePingTarget, consoleViaLb, dataPlaneTarget, gatewayServes, VERIFY_HOST, writeVerifyRoute } from './console.ts';
 import { DASHBOARD, ETCD, GATEWAY, withServiceStopped } from './services.ts';
 import { sleep, underLoad } from './under-load.ts';
@@ -19,11 +19,18 @@ function pick(ctx: StepContext, varName: string, min: number): Host[] {
   return hosts;
 }
 
+/** Every server of the group in rotation on every LB before one is stopped: else the check proves nothing. */
+async function allInRotation(ctx: StepContext, hosts: Host[], lbGroup: RollingGroup) {
+  for (const h of hosts) await waitServerStatus(ctx, h.name, lbGroup, 'UP');
+}
+
 const within = (ctx: StepContext, what: string, check: () => Promise<true | string>) => waitFor(what, num(ctx.vars, 'health_timeout'), check);
 
 /** 1. A gateway stopped: requests through the data-plane LB keep succeeding. */
 export async function gatewayDown(ctx: StepContext): Promise<void> {
-  const [gw] = pick(ctx, 'gateway_group', 2);
+  const gateways = pick(ctx, 'gateway_group', 2);
+  const [gw] = gateways;
+  await allInRotation(ctx, gateways, 'gateway');
   await underLoad(ctx, dataPlaneTarget(ctx), async () => {
     await withServiceStopped(ctx, gw.name, GATEWAY, async () => {
       await waitServerStatus(ctx, gw.name, 'gateway', 'DOWN');
@@ -35,8 +42,10 @@ export async function gatewayDown(ctx: StepContext): Promise<void> {
 
 /** 2. A dashboard stopped: the console answers through the LB and a route written through it reaches every gateway. */
 export async function dashboardDown(ctx: StepContext): Promise<void> {
-  const [dash] = pick(ctx, 'control_group', 2);
+  const dashboards = pick(ctx, 'control_group', 2);
+  const [dash] = dashboards;
   const gateways = group(ctx, 'gateway_group');
+  await allInRotation(ctx, dashboards, 'control');
   await underLoad(ctx, consolePingTarget(ctx), async () => {
     await withServiceStopped(ctx, dash.name, DASHBOARD, async () => {
       await waitServerStatus(ctx, dash.name, 'control', 'DOWN');
@@ -59,7 +68,10 @@ export async function etcdMemberDown(ctx: StepContext): Promise<void> {
   const members = pick(ctx, 'etcd_group', 3);
   const victim = members[members.length - 1];
   const witness = ctx.on(members[0].name);
-  const [gw] = pick(ctx, 'gateway_group', 2);
+  const gateways = pick(ctx, 'gateway_group', 2);
+  const [gw] = gateways;
+  await allInRotation(ctx, gateways, 'gateway');
+  await waitClusterHealthy(witness);
   await underLoad(ctx, dataPlaneTarget(ctx), async () => {
     await withServiceStopped(ctx, victim.name, ETCD, async () => {
       await within(ctx, `etcd with ${victim.name} stopped`, async () => {

@@ -1,48 +1,17 @@
 // The load balancer and the HA proof on the shared lab, after 20-stack: the lb play converges (a rerun
 // changes nothing), the verify playbook's three checks pass with no failed request, and a rolling gateway
 // upgrade 2.13.2304 -> 2.13.2309 under load loses no request. The stack is left at 2.13.2304, as found.
-import { execFile, spawnSync } from 'node:child_process';
 import https from 'node:https';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { HOSTS, PATHS, sshOptions } from '../../lab/index.ts';
-import type { StepResult } from '../../lib/types.ts';
+import { HOSTS } from '../../lab/index.ts';
 import { httpRequest, probe } from '../../roles/verify/http.ts';
 import { startLoad, type LoadStats } from '../../roles/verify/load.ts';
+import { cliRunner, onHost as onLabHost, type Report } from './helpers.ts';
 
-interface Report {
-  exitCode: number;
-  results: StepResult[];
-  errors: { host: string; message: string }[];
-}
-
-const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-30-'));
-let runs = 0;
 // The console password the stack was deployed with (20-stack uses the same).
 const PASSWORD = 'e2e-Dashboard-pw';
-const SECRET_VARS = ['-e', `dashboard_admin_password=${PASSWORD}`];
-
-async function play(playbook: string, ...flags: string[]): Promise<Report> {
-  const json = join(dir, `${++runs}-${playbook}.json`);
-  const args = ['tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, '--json', json, ...SECRET_VARS, ...flags];
-  const code = await run('npx', args, { maxBuffer: 64 << 20 }).then(
-    () => 0,
-    (e: { code?: number }) => e.code ?? -1,
-  );
-  const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
-  expect(report.exitCode).toBe(code);
-  return report;
-}
-
-function onHost(host: string, command: string): string {
-  const ip = HOSTS.find((h) => h.name === host)!.ip;
-  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip}`, command], { encoding: 'utf8', timeout: 60_000 });
-  return `${r.stdout}${r.stderr}`.trim();
-}
+const play = cliRunner('30', ['-e', `dashboard_admin_password=${PASSWORD}`]);
+const onHost = (host: string, command: string) => onLabHost(host, command).out;
 
 const LB = HOSTS.find((h) => h.name === 'lb1')!.ip;
 const gatewayImage = (host: string) => onHost(host, "sudo docker inspect --format '{{.Config.Image}}' api7-gateway");

@@ -14,6 +14,8 @@ class ByFileName extends BaseSequencer {
 
 export default defineConfig({
   test: {
+    // Only the root config's sequencer is used (a project's is ignored); it orders every project by name.
+    sequence: { sequencer: ByFileName },
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
@@ -33,7 +35,6 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,
-          sequence: { sequencer: ByFileName },
         },
       },
     ],

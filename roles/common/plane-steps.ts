@@ -7,6 +7,7 @@ import { defineStep, type Step, type StepContext, type Vars } from '../../lib/ty
 import { imageId, loadBundleImagesStep, planPull, unpackStep, uploadStep } from './bundle.ts';
 import { sha256 } from './fingerprint.ts';
 import { bundleFile, imageSource, planeDir, type Plane } from './layout.ts';
+import type { RollingGroup } from '../lb/drain.ts';
 import type { ComposeDeploy } from './service.ts';
 import { ensureTlsFiles, tlsEnabled } from './tls.ts';
 
@@ -25,7 +26,8 @@ export interface PlaneService {
   conf(ctx: StepContext): string;
   /** The conf holds a password: 0600 and never shown in a diff. */
   confSecret(ctx: StepContext): boolean;
-  rolling?: string;
+  /** The LB backends its hosts sit in: control (dashboards) or gateway. */
+  lbGroup: RollingGroup;
   health(ctx: StepContext): Promise<true | string>;
 }
 
@@ -67,7 +69,7 @@ export function planeCompose(p: PlaneService): ComposeDeploy {
     role: p.role,
     project: p.container,
     dir: (ctx) => planeDir(ctx.vars, p.plane),
-    rolling: p.rolling,
+    lbGroup: p.lbGroup,
     health: p.health,
     async inputs(ctx) {
       const mounts: [string, string][] = [[p.confFile(ctx.vars), p.confPath]];

@@ -1,6 +1,6 @@
 // A compose-run service of a bundle (dashboard, gateway): write the compose file, `up -d` only when the
-// running container's spec label differs (or it is not running), then a health gate. With `rolling`,
-// restarts take a play-wide lock and wait for health inside it: one host at a time.
+// running container's spec label differs (or it is not running), then a health gate. A restart is a rolling
+// change behind the LBs (roles/lb/drain.ts): one host at a time, drained first, health-gated inside the lock.
 import { ensureFile } from '../../lib/files.ts';
 import { defineStep, type Step, type StepContext } from '../../lib/types.ts';
 import { composeCommand } from '../docker/facts.ts';
@@ -12,17 +12,14 @@ import { num } from './vars.ts';
 
 export const COMPOSE_FILE = 'docker-compose.yaml';
 
-/** The LB backends a role's hosts sit in: their restarts are drained rolling changes. */
-const LB_GROUP_OF_ROLE: Record<string, RollingGroup> = { gateway: 'gateway', dashboard: 'control' };
-
 export interface ComposeDeploy {
   role: string;
   /** Compose project name: stable across versions, so an upgrade replaces the container. */
   project: string;
   dir(ctx: StepContext): string;
   inputs(ctx: StepContext): Promise<ComposeInputs>;
-  /** Lock key: restarts one host at a time. */
-  rolling?: string;
+  /** The LB backends this role's hosts sit in: what a restart drains. */
+  lbGroup: RollingGroup;
   health(ctx: StepContext): Promise<true | string>;
 }
 
@@ -54,9 +51,7 @@ export function composeUpStep(name: string, d: ComposeDeploy): Step {
               await ctx.run(composeUpCmd(compose, d.dir(ctx), d.project, COMPOSE_FILE), { become: true, timeoutMs: 300_000 });
               await gate(ctx);
             };
-            // Behind the LBs, a restart drains the host first and puts it back once healthy (roles/lb/drain.ts).
-            const lbGroup = LB_GROUP_OF_ROLE[d.role];
-            await (lbGroup ? rollingChange(ctx, lbGroup, up) : d.rolling ? ctx.play.exclusive(d.rolling, up) : up());
+            await rollingChange(ctx, d.lbGroup, up);
           },
         },
       ];

@@ -59,6 +59,7 @@ const plane: PlaneService = {
   certsPath: DASHBOARD_CERTS_PATH,
   conf: dashboardConf,
   confSecret: () => true, // the console admin's password
+  lbGroup: 'control',
   health,
 };
 const service = planeCompose(plane);

@@ -50,7 +50,7 @@ const plane: PlaneService = {
   certsPath: GATEWAY_CERTS_PATH,
   conf: gatewayConf,
   confSecret: (ctx) => !!etcdCredentials(ctx),
-  rolling: 'gateway restart',
+  lbGroup: 'gateway',
   health,
 };
 const service = planeCompose(plane);

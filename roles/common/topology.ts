@@ -38,3 +38,7 @@ export function groupAddresses(inv: Inventory, group: string): string[] {
 /** Upstream nodes (hosts of group `upstream`, port `upstream_port`) of the probe and smoke routes. */
 export const upstreamNodes = (ctx: StepContext): string[] =>
   groupAddresses(ctx.inventory, str(ctx.vars, 'upstream_group')).map((a) => `${a}:${num(ctx.vars, 'upstream_port')}`);
+
+/** `when` of work done once per play: the play's first host does it, the others skip naming that host. */
+export const firstHostOfPlay = (ctx: StepContext): true | string =>
+  ctx.play.hosts[0]?.name === ctx.host.name || `done once, by ${ctx.play.hosts[0]?.name}`;

@@ -7,7 +7,7 @@ import { planeCompose, planeSteps, type PlaneService } from '../common/plane-ste
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { composeFileStep, composeUpStep } from '../common/service.ts';
 import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { dashboardPrefix, etcdMembers, groupAddresses } from '../common/topology.ts';
+import { dashboardPrefix, etcdMembers, firstHostOfPlay, groupAddresses } from '../common/topology.ts';
 import { edition, list, num, str } from '../common/vars.ts';
 import { clusterBody, clusterPath, dashboardCertsDir, dashboardConfFile, dashboardImage, jwtSecret } from './commands.ts';
 import { DASHBOARD_CERTS_PATH, DASHBOARD_CONF_PATH, renderDashboardConf, uniq } from './templates.ts';
@@ -75,7 +75,7 @@ export default defineRole({
       name: 'data-plane cluster exists',
       when: (ctx) =>
         edition(ctx.vars) !== 'api7' ? 'edition apisix has no clusters'
-        : ctx.play.hosts[0]?.name === ctx.host.name || `done once, by ${ctx.play.hosts[0]?.name}`,
+        : firstHostOfPlay(ctx),
       async plan(ctx) {
         const id = str(ctx.vars, 'cluster_id');
         const api = await adminApi(ctx);

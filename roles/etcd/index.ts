@@ -8,7 +8,7 @@ import { localSha256, planImageLoads, planPull, uploadStep } from '../common/bun
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { imageSource } from '../common/layout.ts';
 import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { etcdMembers } from '../common/topology.ts';
+import { etcdMembers, firstHostOfPlay } from '../common/topology.ts';
 import { bool, str } from '../common/vars.ts';
 import {
   authEnableCmds,
@@ -136,7 +136,7 @@ export default defineRole({
       name: 'etcd auth (root user)',
       when: (ctx) =>
         !bool(ctx.vars, 'etcd_auth_enabled') ? 'etcd_auth_enabled is off'
-        : ctx.play.hosts[0]?.name === ctx.host.name || `done once, by ${ctx.play.hosts[0]?.name}`,
+        : firstHostOfPlay(ctx),
       async plan(ctx) {
         // Without credentials `user list` works only while auth is still off.
         const probe = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars) }, authEnableCmds.probe);

@@ -6,7 +6,7 @@ import { planeCompose, planeSteps, type PlaneService } from '../common/plane-ste
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { composeFileStep, composeUpStep } from '../common/service.ts';
 import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { etcdClientUrls, gatewayPrefix, upstreamNodes } from '../common/topology.ts';
+import { etcdClientUrls, firstHostOfPlay, gatewayPrefix, upstreamNodes } from '../common/topology.ts';
 import { edition, num, str } from '../common/vars.ts';
 import { gatewayCertsDir, gatewayConfFile, gatewayImage, metricsPath, PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, probeVerdict } from './commands.ts';
 import { GATEWAY_CERTS_PATH, GATEWAY_CONF_PATH, renderGatewayConf } from './templates.ts';
@@ -65,7 +65,7 @@ export default defineRole({
       name: 'probe route through the control plane',
       when: (ctx) =>
         !upstreamNodes(ctx).length ? 'no upstream group: the probe reads the gateway 404 JSON'
-        : ctx.play.hosts[0]?.name === ctx.host.name || `done once, by ${ctx.play.hosts[0]?.name}`,
+        : firstHostOfPlay(ctx),
       async plan(ctx) {
         const api = await controlPlane(ctx);
         const path = routePath(ctx, PROBE_ROUTE_ID);

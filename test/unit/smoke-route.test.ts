@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { coversWanted, responseData, routeBody } from '../../roles/common/admin-api.ts';
 import { curlConfig, curlQuote, parseCurlOutput } from '../../roles/common/curl.ts';
+import { firstHostOfPlay } from '../../roles/common/topology.ts';
+import type { StepContext } from '../../lib/types.ts';
 
 describe('smoke route body and comparison', () => {
   const wanted = routeBody('test.com', '/get', ['10.77.0.30:80']);
@@ -20,6 +22,15 @@ describe('smoke route body and comparison', () => {
     expect(responseData('{"code":0,"message":"","data":{"uri":"/get"}}')).toEqual({ uri: '/get' });
     expect(responseData('{"code":0,"data":{"key":"/k","value":{"uri":"/get"}}}')).toEqual({ uri: '/get' });
     expect(responseData('not json')).toBeUndefined();
+  });
+});
+
+describe('routes and the data-plane cluster are written once per play', () => {
+  const on = (host: string) => ({ host: { name: host }, play: { hosts: [{ name: 'lab1' }, { name: 'lab2' }] } }) as unknown as StepContext;
+
+  it('by the first host of the play; the others skip naming it', () => {
+    expect(firstHostOfPlay(on('lab1'))).toBe(true);
+    expect(firstHostOfPlay(on('lab2'))).toBe('done once, by lab1');
   });
 });
 

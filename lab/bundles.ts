@@ -56,7 +56,7 @@ export async function ensureBundles(recipes: LabRecipes): Promise<void> {
   const etcdTag = imageTag(recipes.etcd);
   const jobs = [
     limit(() => ensureBuilt(`etcd-${ETCD_VERSION}.tar.gz`, etcdTag, (tmp) => saveImage(etcdTag, ETCD_IMAGE, tmp))),
-    ...recipes.standins.map((s) => limit(() => planeBundle(s.name === 'dashboard' ? 'cp' : 'dp', s.version, imageTag(s.recipe)))),
+    ...recipes.standins.map((s) => limit(() => planeBundle(s.plane, s.version, imageTag(s.recipe)))),
   ];
   await Promise.all(jobs);
 }

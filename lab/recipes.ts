@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { DebianMirrors } from './apt-sources.ts';
 import { imageSourcesList } from './apt-sources.ts';
 import type { ContextFile, Recipe } from './recipe.ts';
+import { LAYOUT, type Plane } from './bundle-files.ts';
 import { API7_VERSIONS, ETCD_VERSION } from './topology.ts';
 import { $ } from './run.ts';
 
@@ -168,9 +169,12 @@ export function linkedLibraries(binaries: string[]): string[] {
 
 export type Standin = 'dashboard' | 'gateway';
 
+/** The bundle each stand-in image ships in: the dashboard is the control plane, the gateway the data plane. */
+const PLANE: Record<Standin, Plane> = { dashboard: 'cp', gateway: 'dp' };
+
 /** api7/api7-<name>:<version>: the stand-in bundle on the runtime, reporting `version`. */
 export function standinRecipe(runtime: Recipe, name: Standin, version: string, bundle: string): Recipe {
-  const conf = name === 'dashboard' ? '/usr/local/apisix-dashboard/conf/conf.yaml' : '/usr/local/apisix/conf/config.yaml';
+  const conf = LAYOUT[PLANE[name]].confMount;
   const tls = name === 'gateway'
     ? `COPY gateway.crt gateway.key /usr/local/apisix/conf/cert/
 ENV GATEWAY_TLS_CERT=/usr/local/apisix/conf/cert/gateway.crt GATEWAY_TLS_KEY=/usr/local/apisix/conf/cert/gateway.key
@@ -203,7 +207,7 @@ export interface LabRecipes {
   upstream: Recipe;
   etcd: Recipe;
   runtime: Recipe;
-  standins: { name: Standin; version: string; ref: string; recipe: Recipe }[];
+  standins: { plane: Plane; version: string; recipe: Recipe }[];
 }
 
 /** Without stand-in bundles (lab/standins not buildable) the upstream host is a plain host, no stand-in images. */
@@ -213,9 +217,8 @@ export function labRecipes(mirrors: DebianMirrors, bundles: StandinBundles | und
   const runtime = runtimeRecipe(base);
   const standins = !bundles ? [] : API7_VERSIONS.flatMap((version) =>
     (['dashboard', 'gateway'] as const).map((name) => ({
-      name,
+      plane: PLANE[name],
       version,
-      ref: `api7/api7-${name}:${version}`,
       recipe: standinRecipe(runtime, name, version, bundles[name]),
     })),
   );

@@ -2,7 +2,7 @@
 // reboot, and a network cut that drops everything to and from the host's address.
 import { findHost } from './topology.ts';
 import { cutRules, ensureRule, isCut, removeRule } from './firewall.ts';
-import { hostInfo, waitSsh } from './hosts.ts';
+import { hostInfo, waitSsh, wakeHost } from './hosts.ts';
 import { docker } from './run.ts';
 
 /** Clean shutdown (systemd stops its units, etcd hands over leadership). */
@@ -29,8 +29,7 @@ export async function startHost(name: string, opts: { wait?: boolean } = {}): Pr
   const host = findHost(name);
   const { state } = await hostInfo(host);
   if (state === 'missing') throw new Error(`${name} does not exist: run \`npm run lab -- up\``);
-  if (state === 'paused') await docker('unpause', host.name);
-  else if (state !== 'running') await docker('start', host.name);
+  await wakeHost(host, state);
   if (opts.wait ?? true) await waitSsh(host);
 }
 

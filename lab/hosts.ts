@@ -82,6 +82,12 @@ export async function createHost(host: LabHost, image: string, init: InitMode): 
   await docker('start', host.name);
 }
 
+/** Thaws a paused host, boots a stopped or killed one; a running host is left as it is. */
+export async function wakeHost(host: LabHost, state: HostState): Promise<void> {
+  if (state === 'paused') await docker('unpause', host.name);
+  else if (state !== 'running') await docker('start', host.name);
+}
+
 export async function removeHost(host: LabHost): Promise<void> {
   await dockerTry('rm', '-f', '-v', host.name);
   rmSync(hostStateDir(host), { recursive: true, force: true });

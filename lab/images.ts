@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Recipe } from './recipe.ts';
 import { imageTag, recipeHash, renderDockerfile } from './recipe.ts';
 import { MACHINE } from './topology.ts';
-import { $, DOCKER, dockerTry, log } from './run.ts';
+import { $, DOCKER, dockerTry, log, seconds } from './run.ts';
 
 export const IMAGE_CACHE = join(MACHINE.cacheDir, 'images');
 
@@ -27,7 +27,7 @@ export async function ensureImage(recipe: Recipe): Promise<ImageSource> {
   const start = performance.now();
   if (recipe.kind === 'rootfs') await buildRootfs(recipe, tag);
   else await buildDocker(recipe, tag);
-  log(`  built ${tag} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  log(`  built ${tag} in ${seconds(start)}`);
   await saveToCache(recipe, tag);
   return 'built';
 }

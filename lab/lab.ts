@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname } from 'node:path';
-import { HOSTS, MACHINE, PATHS } from './topology.ts';
+import { HOSTS, MACHINE, NET, PATHS } from './topology.ts';
 import type { LabHost } from './topology.ts';
 import { checkMachine, installTools } from './preflight.ts';
 import { engineResponds, enginePid, startEngine, stopEngine } from './engine.ts';
@@ -14,7 +14,7 @@ import type { Recipe } from './recipe.ts';
 import { imageTag } from './recipe.ts';
 import { ensureImage, pruneImages } from './images.ts';
 import { ensureKeys, keysStamp } from './keys.ts';
-import { createHost, ensureNetwork, hostInfo, type InitMode, waitSsh } from './hosts.ts';
+import { createHost, ensureNetwork, hostInfo, type InitMode, waitSsh, wakeHost } from './hosts.ts';
 import { ensureBridgeNetfilter, ensureRule, forwardRule, removeOurRules } from './firewall.ts';
 import { restoreHost } from './faults.ts';
 import { renderInventory } from './inventory.ts';
@@ -23,7 +23,7 @@ import { ensureBundles } from './bundles.ts';
 import { buildStandinBundles } from './standins-build.ts';
 import { killOurProcesses, removeOurCgroups, unmountOurs } from './teardown.ts';
 import { withLock } from './lock.ts';
-import { docker, dockerTry, log, timed } from './run.ts';
+import { docker, dockerTry, log, seconds, timed } from './run.ts';
 
 export interface UpOptions {
   init?: InitMode;
@@ -66,7 +66,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
     await timed('bundles ready', () => ensureBundles(recipes));
     await pruneImages(allRecipes(recipes));
   });
-  log(`lab up in ${((performance.now() - start) / 1000).toFixed(1)} s; inventory ${PATHS.inventory}`);
+  log(`lab up in ${seconds(start)}; inventory ${PATHS.inventory}`);
   return { inventory: PATHS.inventory, created };
 }
 
@@ -93,8 +93,7 @@ async function ensureHost(host: LabHost, image: string, init: InitMode): Promise
     log(`  ${host.name}: ${changed.join(', ')} changed, recreating it`);
   } else if (info.state !== 'missing') {
     await restoreHost(host.name);
-    if (info.state === 'paused') await docker('unpause', host.name);
-    else if (info.state !== 'running') await docker('start', host.name);
+    await wakeHost(host, info.state);
     return false;
   }
   await createHost(host, image, init);
@@ -121,7 +120,7 @@ export async function down(opts: DownOptions = {}): Promise<void> {
       await timed('hosts removed', async () => {
         const ids = (await docker('ps', '-aq')).split('\n').filter(Boolean);
         if (ids.length) await docker('rm', '-f', '-v', ...ids);
-        await dockerTry('network', 'rm', 'labnet');
+        await dockerTry('network', 'rm', NET.name);
       });
     }
     await timed('engine stopped', stopEngine);
@@ -137,5 +136,5 @@ export async function down(opts: DownOptions = {}): Promise<void> {
       }
     });
   });
-  log(`lab down in ${((performance.now() - start) / 1000).toFixed(1)} s${opts.purge ? ' (purged caches)' : ''}`);
+  log(`lab down in ${seconds(start)}${opts.purge ? ' (purged caches)' : ''}`);
 }

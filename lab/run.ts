@@ -38,4 +38,5 @@ export function log(line: string): void {
   process.stderr.write(`lab: ${line}\n`);
 }
 
-const seconds = (start: number): string => `${((performance.now() - start) / 1000).toFixed(1)} s`;
+/** Time since `start` (a `performance.now()`), as `12.3 s`. */
+export const seconds = (start: number): string => `${((performance.now() - start) / 1000).toFixed(1)} s`;

@@ -146,27 +146,15 @@ describe('lab faults', () => {
     await startHost(victim);
   });
 
-  it('stop: a clean shutdown, then start boots it again', async () => {
-    await stopHost(victim);
-    expect(containerState(victim)).toBe('exited');
+  it.each([
+    { title: 'stop: a clean shutdown, then start boots it again', fault: stopHost, state: 'exited', mend: startHost },
+    { title: 'kill: a power cut, then start boots it again', fault: killHost, state: 'exited', mend: startHost },
+    { title: 'pause: the host hangs (no answer), unpause thaws it', fault: pauseHost, state: 'paused', mend: unpauseHost },
+  ])('$title', async ({ fault, state, mend }) => {
+    await fault(victim);
+    expect(containerState(victim)).toBe(state);
     expect(reachable(victim)).toBe(false);
-    await startHost(victim);
-    expect(reachable(victim)).toBe(true);
-  });
-
-  it('kill: a power cut, then start boots it again', async () => {
-    await killHost(victim);
-    expect(containerState(victim)).toBe('exited');
-    expect(reachable(victim)).toBe(false);
-    await startHost(victim);
-    expect(reachable(victim)).toBe(true);
-  });
-
-  it('pause: the host hangs (no answer), unpause thaws it', async () => {
-    await pauseHost(victim);
-    expect(containerState(victim)).toBe('paused');
-    expect(reachable(victim)).toBe(false);
-    await unpauseHost(victim);
+    await mend(victim);
     expect(reachable(victim)).toBe(true);
   });
 

@@ -5,10 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HOSTS } from '../../lab/index.ts';
-import { cliRunner, onHost, type Report } from './helpers.ts';
+import { findHost } from '../../lab/index.ts';
+import { cliRunner, DASHBOARD_PASSWORD as PASSWORD, onHost, type Report } from './helpers.ts';
 
-const PASSWORD = 'e2e-Dashboard-pw'; // 30-lb-verify deploys with the same one
 const play = cliRunner('20', ['-e', `dashboard_admin_password=${PASSWORD}`]);
 const site = (...flags: string[]) => play('site', ...flags);
 
@@ -21,7 +20,7 @@ function runLogs(r: Report): string {
   return text;
 }
 
-const ip = (host: string) => HOSTS.find((h) => h.name === host)!.ip;
+const ip = (host: string) => findHost(host).ip;
 
 const ENDPOINTS = ['lab1', 'lab2', 'lab3'].map((h) => `http://${ip(h)}:2379`).join(',');
 const etcdctl = (host: string, args: string, endpoints = ENDPOINTS) =>

@@ -3,17 +3,15 @@
 // upgrade 2.13.2304 -> 2.13.2309 under load loses no request. The stack is left at 2.13.2304, as found.
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
-import { HOSTS } from '../../lab/index.ts';
+import { findHost } from '../../lab/index.ts';
 import { httpRequest, probe } from '../../roles/verify/http.ts';
 import { startLoad, type LoadStats } from '../../roles/verify/load.ts';
-import { cliRunner, onHost as onLabHost, type Report } from './helpers.ts';
+import { cliRunner, DASHBOARD_PASSWORD, onHost as onLabHost, type Report } from './helpers.ts';
 
-// The console password the stack was deployed with (20-stack uses the same).
-const PASSWORD = 'e2e-Dashboard-pw';
-const play = cliRunner('30', ['-e', `dashboard_admin_password=${PASSWORD}`]);
+const play = cliRunner('30', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`]);
 const onHost = (host: string, command: string) => onLabHost(host, command).out;
 
-const LB = HOSTS.find((h) => h.name === 'lb1')!.ip;
+const LB = findHost('lb1').ip;
 const gatewayImage = (host: string) => onHost(host, "sudo docker inspect --format '{{.Config.Image}}' api7-gateway");
 
 /** The smoke route through the LB, 2 clients every 50 ms, bounded to 10 minutes / 30000 requests. */

@@ -1,11 +1,11 @@
-// What the e2e files share: the real CLI with its --json report, and a command on a lab host.
+// What the e2e files share: the real CLI with its --json report, a command on a lab host, the console password.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
-import { HOSTS, PATHS, sshOptions } from '../../lab/index.ts';
+import { findHost, PATHS, sshOptions } from '../../lab/index.ts';
 import type { StepResult } from '../../lib/types.ts';
 
 export interface Report {
@@ -13,6 +13,9 @@ export interface Report {
   results: (StepResult & { data?: Record<string, unknown> })[];
   errors: { host: string; play: string; step: string; message: string; unreachable: boolean }[];
 }
+
+/** The console password 20-stack deploys with and 30-lb-verify redeploys with: the two must agree. */
+export const DASHBOARD_PASSWORD = 'e2e-Dashboard-pw';
 
 const run = promisify(execFile);
 
@@ -38,7 +41,6 @@ export function cliRunner(name: string, always: string[] = []): (playbook: strin
 
 /** A command on a lab host as ops over plain OpenSSH (sudo inside when needed); `input` is its stdin. */
 export function onHost(host: string, command: string, input?: string): { code: number; out: string } {
-  const ip = HOSTS.find((h) => h.name === host)!.ip;
-  const r = spawnSync('ssh', [...sshOptions(), `ops@${ip}`, command], { encoding: 'utf8', timeout: 60_000, input });
+  const r = spawnSync('ssh', [...sshOptions(), `ops@${findHost(host).ip}`, command], { encoding: 'utf8', timeout: 60_000, input });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
 }

@@ -100,7 +100,8 @@ export function parseOwnContainers(stdout: string): OwnContainer[] {
 export const removeContainerCmd = (name: string): string =>
   sh`if docker inspect ${name} >/dev/null 2>&1; then docker stop -t 30 ${name} >/dev/null && docker rm ${name} >/dev/null; fi`;
 
-/** `docker compose` (v2 plugin) or `docker-compose` (v1): the docker role's `composeCommand` fact. */
-export function composeUpCmd(compose: readonly string[], dir: string, project: string, file: string): string {
-  return sh`cd ${dir} && ${compose} -p ${project} -f ${file} up -d`;
+/** `<compose> -p <project> -f <file> <words>` in `dir`; `compose` is the docker role's `composeCommand` fact:
+ * `docker compose` (v2 plugin) or `docker-compose` (v1). */
+export function composeCmd(compose: readonly string[], dir: string, project: string, file: string, words: readonly string[]): string {
+  return sh`cd ${dir} && ${compose} -p ${project} -f ${file} ${words}`;
 }

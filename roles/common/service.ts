@@ -5,7 +5,7 @@ import { ensureFile } from '../../lib/files.ts';
 import { defineStep, type Step, type StepContext } from '../../lib/types.ts';
 import { composeCommand } from '../docker/facts.ts';
 import { composeSpec, renderCompose, type ComposeInputs } from './compose.ts';
-import { composeUpCmd, ownContainersCmd, parseOwnContainers } from './docker-commands.ts';
+import { composeCmd, ownContainersCmd, parseOwnContainers } from './docker-commands.ts';
 import { waitFor } from './retry.ts';
 import { rollingChange, type RollingGroup } from '../lb/drain.ts';
 import { num } from './vars.ts';
@@ -48,7 +48,7 @@ export function composeUpStep(name: string, d: ComposeDeploy): Step {
           async apply() {
             const up = async () => {
               const compose = await ctx.fact(composeCommand);
-              await ctx.run(composeUpCmd(compose, d.dir(ctx), d.project, COMPOSE_FILE), { become: true, timeoutMs: 300_000 });
+              await ctx.run(composeCmd(compose, d.dir(ctx), d.project, COMPOSE_FILE, ['up', '-d']), { become: true, timeoutMs: 300_000 });
               await gate(ctx);
             };
             await rollingChange(ctx, d.lbGroup, up);

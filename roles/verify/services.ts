@@ -1,8 +1,9 @@
 // Stopping and restoring one stack service on one host, as an operator would: `docker compose down` /
 // `up -d` in the bundle folder for a gateway or dashboard, `docker stop` / `start` for an etcd member.
-import { argv, sh } from '../../lib/shell.ts';
+import { sh } from '../../lib/shell.ts';
 import type { StepContext, Vars } from '../../lib/types.ts';
 import { COMPOSE_FILE } from '../common/service.ts';
+import { composeCmd } from '../common/docker-commands.ts';
 import { dashboardDir } from '../dashboard/commands.ts';
 import { composeCommand } from '../docker/facts.ts';
 import { ETCD_CONTAINER } from '../etcd/commands.ts';
@@ -15,9 +16,9 @@ export interface StackService {
   start(compose: readonly string[], vars: Vars): string;
 }
 
-/** `<compose> -p <project> -f docker-compose.yaml <words>` in the bundle folder (the stack roles' project). */
-export const composeIn = (compose: readonly string[], dir: string, project: string, words: string[]): string =>
-  sh`cd ${dir} && ` + argv([...compose, '-p', project, '-f', COMPOSE_FILE, ...words]);
+/** The compose project and file the stack roles deploy, in their bundle folder. */
+const composeIn = (compose: readonly string[], dir: string, project: string, words: string[]): string =>
+  composeCmd(compose, dir, project, COMPOSE_FILE, words);
 
 export const GATEWAY: StackService = {
   name: 'gateway',

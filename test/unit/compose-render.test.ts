@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeSpec, renderCompose, type ComposeInputs } from '../../roles/common/compose.ts';
-import { composeUpCmd, ownContainersCmd, parseOwnContainers } from '../../roles/common/docker-commands.ts';
+import { composeCmd, ownContainersCmd, parseOwnContainers } from '../../roles/common/docker-commands.ts';
 
 const inputs: ComposeInputs = {
   service: {
@@ -32,10 +32,11 @@ describe('compose file', () => {
 
 describe('compose commands', () => {
   it('runs v1 or v2 as the docker fact says, in the bundle folder', () => {
-    expect(composeUpCmd(['docker-compose'], '/opt/api7/2.13.2304/dp', 'api7-gateway', 'docker-compose.yaml')).toBe(
+    expect(composeCmd(['docker-compose'], '/opt/api7/2.13.2304/dp', 'api7-gateway', 'docker-compose.yaml', ['up', '-d'])).toBe(
       'cd /opt/api7/2.13.2304/dp && docker-compose -p api7-gateway -f docker-compose.yaml up -d',
     );
-    expect(composeUpCmd(['docker', 'compose'], '/opt/x y', 'p', 'f.yaml')).toBe("cd '/opt/x y' && docker compose -p p -f f.yaml up -d");
+    expect(composeCmd(['docker', 'compose'], '/opt/x y', 'p', 'f.yaml', ['up', '-d'])).toBe("cd '/opt/x y' && docker compose -p p -f f.yaml up -d");
+    expect(composeCmd(['docker', 'compose'], '/opt/x y', 'p', 'f.yaml', ['down'])).toBe("cd '/opt/x y' && docker compose -p p -f f.yaml down");
   });
 
   it('finds its own containers by label', () => {

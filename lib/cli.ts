@@ -5,14 +5,13 @@ import { helpText, parseCli, type CliOptions } from './args.ts';
 import { Connections } from './connections.ts';
 import { InputError } from './errors.ts';
 import { loadInventory } from './inventory.ts';
-import { planRun } from './plan.ts';
+import { planRun, stepTags } from './plan.ts';
 import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
 import { askPassword } from './prompt.ts';
 import { Redactor } from './redact.ts';
 import { listrRenderer, plainRenderer, type Renderer } from './render.ts';
 import { runLog, runStamp, writeJsonReport } from './report.ts';
 import { runPlaybook } from './runner.ts';
-import { stepTags } from './plan.ts';
 import { parseExtraVars } from './vars.ts';
 import type { Listener } from './events.ts';
 

@@ -54,7 +54,7 @@ export class Connections {
     return new SshTransport(host, { password }, ssh);
   }
 
-  /** A channel to the host through the jump host's connection (ssh2 forwardOut). */
+  /** One KnownHostsFile per file for the run, so a key accepted for one host is seen by the others. */
   private knownHostsFor(host: Host): KnownHostsFile {
     const given = this.settings.knownHostsFile ?? (host.vars.ssh_known_hosts_file as string | undefined);
     const file = given ? expandHome(given) : join(homedir(), '.ssh', 'known_hosts');
@@ -63,6 +63,7 @@ export class Connections {
     return k;
   }
 
+  /** A channel to the host through the jump host's connection (ssh2 forwardOut). */
   private async tunnel(spec: JumpSpec, host: Host, keyFile: string | undefined, knownHosts: KnownHostsFile): Promise<Duplex> {
     const user = spec.user ?? host.user;
     const key = `${user}@${spec.host}:${spec.port}`;

@@ -1,9 +1,8 @@
-// What ssh and local transports share: sudo handling, CommandError, atomic put through a staged upload.
+// What ssh and local transports share: sudo handling, timeouts, CommandError, atomic put through a staged upload.
 import { randomBytes } from 'node:crypto';
-import { CommandError, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './types.ts';
+import { CommandError, type ExecOptions, type ExecResult, type Host, type PutOptions, type Transport } from './types.ts';
 import { finalizeCommand, SUDO_PROBE, wrapCommand, type SudoMode } from './remote.ts';
 import { asBool } from './vars.ts';
-import type { Host } from './types.ts';
 
 export interface RawRun {
   command: string;
@@ -73,4 +72,12 @@ export abstract class BaseTransport implements Transport {
     const command = finalizeCommand({ stage: staged.path, dest, mode: opts.mode ?? 0o644, owner: opts.owner, removeStage: staged.removable }, tempName());
     await this.exec(command, { become });
   }
+}
+
+/** Exit 124 is coreutils `timeout` saying it killed the command; report it as -1 like the contract says. */
+export function timedResult(code: number | null, stdout: string, stderr: string, timeoutMs: number, stuck = false): ExecResult {
+  const timedOut = stuck || code === 124;
+  const c = timedOut ? -1 : code ?? -1;
+  const note = timedOut ? `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(timeoutMs / 1000)} s (killed)\n` : '';
+  return { code: c, stdout, stderr: stderr + note, ok: c === 0 };
 }

@@ -3,8 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { timedResult } from './ssh.ts';
-import { BaseTransport, tempName, type RawRun } from './transport.ts';
+import { BaseTransport, tempName, timedResult, type RawRun } from './transport.ts';
 import type { ExecResult } from './types.ts';
 
 export class LocalTransport extends BaseTransport {

@@ -6,7 +6,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import { errorMessage, UnreachableError } from './errors.ts';
 import { preferredHostKeyAlgorithms, type KnownHostsFile } from './known-hosts.ts';
-import { BaseTransport, tempName, type BecomeConfig, type RawRun } from './transport.ts';
+import { BaseTransport, tempName, timedResult, type BecomeConfig, type RawRun } from './transport.ts';
 import type { ExecResult, Host } from './types.ts';
 
 export interface SshSettings {
@@ -146,12 +146,4 @@ export class SshTransport extends BaseTransport {
     this.lost ??= 'closed by the runner';
     this.ssh.dispose();
   }
-}
-
-/** Exit 124 is coreutils `timeout` saying it killed the command; report it as -1 like the contract says. */
-export function timedResult(code: number | null, stdout: string, stderr: string, timeoutMs: number, stuck = false): ExecResult {
-  const timedOut = stuck || code === 124;
-  const c = timedOut ? -1 : code ?? -1;
-  const note = timedOut ? `${stderr && !stderr.endsWith('\n') ? '\n' : ''}timed out after ${Math.round(timeoutMs / 1000)} s (killed)\n` : '';
-  return { code: c, stdout, stderr: stderr + note, ok: c === 0 };
 }

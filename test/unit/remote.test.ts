@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { helpText, parseCli } from '../../lib/args.ts';
 import { jumpFromVars, parseJumpSpec } from '../../lib/jump.ts';
 import { finalizeCommand, wrapCommand } from '../../lib/remote.ts';
-import { timedResult } from '../../lib/ssh.ts';
+import { timedResult } from '../../lib/transport.ts';
 
 describe('command wrapping', () => {
   it('runs under sh -c with a timeout, through sudo when becoming root', () => {

@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { globToRegExp } from './glob.ts';
 
 export interface KnownHostEntry {
   line: number;
@@ -32,8 +33,8 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 /** The name OpenSSH looks up: `host`, or `[host]:port` when the port is not 22. */
 export const knownHostName = (host: string, port: number): string => (port === 22 ? host : `[${host}]:${port}`);
 
-const glob = (pattern: string, name: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(name);
+// OpenSSH compares host names case-insensitively.
+const glob = (pattern: string, name: string): boolean => globToRegExp(pattern, 'i').test(name);
 
 export function entryMatches(entry: KnownHostEntry, name: string): boolean {
   if (entry.hosts.startsWith('|1|')) {

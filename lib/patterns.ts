@@ -1,6 +1,7 @@
 // Ansible host patterns: `all`, `group`, `host`, `a,b`, `a:b`, `group:!host`, `group:&other`, `web*`.
 // Unions first, then intersections, then exclusions (as Ansible); the result keeps inventory order.
 import { InputError } from './errors.ts';
+import { globToRegExp } from './glob.ts';
 import { implicitLocalhost } from './inventory.ts';
 import type { Host, Inventory } from './types.ts';
 
@@ -29,7 +30,7 @@ function matchTerm(inventory: Inventory, term: string, pattern: string): string[
   if (inventory.hosts.has(term)) return [term];
   if (term === 'localhost' && implicitLocalhost(inventory)) return ['localhost']; // Ansible's implicit one
   if (/[*?]/.test(term)) {
-    const re = new RegExp(`^${term.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re = globToRegExp(term);
     const names = [...inventory.hosts.keys()].filter((h) => re.test(h));
     for (const [g, members] of inventory.groups) if (re.test(g)) names.push(...members);
     if (names.length) return names;

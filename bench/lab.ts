@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../lib/inventory.ts';
-import { planRun } from '../lib/plan.ts';
+import { nodeId, planRun } from '../lib/plan.ts';
+import { seconds } from '../lib/report.ts';
 import { criticalPath } from './critical-path.ts';
 import type { RunSummary } from '../lib/events.ts';
 import site from '../playbooks/site.ts';
@@ -17,7 +18,6 @@ export interface Row {
 }
 
 const root = join(import.meta.dirname, '..');
-const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 interface Measured {
   wallMs: number;
@@ -59,9 +59,9 @@ export async function labRows(): Promise<Row[]> {
   const perRole: Record<string, string> = {};
   for (const n of bare.summary.nodes) {
     const longest = Math.max(...bare.summary.nodes.filter((m) => m.play === n.play).map((m) => m.durationMs));
-    perRole[`  ${n.play} (slowest host)`] = s(longest);
+    perRole[`  ${n.play} (slowest host)`] = seconds(longest);
   }
-  const durations = new Map(bare.summary.nodes.map((n) => [`${n.play}@${n.host}`, n.durationMs]));
+  const durations = new Map(bare.summary.nodes.map((n) => [nodeId(n.play, n.host), n.durationMs]));
   const plan = planRun(site, loadInventory(inventory));
   const critical = criticalPath(plan.nodes, (node) => durations.get(node.id) ?? 0);
   const commands = commandsPerHost(rerun.runsDir);
@@ -70,16 +70,16 @@ export async function labRows(): Promise<Row[]> {
   return [
     {
       label: 'site from bare hosts (lab recreated: no Docker, no stack)',
-      figures: { 'wall time': `${s(bare.wallMs)} (exit ${bare.summary.exitCode}, ${changed(bare)} changed)`, ...perRole },
+      figures: { 'wall time': `${seconds(bare.wallMs)} (exit ${bare.summary.exitCode}, ${changed(bare)} changed)`, ...perRole },
     },
     {
       label: 'critical path the dependency graph allows (from the bare run)',
-      figures: { total: s(critical.totalMs), path: critical.path.map((n) => `${n.id} ${s(durations.get(n.id) ?? 0)}`).join(' → ') },
+      figures: { total: seconds(critical.totalMs), path: critical.path.map((n) => `${n.id} ${seconds(durations.get(n.id) ?? 0)}`).join(' → ') },
     },
     {
       label: 'site converged rerun',
       figures: {
-        'wall time': `${s(rerun.wallMs)} (exit ${rerun.summary.exitCode}, ${changed(rerun)} changed)`,
+        'wall time': `${seconds(rerun.wallMs)} (exit ${rerun.summary.exitCode}, ${changed(rerun)} changed)`,
         'ssh commands per host': Object.entries(commands).map(([h, c]) => `${h}=${c}`).join(' '),
       },
     },

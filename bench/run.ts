@@ -1,8 +1,7 @@
 // `npm run bench`: figures, never assertions. One section per environment; the lab can add its own.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labInventory, startSshdLab } from '../test/helpers/sshd.ts';
+import { labWorkspace, startSshdLab } from '../test/helpers/sshd.ts';
 import { labRows, type Row } from './lab.ts';
 
 type Section = { title: string; rows: () => Promise<Row[]> };
@@ -18,13 +17,9 @@ function measure(inventory: string, knownHosts: string, target: string, forks: n
 async function loopback(count: number, first: number, forks = 10): Promise<Row> {
   const lab = await startSshdLab({ count, first });
   try {
-    const target = join(lab.dir, 'target');
-    mkdirSync(target);
-    chmodSync(target, 0o777);
-    const inventory = join(lab.dir, 'inventory.yaml');
-    writeFileSync(inventory, labInventory(lab));
-    const converge = measure(inventory, lab.knownHostsFile, target, forks);
-    const rerun = measure(inventory, lab.knownHostsFile, target, forks);
+    const ws = labWorkspace(lab);
+    const converge = measure(ws.inventory, lab.knownHostsFile, ws.target, forks);
+    const rerun = measure(ws.inventory, lab.knownHostsFile, ws.target, forks);
     return {
       label: `${count} hosts, --forks ${forks}`,
       figures: {

@@ -2,7 +2,7 @@
 // Needs root and `apt-get install -y openssh-server sudo`. Users: `gwtest` (passwordless sudo) and
 // `gwpass` (sudo asks for BECOME_PASSWORD). Everything lives in one temp dir; stop() kills what it started.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync, openSync, closeSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,4 +178,23 @@ export function labInventory(lab: SshdLab, opts: { only?: string[]; user?: strin
     ...(groups.length ? ['  children:', ...groups] : []),
     '',
   ].join('\n');
+}
+
+let workspaces = 0;
+
+/**
+ * A fresh folder in the lab's dir for one CLI run: a target directory the login user writes to, an
+ * inventory of the lab's hosts, and a runs dir whose per-host logs `logs()` reads back as one text.
+ */
+export function labWorkspace(lab: SshdLab, inventoryOpts: Parameters<typeof labInventory>[1] = {}) {
+  const root = join(lab.dir, `ws${++workspaces}`);
+  const target = join(root, 'target');
+  mkdirSync(target, { recursive: true });
+  chmodSync(root, 0o755);
+  chmodSync(target, 0o777);
+  const inventory = join(root, 'inventory.yaml');
+  writeFileSync(inventory, labInventory(lab, inventoryOpts));
+  const runs = join(root, 'runs');
+  const logs = () => readdirSync(runs).flatMap((stamp) => readdirSync(join(runs, stamp)).map((f) => readFileSync(join(runs, stamp, f), 'utf8'))).join('\n');
+  return { root, target, inventory, runs, logs };
 }

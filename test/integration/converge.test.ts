@@ -1,33 +1,21 @@
 // The runner end to end against real sshd: converge twice, --check, --json, failures, secrets, hostile values.
-import { existsSync, mkdirSync, chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { labInventory, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
+import { labInventory, labWorkspace, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
 
 const PLAYBOOK = 'test/fixtures/playbooks/converge.ts';
 const TOKEN = 'tok-Zq9-very-secret-value';
 let lab: SshdLab;
-let n = 0;
 
-/** A fresh target directory and runs directory, and the flags that point a run at them. */
+/** A fresh workspace, and the flags that point a run at it. */
 function workspace(extra: Record<string, unknown> = {}, inventoryOpts: Parameters<typeof labInventory>[1] = {}) {
-  const root = join(lab.dir, `ws${++n}`);
-  const target = join(root, 'target');
-  mkdirSync(target, { recursive: true });
-  chmodSync(root, 0o755);
-  chmodSync(target, 0o777); // the login user writes here
-  const inventory = join(root, 'inventory.yaml');
-  writeFileSync(inventory, labInventory(lab, inventoryOpts));
-  const vars = join(root, 'vars.yaml');
-  writeFileSync(vars, JSON.stringify({ target_dir: target, ...extra }));
-  const runs = join(root, 'runs');
-  const args = [PLAYBOOK, '-i', inventory, '--known-hosts', lab.knownHostsFile, '-e', `@${vars}`, '--runs-dir', runs];
-  return { root, target, runs, args };
-}
-
-function logs(runs: string): string {
-  return readdirSync(runs).flatMap((stamp) => readdirSync(join(runs, stamp)).map((f) => readFileSync(join(runs, stamp, f), 'utf8'))).join('\n');
+  const ws = labWorkspace(lab, inventoryOpts);
+  const vars = join(ws.root, 'vars.yaml');
+  writeFileSync(vars, JSON.stringify({ target_dir: ws.target, ...extra }));
+  const args = [PLAYBOOK, '-i', ws.inventory, '--known-hosts', lab.knownHostsFile, '-e', `@${vars}`, '--runs-dir', ws.runs];
+  return { ...ws, args };
 }
 
 beforeAll(async () => {
@@ -113,14 +101,14 @@ describe('converging a small playbook on three sshd hosts', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(join(ws.target, 'h2', 'secret.conf'), 'utf8')).toBe(`token=${TOKEN}\n`);
     expect(r.stdout).toContain('(content hidden: secret)');
-    const everything = [r.stdout, r.stderr, logs(ws.runs), readFileSync(file, 'utf8')].join('\n');
+    const everything = [r.stdout, r.stderr, ws.logs(), readFileSync(file, 'utf8')].join('\n');
     expect(everything).not.toContain(TOKEN);
     expect(everything).toContain('secret file: changed');
     // A second run reads the secret file back (to compare): still hidden.
     const again = await runCli([...ws.args, '-v']);
     expect(again.code).toBe(0);
-    expect(again.stdout + logs(ws.runs)).not.toContain(TOKEN);
-    expect(logs(ws.runs)).toContain('(output hidden: secret)');
+    expect(again.stdout + ws.logs()).not.toContain(TOKEN);
+    expect(ws.logs()).toContain('(output hidden: secret)');
     for (const stamp of readdirSync(ws.runs)) {
       expect(statSync(join(ws.runs, stamp)).mode & 0o777).toBe(0o700);
       for (const f of readdirSync(join(ws.runs, stamp))) expect(statSync(join(ws.runs, stamp, f)).mode & 0o777).toBe(0o600);

@@ -1,27 +1,18 @@
 // The ssh transport against real sshd: host keys (unknown, changed, hashed), jump host, sudo, a host down.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
-import { BECOME_PASSWORD, labInventory, PASS_USER, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
+import { BECOME_PASSWORD, labInventory, labWorkspace, PASS_USER, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
 
 const PLAYBOOK = 'test/fixtures/playbooks/converge.ts';
 let lab: SshdLab;
-let n = 0;
 
 function workspace(inventoryOpts: Parameters<typeof labInventory>[1], vars: Record<string, unknown> = {}) {
-  const root = join(lab.dir, `ws${++n}`);
-  const target = join(root, 'target');
-  mkdirSync(target, { recursive: true });
-  chmodSync(root, 0o755);
-  chmodSync(target, 0o777);
-  const inventory = join(root, 'inventory.yaml');
-  writeFileSync(inventory, labInventory(lab, inventoryOpts));
-  const runs = join(root, 'runs');
-  const args = [PLAYBOOK, '-i', inventory, '-e', JSON.stringify({ target_dir: target, ...vars }), '--runs-dir', runs];
-  const logs = () => readdirSync(runs).flatMap((s) => readdirSync(join(runs, s)).map((f) => readFileSync(join(runs, s, f), 'utf8'))).join('\n');
-  return { root, target, args, logs };
+  const ws = labWorkspace(lab, inventoryOpts);
+  const args = [PLAYBOOK, '-i', ws.inventory, '-e', JSON.stringify({ target_dir: ws.target, ...vars }), '--runs-dir', ws.runs];
+  return { ...ws, args };
 }
 
 beforeAll(async () => {

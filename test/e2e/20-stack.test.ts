@@ -1,58 +1,20 @@
 // The stack (etcd, dashboards, gateways, smoke route) by the site playbook on the shared lab, through the
 // real CLI and its --json report. Runs after 10-preflight-docker (Docker installed) and leaves the api7
 // edition stack up and converged: later files build on it.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findHost } from '../../lab/index.ts';
-import { cliRunner, DASHBOARD_PASSWORD as PASSWORD, onHost, type Report } from './helpers.ts';
+import { cliRunner, DASHBOARD_PASSWORD as PASSWORD, etcdctl, ip, onHost, putRouteThroughDashboard, runLogs, throughGateway, type Report } from './helpers.ts';
 
 const play = cliRunner('20', ['-e', `dashboard_admin_password=${PASSWORD}`]);
 const site = (...flags: string[]) => play('site', ...flags);
 
-/** Every per-host log of a run (.runs/<stamp>/<host>.log, stamped just before the report's start). */
-function runLogs(r: Report): string {
-  const started = String((r as unknown as { startedAt: string }).startedAt).replace(/[:.]/g, '-');
-  const stamp = readdirSync('.runs').filter((d) => d <= started).sort().pop()!;
-  const text = readdirSync(join('.runs', stamp)).map((f) => readFileSync(join('.runs', stamp, f), 'utf8')).join('\n');
-  expect(text).toContain('etcd member');
-  return text;
-}
-
-const ip = (host: string) => findHost(host).ip;
-
-const ENDPOINTS = ['lab1', 'lab2', 'lab3'].map((h) => `http://${ip(h)}:2379`).join(',');
-const etcdctl = (host: string, args: string, endpoints = ENDPOINTS) =>
-  onHost(host, `sudo docker exec etcd etcdctl --endpoints=${endpoints} ${args}`);
-
 const changed = (r: Report) => r.results.filter((x) => x.status === 'changed');
 const step = (r: Report, host: string, play: string, name: string) => r.results.find((x) => x.host === host && x.play === play && x.step === name);
-
-/** curl from this machine to a gateway (the lab hosts are ours to send test traffic to). */
-function throughGateway(host: string, hostHeader: string, path = '/get'): { status: number; body: string } {
-  const r = spawnSync('curl', ['-sS', '--max-time', '10', '-H', `Host: ${hostHeader}`, '-w', '\n%{http_code}', `http://${ip(host)}:80${path}`], { encoding: 'utf8' });
-  const lines = r.stdout.trimEnd().split('\n');
-  return { status: Number(lines.pop()), body: lines.join('\n') };
-}
 
 function expectHealthyEtcd(): void {
   const health = etcdctl('lab1', 'endpoint health');
   expect(health.out.match(/ is healthy: /g)?.length, health.out).toBe(3);
   const status = etcdctl('lab1', 'endpoint status');
   expect(status.out.split('\n').filter((l) => l.split(', ')[4] === 'true').length, status.out).toBe(1);
-}
-
-/** A route through the console of lab1 (curl on the host; password and token on stdin, as the roles do). */
-function putRouteThroughDashboard(id: string, body: object): void {
-  const script = [
-    'set -e',
-    'read -r pw',
-    `tok=$(printf '{"username":"admin","password":"%s"}' "$pw" | curl -sS --data @- -H 'Content-Type: application/json' http://127.0.0.1:9000/apisix/admin/user/login | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
-    `printf 'header = "Authorization: %s"\\n' "$tok" | curl -sS -f -K - -X PUT -H 'Content-Type: application/json' --data '${JSON.stringify(body)}' 'http://127.0.0.1:9000/apisix/admin/routes/${id}?cluster_id=default'`,
-  ].join('\n');
-  const r = onHost('lab1', `sh -c '${script.replace(/'/g, `'\\''`)}'`, `${PASSWORD}\n`);
-  expect(r.code, r.out).toBe(0);
 }
 
 describe('the stack on the lab (site playbook)', () => {
@@ -128,7 +90,7 @@ describe('the stack on the lab (site playbook)', () => {
     const members = etcdctl('lab1', 'member list').out.split('\n');
     expect(members.filter((m) => m.includes(', started, ')).length, members.join('\n')).toBe(3);
     // Read from the healed member alone.
-    expect(etcdctl('lab3', 'get --print-value-only /gatewright-e2e/before-wipe', `http://${ip('lab3')}:2379`).out).toBe('kept');
+    expect(etcdctl('lab3', 'get --print-value-only /gatewright-e2e/before-wipe', { endpoints: `http://${ip('lab3')}:2379` }).out).toBe('kept');
     // A snapshot was taken before the cluster was changed.
     const snapshots = ['lab1', 'lab2'].map((h) => onHost(h, 'sudo ls /usr/local/etcd/snapshots').out).join('\n');
     expect(snapshots).toMatch(/etcd-.*\.db/);

@@ -1,11 +1,13 @@
-// What the e2e files share: the real CLI with its --json report, a command on a lab host, the console password.
+// What the e2e files share: the real CLI with its --json report and the run's logs, a command on a lab host,
+// etcdctl on an etcd host, curl through a gateway, a route through a console, the console password.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { findHost, PATHS, sshOptions } from '../../lab/index.ts';
+import { quote } from '../../lib/shell.ts';
 import type { StepResult } from '../../lib/types.ts';
 
 export interface Report {
@@ -43,4 +45,47 @@ export function cliRunner(name: string, always: string[] = []): (playbook: strin
 export function onHost(host: string, command: string, input?: string): { code: number; out: string } {
   const r = spawnSync('ssh', [...sshOptions(), `ops@${findHost(host).ip}`, command], { encoding: 'utf8', timeout: 60_000, input });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}`.trim() };
+}
+
+export const ip = (host: string): string => findHost(host).ip;
+
+/** Every per-host log of a run (.runs/<stamp>/<host>.log, stamped just before the report's start). */
+export function runLogs(r: Report): string {
+  const started = String((r as unknown as { startedAt: string }).startedAt).replace(/[:.]/g, '-');
+  const stamp = readdirSync('.runs').filter((d) => d <= started).sort().pop()!;
+  const text = readdirSync(join('.runs', stamp)).map((f) => readFileSync(join('.runs', stamp, f), 'utf8')).join('\n');
+  expect(text).toContain('etcd member');
+  return text;
+}
+
+const ETCD_ENDPOINTS = ['lab1', 'lab2', 'lab3'].map((h) => `http://${ip(h)}:2379`).join(',');
+
+/**
+ * `etcdctl <args>` in the etcd container of `host`, against every member unless `endpoints` says otherwise.
+ * `user` ("name:password") goes on stdin into ETCDCTL_USER, never into argv.
+ */
+export function etcdctl(host: string, args: string, opts: { endpoints?: string; user?: string } = {}): { code: number; out: string } {
+  const command = `etcdctl --endpoints=${opts.endpoints ?? ETCD_ENDPOINTS} ${args}`;
+  if (opts.user === undefined) return onHost(host, `sudo docker exec etcd ${command}`);
+  const script = `read -r ETCDCTL_USER && export ETCDCTL_USER && exec docker exec -e ETCDCTL_USER etcd ${command}`;
+  return onHost(host, `sudo sh -c ${quote(script)}`, `${opts.user}\n`);
+}
+
+/** curl from this machine to a gateway (the lab hosts are ours to send test traffic to). */
+export function throughGateway(host: string, hostHeader: string, path = '/get'): { status: number; body: string } {
+  const r = spawnSync('curl', ['-sS', '--max-time', '10', '-H', `Host: ${hostHeader}`, '-w', '\n%{http_code}', `http://${ip(host)}:80${path}`], { encoding: 'utf8' });
+  const lines = r.stdout.trimEnd().split('\n');
+  return { status: Number(lines.pop()), body: lines.join('\n') };
+}
+
+/** A route through the console of `host` (curl on the host; password and token on stdin, as the roles do). */
+export function putRouteThroughDashboard(id: string, body: object, host = 'lab1'): void {
+  const script = [
+    'set -e',
+    'read -r pw',
+    `tok=$(printf '{"username":"admin","password":"%s"}' "$pw" | curl -sS --data @- -H 'Content-Type: application/json' http://127.0.0.1:9000/apisix/admin/user/login | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
+    `printf 'header = "Authorization: %s"\\n' "$tok" | curl -sS -f -K - -X PUT -H 'Content-Type: application/json' --data ${quote(JSON.stringify(body))} ${quote(`http://127.0.0.1:9000/apisix/admin/routes/${id}?cluster_id=default`)}`,
+  ].join('\n');
+  const r = onHost(host, `sh -c ${quote(script)}`, `${DASHBOARD_PASSWORD}\n`);
+  expect(r.code, r.out).toBe(0);
 }

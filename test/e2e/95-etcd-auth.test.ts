@@ -1,0 +1,97 @@
+// etcd auth on the shared lab, after 30-lb-verify: the site playbook with etcd_auth_enabled creates the root
+// user (password on stdin) and turns auth on; etcd then refuses a client without credentials, the consoles
+// and gateways keep working with the credentials in their configs, and the password shows nowhere.
+// Auth stays on: only 99-lab-down comes after, so nothing is restored.
+import { describe, expect, it, vi } from 'vitest';
+import {
+  cliRunner,
+  DASHBOARD_PASSWORD,
+  etcdctl,
+  ip,
+  onHost,
+  putRouteThroughDashboard,
+  runLogs,
+  throughGateway,
+  type Report,
+} from './helpers.ts';
+
+/** Colons, slash, hash: what a real password holds and a careless split or YAML would break on. */
+const ETCD_PASSWORD = 'e2e-Etcd:root/pw#95!';
+const ROOT = `root:${ETCD_PASSWORD}`;
+
+const play = cliRunner('95', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`, '-e', 'etcd_auth_enabled=true', '-e', `etcd_root_password=${ETCD_PASSWORD}`]);
+const site = () => play('site');
+
+const changedSteps = (r: Report) => r.results.filter((x) => x.status === 'changed').map((x) => `${x.host} ${x.play} › ${x.step}`);
+
+const ETCD_HOSTS = ['lab1', 'lab2', 'lab3'];
+const own = (host: string) => ({ endpoints: `http://${ip(host)}:2379` });
+/** Every key of the api7 prefix: the clusters and routes the consoles wrote. */
+const LIST_KEYS = 'get --keys-only --prefix /api7/';
+
+function expectSecretsKept(r: Report): void {
+  expect(JSON.stringify(r)).not.toContain(ETCD_PASSWORD);
+  expect(runLogs(r)).not.toContain(ETCD_PASSWORD);
+}
+
+describe('etcd auth on the lab (site playbook)', () => {
+  it('site with etcd_auth_enabled creates the root user, turns auth on and exits 0', async () => {
+    const r = await site();
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
+    const auth = r.results.filter((x) => x.play === 'etcd' && x.step === 'etcd auth (root user)');
+    expect(auth.map((x) => x.status).sort()).toEqual(['changed', 'skipped', 'skipped']);
+    // The consoles and gateways were given the credentials, hence restarted.
+    for (const play of ['dashboard', 'gateway']) expect(changedSteps(r).filter((s) => s.includes(` ${play} › `)), play).not.toEqual([]);
+    expectSecretsKept(r);
+    // Files holding the password: etcdctl's credentials and the gateway config (the console conf already was 0600).
+    for (const h of ETCD_HOSTS) expect(onHost(h, 'sudo stat -c %a /usr/local/etcd/etcdctl.env').out, h).toBe('600');
+    for (const h of ['lab4', 'lab5']) expect(onHost(h, 'sudo stat -c %a /opt/api7/2.13.2304/dp/gateway_conf/config.yaml').out, h).toBe('600');
+  });
+
+  it('etcd refuses a client without credentials or with a wrong password, and answers root', () => {
+    for (const h of ETCD_HOSTS) {
+      const anonymous = etcdctl(h, LIST_KEYS, own(h));
+      expect(anonymous.code, `${h}: ${anonymous.out}`).not.toBe(0);
+      expect(anonymous.out, h).toMatch(/etcdserver: user name is empty/);
+    }
+    const wrong = etcdctl('lab1', LIST_KEYS, { user: 'root:not-the-password' });
+    expect(wrong.code, wrong.out).not.toBe(0);
+    expect(wrong.out).toMatch(/authentication failed, invalid user ID or password/);
+
+    for (const h of ETCD_HOSTS) {
+      const root = etcdctl(h, LIST_KEYS, { ...own(h), user: ROOT });
+      expect(root.code, `${h}: ${root.out}`).toBe(0);
+      expect(root.out.split('\n'), h).toContain('/api7/default/routes/gatewright-smoke');
+    }
+  });
+
+  it('the stack works through auth: both consoles, a new route through both gateways, the smoke route', async () => {
+    for (const h of ['lab1', 'lab2']) expect(onHost(h, 'curl -sS http://127.0.0.1:9000/ping').out, h).toBe('pong');
+
+    // Written through the second console (a write needs its etcd credentials), read by the gateways' watch (theirs).
+    putRouteThroughDashboard('e2e-etcd-auth', { uri: '/get', host: 'auth.e2e.test.com', upstream: { type: 'roundrobin', nodes: { [`${ip('upstream1')}:80`]: 1 } } }, 'lab2');
+    const stored = etcdctl('lab1', LIST_KEYS, { user: ROOT });
+    expect(stored.out.split('\n')).toContain('/api7/default/routes/e2e-etcd-auth');
+    for (const gw of ['lab4', 'lab5']) {
+      const res = await vi.waitFor(
+        () => {
+          const got = throughGateway(gw, 'auth.e2e.test.com');
+          expect(got.status, `${gw}: ${got.body}`).toBe(200);
+          return got;
+        },
+        { timeout: 10_000, interval: 250 },
+      );
+      expect(JSON.parse(res.body).url).toBe('http://auth.e2e.test.com/get');
+      const smoke = throughGateway(gw, 'test.com');
+      expect(smoke.status, smoke.body).toBe(200);
+      expect(JSON.parse(smoke.body).headers.Host).toBe('test.com');
+    }
+  });
+
+  it('a second identical run changes nothing', async () => {
+    const r = await site();
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
+    expect(changedSteps(r)).toEqual([]);
+    expectSecretsKept(r);
+  });
+});

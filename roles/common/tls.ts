@@ -31,5 +31,8 @@ export function etcdCredentials(ctx: StepContext): { user: string; password: str
   if (!bool(ctx.vars, 'etcd_auth_enabled')) return undefined;
   const password = str(ctx.vars, 'etcd_root_password');
   ctx.secret(password);
+  // `etcdctl user add --interactive=false` reads stdin with Scanf("%s"): it would keep only the first
+  // word, and the configs (holding the whole password) would then be refused once auth is on.
+  if (/\s/.test(password)) throw new Error('etcd_root_password must not contain spaces or other whitespace (etcdctl reads it from stdin as a single word)');
   return { user: optStr(ctx.vars, 'etcd_root_user') ?? 'root', password };
 }

@@ -9,7 +9,7 @@ export interface FileSpec {
   mode?: number;
   /** "user" or "user:group". */
   owner?: string;
-  /** Content is secret: diffs show "(content hidden: secret)", output of the read is never logged. */
+  /** Content is secret: diffs show "(content hidden: secret)". (The read of the current content is never logged.) */
   secret?: boolean;
   become?: boolean;
 }
@@ -64,7 +64,9 @@ function attributeChanges(ctx: StepContext, path: string, have: Stat, want: { mo
 
 export async function ensureFile(ctx: StepContext, spec: FileSpec): Promise<Change[]> {
   const { path, content } = spec;
-  const read = await ctx.run(readFileCommand(path), { nothrow: true, become: spec.become, secretOutput: spec.secret });
+  // The read is never logged: what a file holds now may be a secret the vars no longer name (a password
+  // since removed from the inventory), which the redactor cannot know.
+  const read = await ctx.run(readFileCommand(path), { nothrow: true, become: spec.become, secretOutput: true });
   if (read.code !== 0) throw new Error(`cannot read ${path} on ${ctx.host.name}: ${read.stderr.trim()}`);
   const nl = read.stdout.indexOf('\n');
   const head = nl < 0 ? read.stdout : read.stdout.slice(0, nl);
@@ -75,7 +77,9 @@ export async function ensureFile(ctx: StepContext, spec: FileSpec): Promise<Chan
 
   const mode = spec.mode ?? have?.mode ?? 0o644;
   const owner = spec.owner ?? (have && spec.become ? `${have.user}:${have.group}` : undefined);
-  const diff = spec.secret
+  // A file only its owner may read was written that way because it held secrets: its old content stays hidden.
+  const heldSecrets = have !== undefined && (have.mode & 0o077) === 0;
+  const diff = spec.secret || heldSecrets
     ? `--- ${path}\n+++ ${path}\n(content hidden: secret)\n`
     : createTwoFilesPatch(path, path, current ?? '', content, have ? 'current' : '(absent)', 'wanted');
   return [

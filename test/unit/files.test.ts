@@ -6,16 +6,17 @@ import { makeContext } from '../../lib/context.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import { defineFact, defineStep, type StepContext } from '../../lib/types.ts';
+import type { RunEvent } from '../../lib/events.ts';
 import { FakeTransport, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const inventory = fakeInventory({ g: ['h1'] });
 
-function context(respond: Responder, check = false): { ctx: StepContext; t: FakeTransport } {
+function context(respond: Responder, check = false, events: RunEvent[] = []): { ctx: StepContext; t: FakeTransport } {
   const t = new FakeTransport('h1', respond);
   const ctx = makeContext(
     inventory.hosts.get('h1')!,
     { play: 'p', step: 's', origin: 'h1', shared: makePlayShared([]), defaults: {}, resolveHost: (n) => inventory.hosts.get(n)! },
-    { inventory, facts: new FactCache(), transports: async () => t, redactor: new Redactor(), emit: () => undefined, check, verbose: false },
+    { inventory, facts: new FactCache(), transports: async () => t, redactor: new Redactor(), emit: (e) => void events.push(e), check, verbose: false },
   );
   return { ctx, t };
 }
@@ -58,6 +59,21 @@ describe('ensureFile', () => {
     const { ctx } = context(existing('600 root root', 'password=old\n'));
     const [change] = await ensureFile(ctx, { path: '/s', content: 'password=new\n', secret: true });
     expect(change.diff).toBe('--- /s\n+++ /s\n(content hidden: secret)\n');
+  });
+
+  it("never logs a file's current content: it may hold a secret the vars no longer name", async () => {
+    const events: RunEvent[] = [];
+    const { ctx } = context(existing('644 root root', 'password=was-set-before\n'), false, events);
+    await ensureFile(ctx, { path: '/etc/gw.yaml', content: 'etcd: {}\n' });
+    const logged = JSON.stringify(events.filter((e) => e.type === 'command'));
+    expect(logged).toContain('/etc/gw.yaml');
+    expect(logged).not.toContain('was-set-before');
+  });
+
+  it('hides the old content in the diff of a file only its owner can read (it was written that way for secrets)', async () => {
+    const { ctx } = context(existing('600 root root', 'password=old\n'));
+    const [change] = await ensureFile(ctx, { path: '/g', content: 'no credentials now\n' });
+    expect(change.diff).toBe('--- /g\n+++ /g\n(content hidden: secret)\n');
   });
 
   it('refuses a path that is not a regular file', async () => {

@@ -9,6 +9,7 @@ import { waitFor } from '../common/retry.ts';
 import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
 import { bool, num, optStr, str } from '../common/vars.ts';
 import {
+  AUTH_REFUSED,
   countHealthy,
   emptyDataDirCmd,
   etcdctlCmd,
@@ -75,9 +76,12 @@ export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoint
   const base = { endpoints: opts.endpoints ?? etcdClientUrls(ctx.inventory, ctx.vars), tls: bool(ctx.vars, 'etcd_tls_enabled'), stdin: opts.stdin !== undefined };
   const run = (withAuth: boolean) =>
     ctx.run(etcdctlCmd({ ...base, envFile: withAuth ? envFile(ctx.vars) : undefined }, args), { become: true, stdin: opts.stdin, nothrow: true });
-  let r = await run(bool(ctx.vars, 'etcd_auth_enabled'));
+  const wanted = bool(ctx.vars, 'etcd_auth_enabled');
+  let r = await run(wanted);
   // Before the role has turned auth on, etcd refuses credentials.
   if (!r.ok && /authentication is not enabled/.test(r.stderr)) r = await run(false);
+  // After the vars turned auth off but before the role has disabled it, etcd still asks for the stored ones.
+  if (!r.ok && !wanted && AUTH_REFUSED.test(r.stderr + r.stdout)) r = await run(true);
   if (!r.ok && !opts.nothrow) {
     throw new Error(`etcdctl ${args.join(' ')} on ${ctx.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-400)}`);
   }
@@ -150,6 +154,7 @@ export const authEnableCmds = {
   passwd: ['user', 'passwd', 'root', '--interactive=false'],
   grant: ['user', 'grant-role', 'root', 'root'],
   enable: ['auth', 'enable'],
+  disable: ['auth', 'disable'],
 };
 
 export const credentialsFile = (password: string): string => `ETCDCTL_USER=root:${password}\n`;

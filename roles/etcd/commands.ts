@@ -87,6 +87,9 @@ export interface Etcdctl {
   stdin?: boolean;
 }
 
+/** What etcdctl says when a request lacks (valid) credentials because auth is on. */
+export const AUTH_REFUSED = /user name is empty|authentication failed|permission denied|invalid auth token/i;
+
 export function etcdctlCmd(o: Etcdctl, args: string[]): string {
   const exec = ['docker', 'exec', ...(o.stdin ? ['-i'] : []), ...(o.envFile ? ['--env-file', o.envFile] : [])];
   const tls = o.tls ? [`--cacert=${IN_CERTS}/ca.pem`, `--cert=${IN_CERTS}/cert.pem`, `--key=${IN_CERTS}/key.pem`] : [];

@@ -28,7 +28,7 @@ import {
   waitMemberHealthy,
   wantedSpec,
 } from './cluster.ts';
-import { etcdctlCmd } from './commands.ts';
+import { AUTH_REFUSED, etcdctlCmd } from './commands.ts';
 import { planMember, snapshotSources, type MemberAction } from './plan.ts';
 
 const tarball = {
@@ -36,6 +36,36 @@ const tarball = {
   remote: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_install_dir'), 'bundles', `etcd-${str(ctx.vars, 'etcd_version')}.tar.gz`),
 };
 const fromBundle = (ctx: StepContext) => imageSource(ctx.vars, 'etcd') === 'bundle' || 'etcd_image_source is registry';
+
+/**
+ * etcd_auth_enabled was turned off while etcd still has auth on. Disable it with the root credentials the role
+ * stored on the host, here in the etcd play: the dashboards and gateways, which wait for this play, are rewritten
+ * without credentials only once etcd no longer asks for them. Without usable credentials the play fails and
+ * leaves every config as it is.
+ */
+function authDisableChange(ctx: StepContext, probeError: string): Change[] {
+  if (!AUTH_REFUSED.test(probeError)) {
+    // In --check on hosts not yet converged etcd may not run at all: there is no auth to turn off.
+    if (ctx.check) return [];
+    throw new Error(`cannot tell whether etcd auth is on at ${ownUrl(ctx)}: ${probeError.trim().slice(-300)}`);
+  }
+  const file = envFile(ctx.vars);
+  return [
+    {
+      summary: 'disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host',
+      async apply() {
+        const cmd = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars), envFile: file }, authEnableCmds.disable);
+        const r = await ctx.run(cmd, { become: true, nothrow: true, secretOutput: true });
+        if (!r.ok) {
+          throw new Error(
+            `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${file} could not disable it ` +
+              `(exit ${r.code}). Set etcd_auth_enabled: true with etcd_root_password, or run \`etcdctl auth disable\` as root.`,
+          );
+        }
+      },
+    },
+  ];
+}
 
 /** The change a member's action needs; rolling ones hold the play-wide lock until the member is healthy. */
 async function memberChange(ctx: StepContext, action: MemberAction): Promise<Change[]> {
@@ -134,13 +164,12 @@ export default defineRole({
     }),
     defineStep({
       name: 'etcd auth (root user)',
-      when: (ctx) =>
-        !bool(ctx.vars, 'etcd_auth_enabled') ? 'etcd_auth_enabled is off'
-        : firstHostOfPlay(ctx),
+      when: firstHostOfPlay,
       async plan(ctx) {
-        // Without credentials `user list` works only while auth is still off.
+        // Without credentials `user list` works only while auth is off.
         const probe = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars) }, authEnableCmds.probe);
         const open = await ctx.run(probe, { become: true, nothrow: true });
+        if (!bool(ctx.vars, 'etcd_auth_enabled')) return open.ok ? [] : authDisableChange(ctx, open.stderr || open.stdout);
         if (!open.ok) return [];
         const password = etcdCredentials(ctx)!.password;
         return [

@@ -1,7 +1,8 @@
 // etcd auth on the shared lab, after 30-lb-verify: the site playbook with etcd_auth_enabled creates the root
 // user (password on stdin) and turns auth on; etcd then refuses a client without credentials, the consoles
 // and gateways keep working with the credentials in their configs, and the password shows nowhere.
-// Auth stays on: only 99-lab-down comes after, so nothing is restored.
+// Then etcd_auth_enabled is turned off again: the etcd play disables auth before the consoles and gateways
+// lose their credentials, and the lab ends as the earlier files left it.
 import { describe, expect, it, vi } from 'vitest';
 import {
   cliRunner,
@@ -21,6 +22,8 @@ const ROOT = `root:${ETCD_PASSWORD}`;
 
 const play = cliRunner('95', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`, '-e', 'etcd_auth_enabled=true', '-e', `etcd_root_password=${ETCD_PASSWORD}`]);
 const site = () => play('site');
+/** The same site with etcd_auth_enabled back off (the root password no longer given). */
+const siteWithoutAuth = cliRunner('95-off', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`]);
 
 const changedSteps = (r: Report) => r.results.filter((x) => x.status === 'changed').map((x) => `${x.host} ${x.play} › ${x.step}`);
 
@@ -93,5 +96,30 @@ describe('etcd auth on the lab (site playbook)', () => {
     expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expect(changedSteps(r)).toEqual([]);
     expectSecretsKept(r);
+  });
+
+  it('turning etcd_auth_enabled off disables auth first, and the stack keeps serving without credentials', async () => {
+    const r = await siteWithoutAuth('site');
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
+    const auth = r.results.filter((x) => x.play === 'etcd' && x.step === 'etcd auth (root user)');
+    expect(auth.map((x) => x.status).sort()).toEqual(['changed', 'skipped', 'skipped']);
+    expect(auth.find((x) => x.status === 'changed')!.changes.join(' ')).toMatch(/disable etcd auth/);
+    // The old password was in the files this run rewrote: it is still in neither the report nor the logs.
+    expectSecretsKept(r);
+
+    for (const h of ETCD_HOSTS) {
+      const anonymous = etcdctl(h, LIST_KEYS, own(h));
+      expect(anonymous.code, `${h}: ${anonymous.out}`).toBe(0);
+    }
+    for (const gw of ['lab4', 'lab5']) {
+      const smoke = throughGateway(gw, 'test.com');
+      expect(smoke.status, `${gw}: ${smoke.body}`).toBe(200);
+    }
+    putRouteThroughDashboard('e2e-etcd-auth-off', { uri: '/get', host: 'off.e2e.test.com', upstream: { type: 'roundrobin', nodes: { [`${ip('upstream1')}:80`]: 1 } } }, 'lab1');
+    await vi.waitFor(() => expect(throughGateway('lab4', 'off.e2e.test.com').status).toBe(200), { timeout: 10_000, interval: 250 });
+
+    const again = await siteWithoutAuth('site');
+    expect(again.exitCode, JSON.stringify(again.errors)).toBe(0);
+    expect(changedSteps(again)).toEqual([]);
   });
 });

@@ -49,16 +49,15 @@ function authDisableChange(ctx: StepContext, probeError: string): Change[] {
     if (ctx.check) return [];
     throw new Error(`cannot tell whether etcd auth is on at ${ownUrl(ctx)}: ${probeError.trim().slice(-300)}`);
   }
-  const file = envFile(ctx.vars);
   return [
     {
       summary: 'disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host',
       async apply() {
-        const cmd = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars), envFile: file }, authEnableCmds.disable);
-        const r = await ctx.run(cmd, { become: true, nothrow: true, secretOutput: true });
+        // etcdctl() falls back to the stored credentials while etcd still asks for them.
+        const r = await etcdctl(ctx, authEnableCmds.disable, { endpoints: [ownUrl(ctx)], nothrow: true });
         if (!r.ok) {
           throw new Error(
-            `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${file} could not disable it ` +
+            `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${envFile(ctx.vars)} could not disable it ` +
               `(exit ${r.code}). Set etcd_auth_enabled: true with etcd_root_password, or run \`etcdctl auth disable\` as root.`,
           );
         }

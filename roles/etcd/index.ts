@@ -4,6 +4,7 @@
 import { posix } from 'node:path';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
+import { authChanges, rotationChanges, verifyStoredCredentials } from './auth.ts';
 import { localSha256, planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { imageSource } from '../common/layout.ts';
@@ -11,14 +12,11 @@ import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../common/tls.ts';
 import { etcdMembers, firstHostOfPlay } from '../common/topology.ts';
 import { bool, str } from '../common/vars.ts';
 import {
-  authEnableCmds,
   certDir,
   credentialsFile,
   dataDir,
   envFile,
-  etcdctl,
   etcdImage,
-  ownUrl,
   rejoin,
   snapshotDir,
   startMember,
@@ -28,7 +26,6 @@ import {
   waitMemberHealthy,
   wantedSpec,
 } from './cluster.ts';
-import { AUTH_REFUSED, etcdctlCmd } from './commands.ts';
 import { planMember, snapshotSources, type MemberAction } from './plan.ts';
 
 const tarball = {
@@ -36,35 +33,6 @@ const tarball = {
   remote: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_install_dir'), 'bundles', `etcd-${str(ctx.vars, 'etcd_version')}.tar.gz`),
 };
 const fromBundle = (ctx: StepContext) => imageSource(ctx.vars, 'etcd') === 'bundle' || 'etcd_image_source is registry';
-
-/**
- * etcd_auth_enabled was turned off while etcd still has auth on. Disable it with the root credentials the role
- * stored on the host, here in the etcd play: the dashboards and gateways, which wait for this play, are rewritten
- * without credentials only once etcd no longer asks for them. Without usable credentials the play fails and
- * leaves every config as it is.
- */
-function authDisableChange(ctx: StepContext, probeError: string): Change[] {
-  if (!AUTH_REFUSED.test(probeError)) {
-    // In --check on hosts not yet converged etcd may not run at all: there is no auth to turn off.
-    if (ctx.check) return [];
-    throw new Error(`cannot tell whether etcd auth is on at ${ownUrl(ctx)}: ${probeError.trim().slice(-300)}`);
-  }
-  return [
-    {
-      summary: 'disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host',
-      async apply() {
-        // etcdctl() falls back to the stored credentials while etcd still asks for them.
-        const r = await etcdctl(ctx, authEnableCmds.disable, { endpoints: [ownUrl(ctx)], nothrow: true });
-        if (!r.ok) {
-          throw new Error(
-            `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${envFile(ctx.vars)} could not disable it ` +
-              `(exit ${r.code}). Set etcd_auth_enabled: true with etcd_root_password, or run \`etcdctl auth disable\` as root.`,
-          );
-        }
-      },
-    },
-  ];
-}
 
 /** The change a member's action needs; rolling ones hold the play-wide lock until the member is healthy. */
 async function memberChange(ctx: StepContext, action: MemberAction): Promise<Change[]> {
@@ -145,6 +113,11 @@ export default defineRole({
       plan: (ctx) => ensureTlsFiles(ctx, certDir(ctx.vars)),
     }),
     defineStep({
+      name: 'etcd root password (rotation)',
+      when: (ctx) => bool(ctx.vars, 'etcd_auth_enabled') || 'etcd_auth_enabled is off',
+      plan: rotationChanges,
+    }),
+    defineStep({
       name: 'etcdctl credentials',
       when: (ctx) => bool(ctx.vars, 'etcd_auth_enabled') || 'etcd_auth_enabled is off',
       plan: (ctx) =>
@@ -164,26 +137,8 @@ export default defineRole({
     defineStep({
       name: 'etcd auth (root user)',
       when: firstHostOfPlay,
-      async plan(ctx) {
-        // Without credentials `user list` works only while auth is off.
-        const probe = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars) }, authEnableCmds.probe);
-        const open = await ctx.run(probe, { become: true, nothrow: true });
-        if (!bool(ctx.vars, 'etcd_auth_enabled')) return open.ok ? [] : authDisableChange(ctx, open.stderr || open.stdout);
-        if (!open.ok) return [];
-        const password = etcdCredentials(ctx)!.password;
-        return [
-          {
-            summary: 'create etcd user root (password from stdin) and enable auth',
-            async apply() {
-              await etcdctl(ctx, authEnableCmds.roleAdd, { nothrow: true });
-              const added = await etcdctl(ctx, authEnableCmds.userAdd, { stdin: `${password}\n`, nothrow: true });
-              if (!added.ok) await etcdctl(ctx, authEnableCmds.passwd, { stdin: `${password}\n` });
-              await etcdctl(ctx, authEnableCmds.grant);
-              await etcdctl(ctx, authEnableCmds.enable);
-            },
-          },
-        ];
-      },
+      plan: authChanges,
+      verify: verifyStoredCredentials,
     }),
   ],
 });

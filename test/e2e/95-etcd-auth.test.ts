@@ -1,6 +1,7 @@
 // etcd auth on the shared lab, after 30-lb-verify: the site playbook with etcd_auth_enabled creates the root
 // user (password on stdin) and turns auth on; etcd then refuses a client without credentials, the consoles
 // and gateways keep working with the credentials in their configs, and the password shows nowhere.
+// Then etcd_root_password is rotated (the old one stops working, the new one works everywhere, a rerun is clean).
 // Then etcd_auth_enabled is turned off again: the etcd play disables auth before the consoles and gateways
 // lose their credentials, and the lab ends as the earlier files left it.
 import { describe, expect, it, vi } from 'vitest';
@@ -22,6 +23,9 @@ const ROOT = `root:${ETCD_PASSWORD}`;
 
 const play = cliRunner('95', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`, '-e', 'etcd_auth_enabled=true', '-e', `etcd_root_password=${ETCD_PASSWORD}`]);
 const site = () => play('site');
+/** The rotation's new password: it must replace the first in etcd, the env files, the consoles and gateways. */
+const ROTATED_PASSWORD = 'e2e-Etcd:rotated/pw#95?';
+const rotated = cliRunner('95-rotated', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`, '-e', 'etcd_auth_enabled=true', '-e', `etcd_root_password=${ROTATED_PASSWORD}`]);
 /** The same site with etcd_auth_enabled back off (the root password no longer given). */
 const siteWithoutAuth = cliRunner('95-off', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`]);
 
@@ -33,8 +37,10 @@ const own = (host: string) => ({ endpoints: `http://${ip(host)}:2379` });
 const LIST_KEYS = 'get --keys-only --prefix /api7/';
 
 function expectSecretsKept(r: Report): void {
-  expect(JSON.stringify(r)).not.toContain(ETCD_PASSWORD);
-  expect(runLogs(r)).not.toContain(ETCD_PASSWORD);
+  for (const secret of [ETCD_PASSWORD, ROTATED_PASSWORD]) {
+    expect(JSON.stringify(r)).not.toContain(secret);
+    expect(runLogs(r)).not.toContain(secret);
+  }
 }
 
 describe('etcd auth on the lab (site playbook)', () => {
@@ -96,6 +102,38 @@ describe('etcd auth on the lab (site playbook)', () => {
     expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expect(changedSteps(r)).toEqual([]);
     expectSecretsKept(r);
+  });
+
+  it('rotating etcd_root_password: etcd refuses the old one and accepts the new one, and the stack keeps working', async () => {
+    const r = await rotated('site');
+    expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
+    const rotation = r.results.filter((x) => x.play === 'etcd' && x.step === 'etcd root password (rotation)');
+    expect(rotation.map((x) => `${x.host} ${x.status}`).sort()).toEqual(ETCD_HOSTS.map((h) => `${h} changed`));
+    expectSecretsKept(r);
+
+    const old = etcdctl('lab1', LIST_KEYS, { user: ROOT });
+    expect(old.code, old.out).not.toBe(0);
+    expect(old.out).toMatch(/authentication failed, invalid user ID or password/);
+    for (const h of ETCD_HOSTS) {
+      const root = etcdctl(h, LIST_KEYS, { ...own(h), user: `root:${ROTATED_PASSWORD}` });
+      expect(root.code, `${h}: ${root.out}`).toBe(0);
+      // Every host's etcdctl credentials were rewritten, still 0600.
+      expect(onHost(h, 'sudo stat -c %a /usr/local/etcd/etcdctl.env').out, h).toBe('600');
+    }
+
+    // Both consoles write with the new credentials, both gateways read with theirs.
+    for (const [i, console] of ['lab1', 'lab2'].entries()) {
+      const host = `rotated${i}.e2e.test.com`;
+      putRouteThroughDashboard(`e2e-etcd-rotated-${i}`, { uri: '/get', host, upstream: { type: 'roundrobin', nodes: { [`${ip('upstream1')}:80`]: 1 } } }, console);
+      for (const gw of ['lab4', 'lab5']) {
+        await vi.waitFor(() => expect(throughGateway(gw, host).status, `${gw} via ${console}`).toBe(200), { timeout: 10_000, interval: 250 });
+      }
+    }
+
+    const again = await rotated('site');
+    expect(again.exitCode, JSON.stringify(again.errors)).toBe(0);
+    expect(changedSteps(again)).toEqual([]);
+    expectSecretsKept(again);
   });
 
   it('turning etcd_auth_enabled off disables auth first, and the stack keeps serving without credentials', async () => {

@@ -1,0 +1,175 @@
+// etcd's root user: turned on, turned off, and its password rotated. The rotation reads the password the role
+// stored on the hosts (the 0600 etcdctl env file), changes it in etcd with `user passwd` (new password on
+// stdin), and only then lets the env files, consoles and gateways be rewritten with the new one. A run that
+// dies midway leaves etcd with either the stored or the wanted password, and the rerun tells which.
+import { sh } from '../../lib/shell.ts';
+import type { Change, StepContext } from '../../lib/types.ts';
+import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
+import { bool } from '../common/vars.ts';
+import { authEnableCmds, credentialsFile, envFile, etcdctl, ownUrl } from './cluster.ts';
+import { AUTH_REFUSED, etcdctlCmd } from './commands.ts';
+
+/** What etcd answers to credentials while its auth is off. */
+const AUTH_OFF = /authentication is not enabled/i;
+/** Needs the root role: a success proves these are root's credentials, not just any user's. */
+const PROVE_ROOT = ['user', 'get', 'root'];
+
+/** The password in an env file written by credentialsFile(); undefined when it holds no ETCDCTL_USER line. */
+export function parseCredentialsFile(text: string): string | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('ETCDCTL_USER='));
+  if (!line) return undefined;
+  const user = line.slice('ETCDCTL_USER='.length);
+  const colon = user.indexOf(':');
+  return colon < 0 ? undefined : user.slice(colon + 1);
+}
+
+/** `present` then the file, or `missing`: a failed read is an error, never "no file". */
+export const readCredentialsCmd = (path: string): string =>
+  sh`if [ -f ${path} ]; then echo present && cat -- ${path}; else echo missing; fi`;
+
+/** The root password stored on this host, registered as a secret; undefined when no env file exists yet. */
+export async function storedRootPassword(ctx: StepContext): Promise<string | undefined> {
+  const path = envFile(ctx.vars);
+  const r = await ctx.run(readCredentialsCmd(path), { become: true, nothrow: true, secretOutput: true });
+  const [head, ...rest] = r.stdout.split('\n');
+  if (!r.ok || !['present', 'missing'].includes(head.trim())) {
+    throw new Error(`cannot read ${path} on ${ctx.host.name} (exit ${r.code}): the stored etcd root password is unknown, nothing changed`);
+  }
+  if (head.trim() === 'missing') return undefined;
+  const password = parseCredentialsFile(rest.join('\n'));
+  if (password) ctx.secret(password);
+  return password;
+}
+
+export type CredentialsProbe = 'accepted' | 'refused' | 'auth-off';
+
+/** How etcd took a probe made with some credentials; any other failure (etcd down, timeout) is not an answer. */
+export function probeOutcome(r: { ok: boolean; code: number; stdout: string; stderr: string }, what: string): CredentialsProbe {
+  if (r.ok) return 'accepted';
+  const out = `${r.stderr}\n${r.stdout}`;
+  if (AUTH_OFF.test(out)) return 'auth-off';
+  if (AUTH_REFUSED.test(out)) return 'refused';
+  throw new Error(`cannot tell whether etcd accepts ${what} (exit ${r.code}): ${out.trim().slice(-300)}`);
+}
+
+export type RotationAction = 'passwd' | 'rewrite';
+
+/**
+ * What to do with the wanted password given how etcd took each. The wanted one working already (a run that
+ * stopped after `user passwd`) or auth being off needs only the files rewritten; neither working is refused:
+ * no config knows the password etcd holds.
+ */
+export async function rotationAction(wanted: CredentialsProbe, stored: () => Promise<CredentialsProbe>): Promise<RotationAction> {
+  if (wanted !== 'refused') return 'rewrite';
+  const s = await stored();
+  if (s === 'accepted') return 'passwd';
+  if (s === 'auth-off') return 'rewrite';
+  throw new Error(
+    'etcd refuses both the root password stored on the hosts and etcd_root_password: no config knows the password etcd holds. ' +
+      'Set etcd_root_password to the password etcd has (or reset it with `etcdctl user passwd root` as root), then rerun.',
+  );
+}
+
+/** Runs etcdctl against this member with the credentials in `file` (a 0600 env file on the host). */
+const withFile = (ctx: StepContext, file: string, args: string[], stdin?: string) =>
+  ctx.run(etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars), envFile: file, stdin: stdin !== undefined }, args), {
+    become: true,
+    nothrow: true,
+    stdin,
+  });
+
+/** Changes root's password in etcd from the stored one to the wanted one, through this host's member. */
+async function rotate(ctx: StepContext, wanted: string): Promise<void> {
+  const stored = envFile(ctx.vars);
+  // The wanted credentials in a sibling 0600 file: docker reads env files, and argv must never hold them.
+  const next = `${stored}.next`;
+  await ctx.transport.put(next, credentialsFile(wanted), { mode: 0o600, become: true });
+  try {
+    const tryNext = async () => probeOutcome(await withFile(ctx, next, PROVE_ROOT), 'etcd_root_password');
+    const action = await rotationAction(await tryNext(), async () => probeOutcome(await withFile(ctx, stored, PROVE_ROOT), 'the stored root password'));
+    ctx.log(action === 'passwd' ? 'etcd accepts the stored root password: changing it' : 'etcd already has the wanted root password (or auth off): only the files change');
+    if (action === 'rewrite') return;
+    const changed = await withFile(ctx, stored, authEnableCmds.passwd, `${wanted}\n`);
+    if (!changed.ok) throw new Error(`etcdctl user passwd root on ${ctx.host.name} failed (exit ${changed.code}): ${(changed.stderr || changed.stdout).trim().slice(-300)}`);
+    if ((await tryNext()) !== 'accepted') throw new Error(`etcd does not accept etcd_root_password after user passwd on ${ctx.host.name}: rerun to retry`);
+  } finally {
+    await ctx.run(sh`rm -f -- ${next}`, { become: true, nothrow: true });
+  }
+}
+
+/**
+ * Step (before the env file is rewritten): when the stored password differs from etcd_root_password, change it
+ * in etcd first. Every etcd host with a differing file waits for the same rotation, done once by the first.
+ */
+export async function rotationChanges(ctx: StepContext): Promise<Change[]> {
+  const wanted = etcdCredentials(ctx)!.password;
+  const stored = await storedRootPassword(ctx);
+  // No file yet: auth is turned on later in this play, with the wanted password.
+  if (stored === undefined || stored === wanted) return [];
+  return [
+    {
+      summary: 'rotate the etcd root password (etcd_root_password differs from the one stored on the host)',
+      apply: () => ctx.play.once('etcd root password rotation', () => rotate(ctx, wanted)),
+    },
+  ];
+}
+
+/**
+ * etcd_auth_enabled was turned off while etcd still has auth on. Disable it with the root credentials the role
+ * stored on the host, here in the etcd play: the dashboards and gateways, which wait for this play, are rewritten
+ * without credentials only once etcd no longer asks for them. Without usable credentials the play fails and
+ * leaves every config as it is.
+ */
+function authDisableChange(ctx: StepContext, probeError: string): Change[] {
+  if (!AUTH_REFUSED.test(probeError)) {
+    // In --check on hosts not yet converged etcd may not run at all: there is no auth to turn off.
+    if (ctx.check) return [];
+    throw new Error(`cannot tell whether etcd auth is on at ${ownUrl(ctx)}: ${probeError.trim().slice(-300)}`);
+  }
+  return [
+    {
+      summary: 'disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host',
+      async apply() {
+        // etcdctl() falls back to the stored credentials while etcd still asks for them.
+        const r = await etcdctl(ctx, authEnableCmds.disable, { endpoints: [ownUrl(ctx)], nothrow: true });
+        if (!r.ok) {
+          throw new Error(
+            `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${envFile(ctx.vars)} could not disable it ` +
+              `(exit ${r.code}). Set etcd_auth_enabled: true with etcd_root_password, or run \`etcdctl auth disable\` as root.`,
+          );
+        }
+      },
+    },
+  ];
+}
+
+/** Step 'etcd auth (root user)': create root and enable auth, or disable it when the vars turned it off. */
+export async function authChanges(ctx: StepContext): Promise<Change[]> {
+  // Without credentials `user list` works only while auth is off.
+  const probe = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars) }, authEnableCmds.probe);
+  const open = await ctx.run(probe, { become: true, nothrow: true });
+  if (!bool(ctx.vars, 'etcd_auth_enabled')) return open.ok ? [] : authDisableChange(ctx, open.stderr || open.stdout);
+  if (!open.ok) return [];
+  const password = etcdCredentials(ctx)!.password;
+  return [
+    {
+      summary: 'create etcd user root (password from stdin) and enable auth',
+      async apply() {
+        await etcdctl(ctx, authEnableCmds.roleAdd, { nothrow: true });
+        const added = await etcdctl(ctx, authEnableCmds.userAdd, { stdin: `${password}\n`, nothrow: true });
+        if (!added.ok) await etcdctl(ctx, authEnableCmds.passwd, { stdin: `${password}\n` });
+        await etcdctl(ctx, authEnableCmds.grant);
+        await etcdctl(ctx, authEnableCmds.enable);
+      },
+    },
+  ];
+}
+
+/** After the auth step: with auth wanted, the stored credentials are root's (what every later run relies on). */
+export async function verifyStoredCredentials(ctx: StepContext): Promise<void> {
+  if (ctx.check || !bool(ctx.vars, 'etcd_auth_enabled')) return;
+  const r = await withFile(ctx, envFile(ctx.vars), PROVE_ROOT);
+  if (probeOutcome(r, 'the stored root password') === 'refused') {
+    throw new Error(`etcd refuses the root credentials in ${envFile(ctx.vars)} on ${ctx.host.name}: is etcd_root_password the password etcd holds?`);
+  }
+}

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InputError } from './errors.ts';
-import { checkVars, connectionVars } from './vars.ts';
+import { checkedVars, checkVars } from './vars.ts';
 import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
 import type { Host, Inventory, Vars } from './types.ts';
 
@@ -173,7 +173,8 @@ function groupDepths(file: string, layer: Layer): Map<string, number> {
 }
 
 export function makeHost(name: string, groups: string[], vars: Vars, defaultUser?: string): Host {
-  const parsed = connectionVars.safeParse(vars);
+  // The merged vars, -e included: an -e value is checked here, naming the host.
+  const parsed = checkedVars.safeParse(vars);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(`host ${name}: ${issue.path.join('.')}: ${issue.message}`);

@@ -22,7 +22,7 @@ export async function validateOnHost(ctx: StepContext, path: string, content: st
 
 export async function planHaproxyConfig(ctx: StepContext): Promise<Change[]> {
   const path = String(ctx.vars.lb_config_file);
-  const content = renderHaproxyConfig(lbModel(ctx.vars, ctx.inventory));
+  const content = renderHaproxyConfig(lbModel(ctx.vars, ctx.inventory, ctx.host.name));
   const file = await ensureFile(ctx, { path, content, mode: 0o644, owner: 'root:root', become: true });
   if (file.length === 0) return [];
   const haproxy = await ctx.fact(haproxyFact);

@@ -58,6 +58,36 @@ describe('haproxy.cfg', () => {
   });
 
   it('refuses a port that is not a port, naming host and variable', () => {
-    expect(() => lbModel({}, labInventory({ lab4: { gateway_http_port: 'eighty' } }))).toThrow(/lab4: gateway_http_port must be a TCP port/);
+    // The loader refuses it first (makeHost); a model built from raw hosts refuses it too.
+    expect(() => labInventory({ lab4: { gateway_http_port: 'eighty' } })).toThrow(/host lab4: gateway_http_port:/);
+    const inv = labInventory();
+    inv.hosts.get('lab4')!.vars.gateway_http_port = 'eighty';
+    expect(() => lbModel({}, inv)).toThrow(/lab4: gateway_http_port must be a TCP port/);
+  });
+
+  // Hostile values that reach the model without the loader (a host built in code, a var changed after load):
+  // each would inject or cut a directive; none may reach the file.
+  const hostileLb: [string, unknown][] = [
+    ['lb_bind_address', '10.77.0.20\n    stats enable'],
+    ['lb_bind_address', '0.0.0.0 ssl crt /tmp/x.pem'],
+    ['lb_stats_bind', '127.0.0.1:8404\nlisten evil'],
+    ['lb_stats_bind', '0.0.0.0:8404 #'],
+    ['lb_admin_socket', '/run/a.sock mode 666 level admin'],
+    ['lb_control_port', '9000\n'],
+    ['lb_http_port', 'NaN'],
+    ['lb_https_port', 0],
+  ];
+  it.each(hostileLb)('refuses %s = %j for haproxy.cfg, naming the LB host and the variable', (name, value) => {
+    expect(() => lbModel({ [name]: value }, labInventory(), 'lb1')).toThrow(new RegExp(`^lb1: ${name} must be`));
+  });
+
+  it.each([
+    ['ansible_host', (h: Host) => Object.assign(h, { address: '10.77.0.14\n    server evil 1.2.3.4:80' })],
+    ['ansible_host', (h: Host) => Object.assign(h, { address: '10.77.0.14 backup' })],
+    ['the inventory name', (h: Host) => Object.assign(h, { name: 'lab4 disabled' })],
+  ] as const)('refuses a backend %s that would inject a directive', (what, spoil) => {
+    const inv = labInventory();
+    spoil(inv.hosts.get('lab4')!);
+    expect(() => lbModel({}, inv, 'lb1')).toThrow(new RegExp(`${what} must be`));
   });
 });

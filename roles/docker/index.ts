@@ -1,12 +1,15 @@
 // docker: the guide's "install Docker" chapter. Docker >= 20.10.7 installed, enabled and answering,
-// compose available, daemon.json as asked, and the daemon restarted only when that file changed.
+// compose available, daemon.json as asked (live-restore on unless the options say otherwise), and the
+// daemon restarted only when that file changed. Restarts and engine upgrades of a running dockerd roll
+// one host at a time behind health gates (rolling.ts): never every host at once.
 import { posix } from 'node:path';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { ensureFile } from '../../lib/files.ts';
 import { raw, sh } from '../../lib/shell.ts';
 import { osFact } from '../preflight/facts.ts';
 import { atLeast, MIN_DOCKER } from '../preflight/versions.ts';
-import { DAEMON_JSON, renderDaemonJson } from './daemon-config.ts';
+import { applyInstall } from './apply-install.ts';
+import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } from './daemon-config.ts';
 import { aptCandidatesFact, composeArgvOf, dockerFact, type DockerInfo, type InitSystem } from './facts.ts';
 import {
   APT,
@@ -18,8 +21,8 @@ import {
   INSTALL_METHODS,
   planInstall,
   type InstallMethod,
-  type InstallPlan,
 } from './install.ts';
+import { describeGates, parseStackContainers, restartGates, rollingRestart, STACK_CONTAINERS, type StackContainers } from './rolling.ts';
 import { planRestart, planStart } from './service.ts';
 
 const LONG = { become: true, timeoutMs: 900_000, stream: true };
@@ -46,21 +49,38 @@ async function installMethod(ctx: StepContext): Promise<InstallMethod> {
   return wanted as InstallMethod;
 }
 
-/** Uploads (offline), files (a static install's unit), then the commands, in that order. */
-async function applyInstall(ctx: StepContext, plan: InstallPlan): Promise<void> {
-  const dirs = [...new Set(plan.uploads.map((u) => posix.dirname(u.remote)))];
-  if (dirs.length) await ctx.run(sh`mkdir -p -- ${dirs}`, { become: true });
-  for (const u of plan.uploads) await ctx.transport.putFile(u.local, u.remote, { mode: u.mode, become: true });
-  for (const f of plan.files) await ctx.transport.put(f.path, f.content, { mode: 0o644, become: true });
-  for (const command of plan.commands) await ctx.run(command, LONG);
+/** Our containers on the host before a change; a dockerd that is down runs none. A failed `docker ps` fails the step. */
+async function stackContainers(ctx: StepContext): Promise<StackContainers> {
+  if (!(await ctx.fact(dockerFact)).running) return { running: [], any: false };
+  return parseStackContainers((await ctx.run(STACK_CONTAINERS, { become: true })).stdout);
+}
+
+/**
+ * A change that stops or restarts a running dockerd (a restart, an engine upgrade over a running one):
+ * in this host's turn of the play's rolling restart, gated by what runs here now, and ending with
+ * dockerd answering.
+ */
+async function rollingDockerChange(ctx: StepContext, summary: string, change: () => Promise<void>) {
+  const gates = restartGates((await stackContainers(ctx)).running);
+  return {
+    summary: `${summary}, one host at a time: ${describeGates(ctx.host.name, gates)}`,
+    apply: () =>
+      rollingRestart(ctx, gates, async () => {
+        await change();
+        const docker = await ctx.fact(dockerFact, { fresh: true });
+        for (const command of planStart({ ...docker, init: serviceManager(ctx, docker) })) await ctx.run(command, { become: true, timeoutMs: 120_000 });
+      }),
+  };
 }
 
 const installed = defineStep({
   name: `Docker >= ${MIN_DOCKER} installed`,
   async plan(ctx) {
     const docker = await ctx.fact(dockerFact);
+    const configure = async () => void (await ctx.run(DPKG_CONFIGURE, LONG));
     if (docker.unconfigured) {
-      return [{ summary: 'finish the interrupted package install (dpkg --configure -a)', apply: async () => void (await ctx.run(DPKG_CONFIGURE, LONG)) }];
+      const summary = 'finish the interrupted package install (dpkg --configure -a)';
+      return [docker.running ? await rollingDockerChange(ctx, summary, configure) : { summary, apply: configure }];
     }
     if (docker.version && atLeast(docker.version, MIN_DOCKER)) return [];
     const os = await ctx.fact(osFact);
@@ -80,7 +100,9 @@ const installed = defineStep({
       serviceManager(ctx, docker),
     );
     const was = docker.version ? ` (replacing ${docker.version})` : '';
-    return [{ summary: `${plan.summary}${was}`, apply: () => applyInstall(ctx, plan) }];
+    const install = () => applyInstall(ctx, plan);
+    // Upgrading a running engine restarts it (the package scripts do): that rolls like any restart.
+    return [docker.running ? await rollingDockerChange(ctx, `${plan.summary}${was}`, install) : { summary: `${plan.summary}${was}`, apply: install }];
   },
   async verify(ctx) {
     const { version, unconfigured } = await ctx.fact(dockerFact, { fresh: true });
@@ -95,14 +117,19 @@ const installed = defineStep({
 
 const daemonConfig = defineStep({
   name: 'daemon.json (docker_daemon_options)',
-  when: (ctx) => {
-    const o = ctx.vars.docker_daemon_options;
-    return (typeof o === 'object' && o !== null && Object.keys(o).length > 0) || 'no docker_daemon_options';
-  },
   async plan(ctx) {
-    const content = renderDaemonJson(ctx.vars.docker_daemon_options as Record<string, unknown>);
+    const wanted = wantedDaemonOptions(ctx.vars.docker_daemon_options);
+    const content = renderDaemonJson(wanted);
     await ctx.run(sh`mkdir -p ${posix.dirname(DAEMON_JSON)}`, { become: true });
     const changes = await ensureFile(ctx, { path: DAEMON_JSON, content, mode: 0o644, become: true });
+    if (changes.length && (await stackContainers(ctx)).any) {
+      const old = (await ctx.run(sh`if [ -e ${DAEMON_JSON} ]; then cat -- ${DAEMON_JSON}; fi`, { become: true })).stdout;
+      const moved = storageChanges(old, wanted);
+      if (moved.length) {
+        throw new Error(`${DAEMON_JSON}: refusing to change ${moved.join(', ')} while the stack's containers live in this dockerd: ` +
+          'after the restart it would run without them (etcd\'s included). Move the data by hand, or keep the current value in docker_daemon_options');
+      }
+    }
     // Handler-like: a changed file asks for one restart at the end of the role (if dockerd runs by then).
     if (changes.length) ctx.play.state.set(restartKey(ctx), true);
     return changes;
@@ -163,13 +190,10 @@ const restartIfChanged = defineStep({
     if (!ctx.play.state.get(restartKey(ctx))) return [];
     const docker = await ctx.fact(dockerFact);
     return [
-      {
-        summary: 'restart Docker (daemon.json changed)',
-        async apply() {
-          for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
-          ctx.play.state.delete(restartKey(ctx));
-        },
-      },
+      await rollingDockerChange(ctx, 'restart Docker (daemon.json changed)', async () => {
+        for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
+        ctx.play.state.delete(restartKey(ctx));
+      }),
     ];
   },
   async verify(ctx) {

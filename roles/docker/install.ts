@@ -51,7 +51,20 @@ export const CE_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'dock
 /** Older engines that block docker-ce on the RHEL family (CentOS 7's docker 1.13, podman's runc on 8/9). */
 const RHEL_OLD_PACKAGES = ['docker', 'docker-client', 'docker-client-latest', 'docker-common', 'docker-latest',
   'docker-latest-logrotate', 'docker-logrotate', 'docker-engine'];
-export const OFFLINE_DIR = '/var/tmp/gatewright-docker';
+/**
+ * Where offline artifacts land before they are installed: root's own (0700), not a world-writable place
+ * where another user could swap a package between the upload and the install.
+ */
+export const OFFLINE_DIR = '/var/lib/gatewright/docker-offline';
+export const OFFLINE_DIR_CMD = sh`install -d -m 0700 -o root -g root -- ${OFFLINE_DIR}`;
+export const COMPOSE_PLUGIN = '/usr/local/lib/docker/cli-plugins/docker-compose';
+
+/** Why an uploaded artifact must not be installed (its sha256 is not the controller file's), or undefined. */
+export function checksumRefusal(host: string, u: Upload, want: string, got: string | null): string | undefined {
+  if (got === want) return undefined;
+  return `${host}: ${u.remote} (uploaded from ${u.local}) has sha256 ${got ?? '(unreadable)'}, the controller's file has ${want}: ` +
+    'refusing to install it (a damaged or swapped upload); rerun to upload it again';
+}
 export const STATIC_UNIT_PATH = '/etc/systemd/system/docker.service';
 
 /**
@@ -121,7 +134,7 @@ export const DOCKER_REPO_URL = 'https://download.docker.com';
 
 function planOffline(os: OsInfo, v: InstallVars, init: string): InstallPlan {
   if (v.offlinePackages.length) {
-    const uploads = v.offlinePackages.map((local) => ({ local, remote: `${OFFLINE_DIR}/${posix.basename(local)}`, mode: 0o644 }));
+    const uploads = v.offlinePackages.map((local) => ({ local, remote: `${OFFLINE_DIR}/${posix.basename(local)}`, mode: 0o600 }));
     const files = uploads.map((u) => u.remote);
     const install =
       os.packageManager === 'apt'
@@ -135,13 +148,15 @@ function planOffline(os: OsInfo, v: InstallVars, init: string): InstallPlan {
     throw new Error('docker_install_method: offline needs docker_offline_bundle (a static .tgz) or docker_offline_packages');
   }
   const tgz = `${OFFLINE_DIR}/${posix.basename(v.offlineBundle)}`;
-  const uploads: Upload[] = [{ local: v.offlineBundle, remote: tgz, mode: 0o644 }];
+  const uploads: Upload[] = [{ local: v.offlineBundle, remote: tgz, mode: 0o600 }];
   // The static bundle is docker/{docker,dockerd,containerd,runc,...}: into /usr/bin as Docker's docs do
   // (RHEL's sudo secure_path has no /usr/local/bin).
   const commands = [sh`tar -xzf ${tgz} -C /usr/bin --strip-components=1 --no-same-owner`, 'groupadd -f docker'];
   if (v.offlineCompose) {
-    const plugin = '/usr/local/lib/docker/cli-plugins/docker-compose';
-    uploads.push({ local: v.offlineCompose, remote: plugin, mode: 0o755 });
+    // Into the private folder first, checked, then installed: never straight onto PATH unchecked.
+    const staged = `${OFFLINE_DIR}/${posix.basename(v.offlineCompose)}`;
+    uploads.push({ local: v.offlineCompose, remote: staged, mode: 0o700 });
+    commands.push(sh`install -D -m 0755 -o root -g root -- ${staged} ${COMPOSE_PLUGIN}`);
   }
   const files = init === 'systemd' ? [{ path: STATIC_UNIT_PATH, content: STATIC_UNIT }] : [];
   if (init === 'systemd') commands.push('systemctl daemon-reload');

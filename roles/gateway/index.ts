@@ -27,7 +27,8 @@ export function gatewayConf(ctx: StepContext): string {
   });
 }
 
-async function health(ctx: StepContext): Promise<true | string> {
+/** Metrics answer and the probe route routes: the gate after a restart (here and in the docker role's roll). */
+export async function health(ctx: StepContext): Promise<true | string> {
   const metrics = await curlOn(ctx, { url: `http://127.0.0.1:${num(ctx.vars, 'gateway_prometheus_port')}${metricsPath}`, timeoutSec: 5 });
   if (metrics.status !== 200) return `metrics port answered ${metrics.status} ${metrics.body.slice(0, 80)}`;
   const withRoute = upstreamNodes(ctx).length > 0;

@@ -113,8 +113,9 @@ describe('docker on the lab', () => {
       'daemon.json (docker_daemon_options)',
       'restart Docker if daemon.json changed',
     ]);
-    expect(onHost('lab5', 'sudo docker info --format "{{.LoggingDriver}}"').out).toBe('json-file');
-    expect(JSON.parse(onHost('lab5', 'cat /etc/docker/daemon.json').out)).toEqual(wanted);
+    expect(onHost('lab5', 'sudo docker info --format "{{.LoggingDriver}} {{.LiveRestoreEnabled}}"').out).toBe('json-file true');
+    // live-restore is the role's default under the operator's options.
+    expect(JSON.parse(onHost('lab5', 'cat /etc/docker/daemon.json').out)).toEqual({ 'live-restore': true, ...wanted });
     const again = await play('docker', '--limit', 'lab5', '-e', options);
     expect(again.results.filter((x) => x.status === 'changed')).toEqual([]);
   });
@@ -142,6 +143,8 @@ describe('docker on the lab', () => {
     expect(second).not.toBe(first);
     expect(onHost('lb1', `ps -o args= -p ${second}`).out).toBe('dockerd');
     expect(onHost('lb1', 'sudo docker info --format "{{json .}}"').out).toContain('"ServerVersion":"20.10.');
+    // The detached dockerd reads the same daemon.json: live-restore holds without systemd too.
+    expect(onHost('lb1', 'sudo docker info --format "{{.LiveRestoreEnabled}}"').out).toBe('true');
 
     // Back under systemd for the files after this one: stop ours, and the role (auto) starts the unit.
     onHost('lb1', `sudo kill ${second}`);

@@ -3,7 +3,8 @@ import { UnreachableError } from '../../lib/errors.ts';
 import { makeHost, makeInventory } from '../../lib/inventory.ts';
 import { CommandError, type ExecOptions, type ExecResult, type Host, type Inventory, type PutOptions, type Transport, type Vars } from '../../lib/types.ts';
 
-export type Responder = (command: string, host: string) => Partial<ExecResult> | undefined;
+/** `opts` lets a script tell apart commands that differ only by stdin (HAProxy's socket, curl -K -). */
+export type Responder = (command: string, host: string, opts: ExecOptions) => Partial<ExecResult> | undefined;
 
 export class FakeTransport implements Transport {
   readonly kind = 'ssh' as const;
@@ -17,7 +18,7 @@ export class FakeTransport implements Transport {
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.dead) throw new UnreachableError(this.host, `connection to ${this.host} lost`);
     this.commands.push(command);
-    const r = { code: 0, stdout: '', stderr: '', ...this.respond(command, this.host) };
+    const r = { code: 0, stdout: '', stderr: '', ...this.respond(command, this.host, opts) };
     const result = { ...r, ok: r.code === 0 };
     if (!result.ok && !opts.nothrow) throw new CommandError(this.host, command, result);
     return result;

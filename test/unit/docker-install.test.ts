@@ -1,6 +1,16 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeContext } from '../../lib/context.ts';
+import { FactCache } from '../../lib/facts.ts';
+import { makePlayShared } from '../../lib/play-shared.ts';
+import { Redactor } from '../../lib/redact.ts';
+import { applyInstall } from '../../roles/docker/apply-install.ts';
+import { defaultInstallMethod, OFFLINE_DIR, planInstall, STATIC_UNIT_PATH, type InstallMethod, type InstallVars } from '../../roles/docker/install.ts';
+import { FakeTransport, fakeInventory } from '../helpers/fake-transport.ts';
 import { loadFacts, type Distro } from './fixtures/facts/load.ts';
-import { defaultInstallMethod, planInstall, STATIC_UNIT_PATH, type InstallMethod, type InstallVars } from '../../roles/docker/install.ts';
 
 const vars = (method: InstallMethod, extra: Partial<InstallVars> = {}): InstallVars => ({
   method,
@@ -89,13 +99,15 @@ describe('offline', () => {
       {},
       'systemd',
     );
+    // Everything lands in root's private folder first (checked there, apply-install.ts); compose is installed from it.
     expect(plan.uploads).toEqual([
-      { local: '/srv/docker/docker-24.0.9.tgz', remote: '/var/tmp/gatewright-docker/docker-24.0.9.tgz', mode: 0o644 },
-      { local: '/srv/docker/docker-compose-linux-x86_64', remote: '/usr/local/lib/docker/cli-plugins/docker-compose', mode: 0o755 },
+      { local: '/srv/docker/docker-24.0.9.tgz', remote: '/var/lib/gatewright/docker-offline/docker-24.0.9.tgz', mode: 0o600 },
+      { local: '/srv/docker/docker-compose-linux-x86_64', remote: '/var/lib/gatewright/docker-offline/docker-compose-linux-x86_64', mode: 0o700 },
     ]);
     expect(plan.commands).toEqual([
-      'tar -xzf /var/tmp/gatewright-docker/docker-24.0.9.tgz -C /usr/bin --strip-components=1 --no-same-owner',
+      'tar -xzf /var/lib/gatewright/docker-offline/docker-24.0.9.tgz -C /usr/bin --strip-components=1 --no-same-owner',
       'groupadd -f docker',
+      'install -D -m 0755 -o root -g root -- /var/lib/gatewright/docker-offline/docker-compose-linux-x86_64 /usr/local/lib/docker/cli-plugins/docker-compose',
       'systemctl daemon-reload',
     ]);
     expect(plan.files.map((x) => x.path)).toEqual([STATIC_UNIT_PATH]);
@@ -110,14 +122,60 @@ describe('offline', () => {
   });
 
   it.each([
-    ['debian12', 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb'],
-    ['rocky9', "dnf install -y --disablerepo='*' --allowerasing /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb"],
-    ['centos7', "yum localinstall -y --disablerepo='*' /var/tmp/gatewright-docker/a.deb /var/tmp/gatewright-docker/b.deb"],
+    ['debian12', 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y /var/lib/gatewright/docker-offline/a.deb /var/lib/gatewright/docker-offline/b.deb'],
+    ['rocky9', "dnf install -y --disablerepo='*' --allowerasing /var/lib/gatewright/docker-offline/a.deb /var/lib/gatewright/docker-offline/b.deb"],
+    ['centos7', "yum localinstall -y --disablerepo='*' /var/lib/gatewright/docker-offline/a.deb /var/lib/gatewright/docker-offline/b.deb"],
   ] as const)('packages copied from the controller on %s', (distro, command) => {
     expect(commandsFor(distro, 'offline', { offlinePackages: ['/pkgs/a.deb', '/pkgs/b.deb'] })).toEqual([command]);
   });
 
   it('offline without a bundle or packages says what to set', () => {
     expect(() => commandsFor('debian12', 'offline')).toThrow(/docker_offline_bundle/);
+  });
+});
+
+describe('offline uploads are checked before anything installs them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-offline-'));
+  const tgz = join(dir, 'docker-24.0.9.tgz');
+  writeFileSync(tgz, 'static docker bundle\n');
+  const want = createHash('sha256').update('static docker bundle\n').digest('hex');
+  const plan = planInstall(loadFacts('debian12').os, vars('offline', { offlineBundle: tgz }), {}, 'none');
+  const remote = plan.uploads[0].remote;
+
+  function context(remoteSha: () => string) {
+    const inventory = fakeInventory({ g: ['h1'] });
+    const t = new FakeTransport('h1', (cmd) => (cmd.startsWith('sha256sum') ? { stdout: `${remoteSha()}  ${remote}\n` } : undefined));
+    const ctx = makeContext(
+      inventory.hosts.get('h1')!,
+      { play: 'docker', step: 's', origin: 'h1', shared: makePlayShared([]), defaults: {}, resolveHost: (n) => inventory.hosts.get(n)! },
+      { inventory, facts: new FactCache(), transports: async () => t, redactor: new Redactor(), emit: () => undefined, check: false, verbose: false },
+    );
+    return { ctx, t };
+  }
+
+  it('a matching upload is installed, from a root-owned 0700 folder', async () => {
+    let uploaded = false;
+    const { ctx, t } = context(() => (uploaded ? want : ''));
+    const put = t.putFile.bind(t);
+    t.putFile = async (...a) => ((uploaded = true), put(...a));
+    await applyInstall(ctx, plan);
+    expect(t.commands[0]).toBe(`install -d -m 0700 -o root -g root -- ${OFFLINE_DIR}`);
+    expect(t.puts).toEqual([{ path: remote, content: `<file ${tgz}>`, opts: { mode: 0o600, become: true } }]);
+    expect(t.commands.slice(-2)).toEqual(plan.commands);
+  });
+
+  it('a mismatch refuses, naming the file and the host, removes the upload and installs nothing', async () => {
+    const { ctx, t } = context(() => 'f'.repeat(64));
+    await expect(applyInstall(ctx, plan)).rejects.toThrow(
+      `h1: ${remote} (uploaded from ${tgz}) has sha256 ${'f'.repeat(64)}, the controller's file has ${want}: refusing to install it`,
+    );
+    expect(t.commands.at(-1)).toBe(`rm -f -- ${remote}`);
+    for (const c of plan.commands) expect(t.commands).not.toContain(c);
+  });
+
+  it('an upload already there with the right checksum is not sent again', async () => {
+    const { ctx, t } = context(() => want);
+    await applyInstall(ctx, plan);
+    expect(t.puts).toEqual([]);
   });
 });

@@ -1,0 +1,181 @@
+// A dockerd restart (daemon.json changed, the engine upgraded) rolls over the whole docker play, whatever
+// the host's group: one host at a time, the first failure stops the roll and the hosts after it stay
+// untouched. Around each restart: refuse unless the rest is healthy (the other etcd members; the other
+// dashboards or gateways UP in every LB), drain the host from the LBs, restart, wait until what ran on it
+// is healthy again, ready it. A host where none of our containers runs (the docker play runs before the
+// stack exists on a fresh site) needs nothing beyond dockerd itself answering.
+import { sh } from '../../lib/shell.ts';
+import type { StepContext } from '../../lib/types.ts';
+import { curlOn } from '../common/admin-api.ts';
+import { STACK_DEFAULTS } from '../common/defaults.ts';
+import { LABEL_ROLE } from '../common/fingerprint.ts';
+import { waitFor } from '../common/retry.ts';
+import { etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
+import { num } from '../common/vars.ts';
+import { clusterState, waitMemberHealthy } from '../etcd/cluster.ts';
+import etcdRole from '../etcd/index.ts';
+import { health as gatewayHealth } from '../gateway/index.ts';
+import { lbContexts, rollingChange, serverStats, type RollingGroup } from '../lb/drain.ts';
+import { BACKENDS_OF_GROUP, LB_DEFAULTS } from '../lb/model.ts';
+import type { ServerStat } from '../lb/runtime.ts';
+
+// ---------------------------------------------------------------- what a host's restart must gate (pure)
+
+/** Our containers on the host, running or not: `<role> <status>` per line (status "Up 3 hours", "Exited (0) ..."). */
+export const STACK_CONTAINERS = sh`docker ps -a --filter ${`label=${LABEL_ROLE}`} --format ${`{{.Label "${LABEL_ROLE}"}} {{.Status}}`}`;
+
+export interface StackContainers {
+  /** Roles of the running ones: etcd, dashboard, gateway. */
+  running: string[];
+  /** Any of ours, running or not (what a storage change would hide). */
+  any: boolean;
+}
+
+export function parseStackContainers(stdout: string): StackContainers {
+  const rows = stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split(/\s+/));
+  return { running: [...new Set(rows.filter((r) => r[1] === 'Up').map((r) => r[0]))], any: rows.length > 0 };
+}
+
+export interface RestartGates {
+  /** An etcd member runs here: the other members must be healthy before, this one after. */
+  etcd: boolean;
+  /** LB backends this host serves from a running container: drained around the restart. */
+  drain: RollingGroup[];
+  /** Health gates after the restart (before the host is readied in the LBs). */
+  after: ('etcd' | 'dashboard' | 'gateway')[];
+}
+
+export function restartGates(running: string[]): RestartGates {
+  const has = (role: string) => running.includes(role);
+  return {
+    etcd: has('etcd'),
+    drain: [...(has('dashboard') ? (['control'] as const) : []), ...(has('gateway') ? (['gateway'] as const) : [])],
+    after: (['etcd', 'dashboard', 'gateway'] as const).filter(has),
+  };
+}
+
+export function describeGates(host: string, g: RestartGates): string {
+  const parts = [
+    ...(g.etcd ? ['the other etcd members healthy first'] : []),
+    ...(g.drain.length ? [`${host} drained from the LBs (${g.drain.join(', ')})`] : []),
+    ...(g.after.length ? [`then ${g.after.join(', ')} healthy again`] : ['no stack container runs here: dockerd answering is the gate']),
+  ];
+  return parts.join('; ');
+}
+
+/**
+ * The other servers of `group`'s backends that are not UP on one LB, when that LB routes to `server`
+ * (none when it does not: nothing there depends on the others carrying this host's traffic).
+ */
+export function peersNotUp(stats: ServerStat[], server: string, group: RollingGroup): string[] {
+  const rows = stats.filter((s) => (BACKENDS_OF_GROUP[group] as readonly string[]).includes(s.backend));
+  if (!rows.some((s) => s.server === server)) return [];
+  return rows.filter((s) => s.server !== server && s.status !== 'UP').map((s) => `${s.backend}/${s.server} ${s.status}`);
+}
+
+// ---------------------------------------------------------------- one host at a time, in inventory order
+
+interface Turns {
+  busy: boolean;
+  waiting: { index: number; go: () => void }[];
+  /** The host whose restart failed: every later one refuses. */
+  failed?: string;
+}
+
+const TURNS = 'docker:rolling-restart';
+
+/**
+ * Runs `fn` while no other host of the play is in it; when it ends, the waiting host earliest in
+ * inventory order goes next. A failure marks the roll stopped: later hosts throw without touching anything.
+ */
+async function inTurn<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
+  let turns = ctx.play.state.get(TURNS) as Turns | undefined;
+  if (!turns) ctx.play.state.set(TURNS, (turns = { busy: false, waiting: [] }));
+  const t = turns;
+  if (t.busy) {
+    const index = ctx.play.hosts.findIndex((h) => h.name === ctx.host.name);
+    await new Promise<void>((go) => t.waiting.push({ index, go }));
+  }
+  t.busy = true;
+  try {
+    if (t.failed) throw new Error(`not restarting dockerd on ${ctx.host.name}: the rolling restart stopped at ${t.failed}, which failed; this host is left untouched`);
+    return await fn().catch((e: unknown) => {
+      t.failed = ctx.host.name;
+      throw e;
+    });
+  } finally {
+    t.waiting.sort((a, b) => a.index - b.index);
+    const next = t.waiting.shift();
+    if (next) next.go();
+    else t.busy = false;
+  }
+}
+
+// ---------------------------------------------------------------- the gates
+
+/** The docker role knows none of the stack's variables: the gates read them with the stack's defaults under them. */
+export const withStackVars = (ctx: StepContext): StepContext => ({
+  ...ctx,
+  vars: { ...STACK_DEFAULTS, ...etcdRole.defaults, ...LB_DEFAULTS, ...ctx.vars },
+});
+
+async function otherMembersHealthy(ctx: StepContext): Promise<void> {
+  const me = etcdMember(ctx.host).name;
+  const port = num(ctx.vars, 'etcd_client_port');
+  const scheme = etcdScheme(ctx.vars);
+  const others = etcdMembers(ctx.inventory, ctx.vars).filter((m) => m.name !== me).map((m) => `${scheme}://${m.address}:${port}`);
+  if (!others.length) return;
+  await waitFor(`${ctx.host.name}: the other etcd members healthy before its dockerd restarts`, num(ctx.vars, 'health_timeout'), async () => {
+    const s = await clusterState(ctx, others);
+    return s.healthy === others.length || `${s.healthy}/${others.length} of the other members healthy`;
+  });
+}
+
+async function peersUp(ctx: StepContext, group: RollingGroup): Promise<void> {
+  await waitFor(`${ctx.host.name}: the other ${BACKENDS_OF_GROUP[group].join('/')} servers UP before its dockerd restarts`, num(ctx.vars, 'lb_ready_timeout_s'), async () => {
+    const problems: string[] = [];
+    for (const lb of lbContexts(ctx)) {
+      // An LB without haproxy yet routes nothing (the same rule rollingChange drains by).
+      const stats = await serverStats(lb).catch(() => undefined);
+      if (stats) problems.push(...peersNotUp(stats, ctx.host.name, group).map((p) => `${lb.host.name}: ${p}`));
+    }
+    return problems.length === 0 || problems.join(', ');
+  });
+}
+
+async function dashboardPing(ctx: StepContext): Promise<true | string> {
+  // /ping, not the role's login check: the docker play may run without the console password.
+  const ping = await curlOn(ctx, { url: `http://127.0.0.1:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
+  return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
+}
+
+async function healthyAgain(ctx: StepContext, after: RestartGates['after']): Promise<void> {
+  const timeout = num(ctx.vars, 'health_timeout');
+  for (const what of after) {
+    if (what === 'etcd') await waitMemberHealthy(ctx);
+    if (what === 'dashboard') await waitFor(`dashboard on ${ctx.host.name} after the dockerd restart`, timeout, () => dashboardPing(ctx));
+    if (what === 'gateway') await waitFor(`gateway on ${ctx.host.name} after the dockerd restart`, timeout, () => gatewayHealth(ctx));
+  }
+}
+
+/**
+ * `restart` (which leaves dockerd answering) in this host's turn, behind the gates its running
+ * containers need. `gates` comes from what ran before the restart (see `restartGates`).
+ */
+export async function rollingRestart(hostCtx: StepContext, gates: RestartGates, restart: () => Promise<void>): Promise<void> {
+  const ctx = withStackVars(hostCtx);
+  await inTurn(ctx, async () => {
+    if (gates.etcd) await otherMembersHealthy(ctx);
+    for (const group of gates.drain) await peersUp(ctx, group);
+    let change = async () => {
+      await restart();
+      await healthyAgain(ctx, gates.after);
+    };
+    // Nested: a host in both backends is drained from both before its restart.
+    for (const group of gates.drain) {
+      const inner = change;
+      change = () => rollingChange(ctx, group, inner);
+    }
+    await change();
+  });
+}

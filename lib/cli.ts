@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { helpText, parseCli, type CliOptions } from './args.ts';
 import { Connections } from './connections.ts';
 import { InputError } from './errors.ts';
+import { Interrupt, trapSignals } from './interrupt.ts';
 import { loadInventory } from './inventory.ts';
+import { lockOwner, RunLock } from './lock.ts';
 import { planRun, stepTags } from './plan.ts';
 import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
 import { askPassword } from './prompt.ts';
 import { Redactor } from './redact.ts';
-import { listrRenderer, plainRenderer, type Renderer } from './render.ts';
+import { plainRenderer, type Renderer } from './render.ts';
+import { treeRenderer } from './tree-view.ts';
 import { runLog, runStamp, writeJsonReport } from './report.ts';
 import { runPlaybook } from './runner.ts';
 import { parseExtraVars } from './vars.ts';
@@ -17,6 +20,9 @@ import type { Listener } from './events.ts';
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
 const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+/** How long a forced interrupt spends putting things back before it exits anyway. */
+const FORCED_RESTORE_MS = 60_000;
 
 export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
@@ -49,10 +55,43 @@ export async function main(argv: string[]): Promise<number> {
     attempts: 3,
     becomePassword,
   });
+  // --check changes nothing: it neither takes nor waits for the lock.
+  const lock = opts.check
+    ? undefined
+    : new RunLock(connections.get, {
+        owner: lockOwner(playbook.name),
+        breakLock: opts.breakLock,
+        onBroken: (host, holder) => err(`${host}: broke the run lock held by: ${holder}`),
+      });
+  const close = async () => {
+    for (const failure of (await lock?.release()) ?? []) err(`warning: ${failure}`);
+    await connections.closeAll();
+  };
+  const interrupt = new Interrupt();
+  const untrap = trapSignals(interrupt, {
+    graceful: () => err('\ninterrupted (SIGINT): no new step starts; running steps finish and put back what they took down. Ctrl-C again to put it back now and exit.'),
+    force: async (signal) => {
+      const held = interrupt.holding();
+      err(`\ninterrupted (${signal}): putting back now: ${held.join('; ') || 'nothing is held down'}`);
+      const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([`gave up after ${FORCED_RESTORE_MS / 1000} s`]), FORCED_RESTORE_MS).unref());
+      for (const failure of await Promise.race([interrupt.restoreAll(), timeout])) err(`could not put back: ${failure}`);
+      await Promise.race([close(), timeout]);
+      exit(interrupt.exitCode!);
+    },
+    exitNow: (code) => process.exit(code),
+  });
+  try {
+    await lock?.acquire([...new Set(plan.nodes.map((n) => n.host))], opts.forks);
+  } catch (error) {
+    untrap();
+    await connections.closeAll();
+    throw error;
+  }
   const runDir = join(opts.runsDir, runStamp());
   const view = renderer(opts);
   const listeners: Listener[] = [view.listener, runLog(runDir)];
-  const summary = await runPlaybook(playbook, opts, { inventory, transports: connections.get, listeners, redactor, close: () => connections.closeAll() });
+  const transports = lock?.transports ?? connections.get;
+  const summary = await runPlaybook(playbook, opts, { inventory, transports, listeners, redactor, close, interrupt }).finally(untrap);
   await view.done();
   if (opts.json) writeJsonReport(opts.json, summary);
   out(`logs: ${runDir}/`);
@@ -60,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function renderer(opts: CliOptions): Renderer {
-  if (process.stdout.isTTY && !opts.verbose) return listrRenderer({ diff: opts.diff, write: out });
+  if (process.stdout.isTTY && !opts.verbose) return treeRenderer({ diff: opts.diff, write: out });
   return { listener: plainRenderer({ verbose: opts.verbose, diff: opts.diff, write: out }), done: async () => undefined };
 }
 

@@ -1,9 +1,15 @@
 // After the run: the recap, the --json report, and the per-host logs in .runs/<stamp>/.
 import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Listener, RunEvent, RunSummary } from './events.ts';
+import type { HostCounts, Listener, RunEvent, RunSummary } from './events.ts';
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * Ansible counts a changed step as ok too (ok=12 changed=3 is twelve steps, three of which changed); the
+ * runner counts them apart, so the recap and --json add them up as Ansible does: scripts read them alike.
+ */
+export const ansibleCounts = (c: HostCounts): HostCounts => ({ ...c, ok: c.ok + c.changed });
 
 /** Ansible's PLAY RECAP: `lab1 : ok=12 changed=0 unreachable=0 failed=0 skipped=1`, then the wall time. */
 export function recapLines(summary: RunSummary): string[] {
@@ -11,7 +17,7 @@ export function recapLines(summary: RunSummary): string[] {
   const width = Math.max(0, ...names.map((n) => n.length));
   const lines = ['PLAY RECAP' + (summary.check ? ' (check mode: nothing was changed)' : '')];
   for (const name of names) {
-    const c = summary.hosts[name];
+    const c = ansibleCounts(summary.hosts[name]);
     lines.push(`${name.padEnd(width)} : ok=${c.ok} changed=${c.changed} unreachable=${c.unreachable} failed=${c.failed} skipped=${c.skipped}`);
   }
   lines.push(`wall time ${seconds(summary.durationMs)}`);
@@ -27,6 +33,13 @@ export function errorLines(summary: RunSummary): string[] {
   ];
 }
 
+/** What the run warns about (ctx.warn), once each, after the errors and before the recap. */
+export function warningLines(summary: RunSummary): string[] {
+  const warnings = summary.warnings ?? [];
+  if (warnings.length === 0) return [];
+  return [`WARNINGS (${warnings.length})`, ...warnings.map((w) => `${w.host} in ${w.play}: ${w.message}`)];
+}
+
 export function jsonReport(summary: RunSummary): object {
   return {
     playbook: summary.playbook,
@@ -34,10 +47,11 @@ export function jsonReport(summary: RunSummary): object {
     startedAt: summary.startedAt,
     durationMs: summary.durationMs,
     exitCode: summary.exitCode,
-    hosts: summary.hosts,
+    hosts: Object.fromEntries(Object.entries(summary.hosts).map(([name, c]) => [name, ansibleCounts(c)])),
     nodes: summary.nodes,
     results: summary.results,
     errors: summary.errors,
+    warnings: summary.warnings ?? [],
   };
 }
 

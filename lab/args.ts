@@ -2,7 +2,7 @@
 import type { InitMode } from './hosts.ts';
 import { findHost, HOSTS } from './topology.ts';
 
-export const FAULTS = ['stop', 'kill', 'pause', 'unpause', 'start', 'cut', 'restore'] as const;
+export const FAULTS = ['stop', 'kill', 'pause', 'unpause', 'start', 'cut', 'restore', 'freeze-docker', 'thaw-docker'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export type LabCommand =
@@ -31,6 +31,8 @@ Commands:
   pause <host>               hang (freeze)             unpause <host>   thaw
   start <host>               boot (or thaw) and wait for SSH
   cut <host>                 drop all traffic to/from the host         restore <host>   undo cut
+  freeze-docker <host>       SIGSTOP dockerd in the host (docker hangs, containers run)
+  thaw-docker <host>         SIGCONT it
 
 Hosts: ${HOSTS.map((h) => `${h.name} ${h.ip}`).join(', ')}`;
 

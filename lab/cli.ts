@@ -36,6 +36,8 @@ async function main(cmd: LabCommand): Promise<number> {
     case 'start': await faults.startHost(cmd.host); break;
     case 'cut': await faults.cutHost(cmd.host); break;
     case 'restore': await faults.restoreHost(cmd.host); break;
+    case 'freeze-docker': await faults.freezeDocker(cmd.host); break;
+    case 'thaw-docker': await faults.thawDocker(cmd.host); break;
   }
   console.log(`${cmd.command} ${'host' in cmd ? cmd.host : ''}: done`);
   return 0;

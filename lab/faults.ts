@@ -1,9 +1,9 @@
 // Fault injection on one lab host, for tests and the HA proof: clean shutdown, power cut, hang,
-// reboot, and a network cut that drops everything to and from the host's address.
+// reboot, a network cut that drops everything to and from the host's address, and a hung dockerd.
 import { findHost } from './topology.ts';
 import { cutRules, ensureRule, isCut, removeRule } from './firewall.ts';
 import { hostInfo, waitSsh, wakeHost } from './hosts.ts';
-import { docker } from './run.ts';
+import { docker, dockerTry } from './run.ts';
 
 /** Clean shutdown (systemd stops its units, etcd hands over leadership). */
 export async function stopHost(name: string): Promise<void> {
@@ -40,6 +40,24 @@ export async function cutHost(name: string): Promise<void> {
 
 export async function restoreHost(name: string): Promise<void> {
   for (const rule of cutRules(findHost(name).ip)) await removeRule(rule);
+}
+
+/**
+ * Hung Docker engine: SIGSTOP to dockerd inside the host (from its pid file, checked to be dockerd). Containers
+ * keep running under containerd; every docker command on the host hangs until `thawDocker`.
+ */
+export async function freezeDocker(name: string): Promise<void> {
+  await signalDockerd(name, 'STOP');
+}
+
+export async function thawDocker(name: string): Promise<void> {
+  await signalDockerd(name, 'CONT');
+}
+
+async function signalDockerd(name: string, signal: 'STOP' | 'CONT'): Promise<void> {
+  const script = `pid=$(cat /run/docker.pid 2>/dev/null) && [ "$(cat /proc/$pid/comm 2>/dev/null)" = dockerd ] && kill -${signal} "$pid"`;
+  const r = await dockerTry('exec', findHost(name).name, 'sh', '-c', script);
+  if (!r.ok) throw new Error(`no dockerd runs on ${name} (its /run/docker.pid names no dockerd): install Docker there first`);
 }
 
 export async function isHostCut(name: string): Promise<boolean> {

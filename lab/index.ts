@@ -1,6 +1,6 @@
 // What tests, benchmarks and the HA proof import from the lab.
 export { up, down, ensureLab, type UpOptions, type UpResult, type DownOptions } from './lab.ts';
-export { stopHost, killHost, pauseHost, unpauseHost, startHost, cutHost, restoreHost, isHostCut } from './faults.ts';
+export { stopHost, killHost, pauseHost, unpauseHost, startHost, cutHost, restoreHost, isHostCut, freezeDocker, thawDocker } from './faults.ts';
 export { status, hostStatuses, type HostStatus } from './status.ts';
 export { hostInfo, sshReady, waitSsh } from './hosts.ts';
 export { sshOptions } from './keys.ts';

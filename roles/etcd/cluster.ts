@@ -1,10 +1,10 @@
 // Runs etcdctl and docker on the etcd hosts for the role: survey every member, start one, snapshot,
-// rejoin a member that lost its data, and the health gate.
+// rejoin a member that lost its data, move one to a new data dir, and the health gates.
 import { posix } from 'node:path';
 import type { StepContext, Vars } from '../../lib/types.ts';
 import { fingerprint } from '../common/fingerprint.ts';
 import { imageId } from '../common/bundle.ts';
-import { ownContainersCmd, parseOwnContainers, removeContainerCmd } from '../common/docker-commands.ts';
+import { removeContainerCmd } from '../common/docker-commands.ts';
 import { waitFor } from '../common/retry.ts';
 import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
 import { bool, num, optStr, str } from '../common/vars.ts';
@@ -15,11 +15,13 @@ import {
   etcdctlCmd,
   etcdRunCmd,
   etcdSpecInputs,
-  hasDataCmd,
+  moveDataCmd,
   parseEndpointStatus,
   parseMemberList,
+  parseSurvey,
   pruneSnapshotsCmd,
   snapshotFile,
+  surveyCmd,
   type EtcdRun,
 } from './commands.ts';
 import type { MemberSurvey } from './plan.ts';
@@ -53,18 +55,29 @@ export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
 export const wantedSpec = async (ctx: StepContext): Promise<string> =>
   fingerprint(etcdSpecInputs(runSpec(ctx, 'new'), await imageId(ctx, etcdImage(ctx.vars))));
 
-/** What one member's host shows: data or not, our container and its spec. Unreachable is a row too. */
+/** One survey read; a hung dockerd must not hang the run. */
+const SURVEY_TIMEOUT_MS = 20_000;
+const SURVEY_TRIES = 2;
+
+/** What one member's host shows. A failed, timed-out or unreadable survey is a row too: known: false. */
 export async function surveyMember(ctx: StepContext, host: string): Promise<MemberSurvey> {
   const on = ctx.on(host);
-  try {
-    const r = await on.run(`${hasDataCmd(dataDir(on.vars))}; ${ownContainersCmd('etcd')}`, { become: true });
-    const [first, ...rest] = r.stdout.split('\n');
-    const container = parseOwnContainers(rest.join('\n')).find((c) => c.name === 'etcd');
-    return { host, reachable: true, hasData: first.trim() === 'data=yes', container };
-  } catch (e) {
-    on.log(`survey of ${host} failed: ${e instanceof Error ? e.message : String(e)}`);
-    return { host, reachable: false, hasData: false };
+  const me = etcdMember(on.host);
+  const cmd = surveyCmd(dataDir(on.vars), me.address, num(on.vars, 'etcd_client_port'));
+  let error = '';
+  for (let i = 0; i < SURVEY_TRIES; i++) {
+    if (i) await new Promise((ok) => setTimeout(ok, 2000));
+    try {
+      const r = await on.run(cmd, { become: true, nothrow: true, timeoutMs: SURVEY_TIMEOUT_MS });
+      if (r.ok) return { host, known: true, ...parseSurvey(r.stdout) };
+      const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+      error = r.code === -1 ? `its survey (data dir, docker ps, client port) timed out after ${SURVEY_TIMEOUT_MS / 1000} s` : `its survey failed (exit ${r.code}): ${why}`;
+    } catch (e) {
+      error = `its survey failed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    on.log(`etcd survey of ${host}, try ${i + 1}: ${error}`);
   }
+  return { host, known: false, error };
 }
 
 /** Every member's state, read once per play before any member changes. */
@@ -72,10 +85,10 @@ export const survey = (ctx: StepContext): Promise<MemberSurvey[]> =>
   ctx.play.once('etcd survey', () => Promise.all(etcdMembers(ctx.inventory, ctx.vars).map((m) => surveyMember(ctx, m.host))));
 
 /** etcdctl in this host's etcd container; credentials (when auth is on) from the 0600 env file. */
-export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoints?: string[]; stdin?: string; nothrow?: boolean } = {}) {
+export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoints?: string[]; stdin?: string; nothrow?: boolean; timeoutMs?: number } = {}) {
   const base = { endpoints: opts.endpoints ?? etcdClientUrls(ctx.inventory, ctx.vars), tls: bool(ctx.vars, 'etcd_tls_enabled'), stdin: opts.stdin !== undefined };
   const run = (withAuth: boolean) =>
-    ctx.run(etcdctlCmd({ ...base, envFile: withAuth ? envFile(ctx.vars) : undefined }, args), { become: true, stdin: opts.stdin, nothrow: true });
+    ctx.run(etcdctlCmd({ ...base, envFile: withAuth ? envFile(ctx.vars) : undefined }, args), { become: true, stdin: opts.stdin, nothrow: true, timeoutMs: opts.timeoutMs });
   const wanted = bool(ctx.vars, 'etcd_auth_enabled');
   let r = await run(wanted);
   // Before the role has turned auth on, etcd refuses credentials.
@@ -118,6 +131,30 @@ export async function rejoin(ctx: StepContext, peerHost: string): Promise<void> 
   await ctx.run(emptyDataDirCmd(dataDir(ctx.vars)), { become: true });
   await startMember(ctx, 'existing');
 }
+
+/** A member whose data sits in its container's old data dir: stop it, move the data, start it on the new dir. */
+export async function migrate(ctx: StepContext, from: string): Promise<void> {
+  await ctx.run(removeContainerCmd('etcd'), { become: true, timeoutMs: 60_000 });
+  await ctx.run(moveDataCmd(from, dataDir(ctx.vars)), { become: true, timeoutMs: 600_000 });
+  ctx.log(`etcd member ${ctx.host.name}: data moved from ${from} to ${dataDir(ctx.vars)}`);
+  await startMember(ctx, 'existing');
+}
+
+/** Is `host`'s member healthy right now? Asked of its own container (bounded), so a hung host counts as not. */
+export async function memberHealth(ctx: StepContext, host: string): Promise<{ host: string; healthy: boolean; why: string }> {
+  try {
+    const on = ctx.on(host);
+    const r = await etcdctl(on, ['endpoint', 'health'], { endpoints: [ownUrl(on)], nothrow: true, timeoutMs: 30_000 });
+    const healthy = r.ok && countHealthy(`${r.stdout}\n${r.stderr}`) === 1;
+    return { host, healthy, why: healthy ? 'healthy' : (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.code}` };
+  } catch (e) {
+    return { host, healthy: false, why: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+}
+
+/** Every other member's health, asked at once. */
+export const othersHealth = (ctx: StepContext) =>
+  Promise.all(etcdMembers(ctx.inventory, ctx.vars).filter((m) => m.host !== ctx.host.name).map((m) => memberHealth(ctx, m.host)));
 
 /** Healthy endpoints and leaders among `endpoints`. */
 export async function clusterState(ctx: StepContext, endpoints?: string[]) {

@@ -102,9 +102,96 @@ export const snapshotFile = (stamp: string): string => `${IN_SNAPSHOTS}/etcd-${s
 export const pruneSnapshotsCmd = (hostDir: string, keep: number): string =>
   sh`ls -1t -- ${hostDir} | grep -E '^etcd-.*\\.db$' | tail -n +${keep + 1} | while read -r f; do rm -f -- ${hostDir}/"$f"; done`;
 
-/** Does this host's data dir hold a member (etcd writes <data>/member on first start)? */
-export const hasDataCmd = (dataDir: string): string =>
-  sh`if [ -d ${`${dataDir}/member`} ]; then echo data=yes; else echo data=no; fi`;
+/** What the survey reads of each etcd container: its spec label and where its /etcd-data comes from. */
+const CONTAINER_JSON =
+  `{"name":{{json .Name}},"running":{{json .State.Running}},"spec":{{json (index .Config.Labels "${LABEL_SPEC}")}},` +
+  `"dataMount":"{{range .Mounts}}{{if eq .Destination "${IN_DATA}"}}{{.Source}}{{end}}{{end}}"}`;
+const DATA_MOUNT = `{{range .Mounts}}{{if eq .Destination "${IN_DATA}"}}{{.Source}}{{end}}{{end}}`;
+
+/**
+ * One member's host, read in one go: the data dir, every etcd container (ours by label, or any named etcd) with
+ * its data mount and whether that holds a member, and whether anything answers on the client port. `set -e`
+ * and the closing `survey=done` make a failed or cut-short read an error, never "nothing there".
+ */
+export const surveyCmd = (dataDir: string, address: string, clientPort: number): string =>
+  [
+    'set -e',
+    sh`if [ -d ${dataDir} ]; then echo dir=yes; else echo dir=no; fi`,
+    sh`if [ -d ${`${dataDir}/member`} ]; then echo data=yes; else echo data=no; fi`,
+    sh`byLabel=$(docker ps -aq --filter ${`label=${LABEL_ROLE}=etcd`})`,
+    sh`byName=$(docker ps -aq --filter ${`name=^${ETCD_CONTAINER}$`})`,
+    `for id in $(printf '%s\\n' $byLabel $byName | sort -u); do`,
+    sh`  j=$(docker inspect --format ${CONTAINER_JSON} "$id")`,
+    sh`  src=$(docker inspect --format ${DATA_MOUNT} "$id")`,
+    '  if [ -n "$src" ] && [ -d "$src/member" ]; then md=yes; else md=no; fi',
+    `  printf 'container %s %s\\n' "$md" "$j"`,
+    'done',
+    // bash's /dev/tcp: 0 = something accepted the connection, 1 = refused, 124 = no answer in 3 s.
+    sh`if timeout 3 bash -c ${'exec 3<>"/dev/tcp/$0/$1"'} ${address} ${clientPort} 2>/dev/null; then echo port=0; else echo "port=$?"; fi`,
+    'echo survey=done',
+  ].join('\n');
+
+export interface SurveyedContainer {
+  name: string;
+  running: boolean;
+  spec: string;
+  /** Host folder mounted as the container's data dir ('' when none). */
+  dataMount: string;
+  /** That folder holds a member (etcd's <data>/member). */
+  mountHasData: boolean;
+}
+
+export interface SurveyFacts {
+  dirExists: boolean;
+  hasData: boolean;
+  containers: SurveyedContainer[];
+  port: 'open' | 'closed' | 'unknown';
+}
+
+/** Parses surveyCmd's output; throws when any line is missing or odd (the caller reports it as unknown). */
+export function parseSurvey(stdout: string): SurveyFacts {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const field = (key: string): string => {
+    const line = lines.find((l) => l.startsWith(`${key}=`));
+    if (line === undefined) throw new Error(`survey output lacks ${key}= (got: ${stdout.trim().slice(-200) || 'nothing'})`);
+    return line.slice(key.length + 1);
+  };
+  if (field('survey') !== 'done') throw new Error('survey output cut short');
+  const yes = (key: string) => {
+    const v = field(key);
+    if (v !== 'yes' && v !== 'no') throw new Error(`survey: ${key}=${v}`);
+    return v === 'yes';
+  };
+  const containers = lines
+    .filter((l) => l.startsWith('container '))
+    .map((l) => {
+      const [, md, json] = /^container (yes|no) (\{.*\})$/.exec(l) ?? [];
+      if (!json) throw new Error(`survey: odd container line ${l.slice(0, 200)}`);
+      const c = JSON.parse(json) as { name: string; running: boolean; spec: string | null; dataMount: string };
+      return { name: c.name.replace(/^\//, ''), running: c.running === true, spec: c.spec ?? '', dataMount: c.dataMount, mountHasData: md === 'yes' };
+    });
+  const code = field('port');
+  const port = code === '0' ? 'open' : code === '1' ? 'closed' : 'unknown';
+  return { dirExists: yes('dir'), hasData: yes('data'), containers, port };
+}
+
+/**
+ * Moves a stopped member's data to a new data dir: a copy under a temporary name, a rename, then the old one
+ * goes. Cut short anywhere, either the old dir still holds the member or the new one holds all of it.
+ */
+export const moveDataCmd = (from: string, to: string): string => {
+  const moving = `${to}/member.gatewright-moving`;
+  return [
+    'set -e',
+    sh`[ -d ${`${from}/member`} ] || { echo 'no member data to move' >&2; exit 1; }`,
+    sh`[ ! -e ${`${to}/member`} ] || { echo 'the new data dir already holds a member' >&2; exit 1; }`,
+    sh`mkdir -p -- ${to} && chmod 700 -- ${to}`,
+    sh`rm -rf -- ${moving}`,
+    sh`cp -a -- ${`${from}/member`} ${moving}`,
+    sh`mv -- ${moving} ${`${to}/member`}`,
+    sh`rm -rf -- ${`${from}/member`}`,
+  ].join('\n');
+};
 
 /** Empties a lost member's data dir before it rejoins (it must start empty with state existing). */
 export const emptyDataDirCmd = (dataDir: string): string =>

@@ -1,15 +1,15 @@
 // The 3-node etcd cluster, as the guide runs it: the image from its tarball, a data directory per host,
 // `docker run --network=host --restart always` with the ETCD_* environment. Idempotent by a spec label;
-// changes roll one member at a time behind a snapshot; a member that lost its data rejoins.
+// changes roll one member at a time behind a snapshot (member.ts: the safety rules).
 import { posix } from 'node:path';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
-import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
+import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { authChanges, rotationChanges, verifyStoredCredentials } from './auth.ts';
 import { localSha256, planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { imageSource } from '../common/layout.ts';
 import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { etcdMembers, firstHostOfPlay } from '../common/topology.ts';
+import { firstHostOfPlay } from '../common/topology.ts';
 import { bool, str } from '../common/vars.ts';
 import {
   certDir,
@@ -17,73 +17,16 @@ import {
   dataDir,
   envFile,
   etcdImage,
-  rejoin,
   snapshotDir,
-  startMember,
-  survey,
-  takeSnapshot,
   waitClusterHealthy,
-  waitMemberHealthy,
-  wantedSpec,
 } from './cluster.ts';
-import { planMember, snapshotSources, type MemberAction } from './plan.ts';
+import { memberStep } from './member.ts';
 
 const tarball = {
   local: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_bundle_dir'), `etcd-${str(ctx.vars, 'etcd_version')}.tar.gz`),
   remote: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_install_dir'), 'bundles', `etcd-${str(ctx.vars, 'etcd_version')}.tar.gz`),
 };
 const fromBundle = (ctx: StepContext) => imageSource(ctx.vars, 'etcd') === 'bundle' || 'etcd_image_source is registry';
-
-/** The change a member's action needs; rolling ones hold the play-wide lock until the member is healthy. */
-async function memberChange(ctx: StepContext, action: MemberAction): Promise<Change[]> {
-  const rows = await survey(ctx);
-  const members = etcdMembers(ctx.inventory, ctx.vars).length;
-  const othersUp = rows.filter((r) => r.host !== ctx.host.name && r.container?.running && r.hasData).length;
-  // A member may have gone down since the survey: the first that can take it.
-  const snapshotFirst = async () => {
-    const errors: string[] = [];
-    for (const src of snapshotSources(rows, ctx.host.name)) {
-      try {
-        return await takeSnapshot(ctx.on(src));
-      } catch (e) {
-        errors.push(e instanceof Error ? e.message : String(e));
-      }
-    }
-    if (errors.length) throw new Error(`no running member could take a snapshot before the change:\n${errors.join('\n')}`);
-  };
-  switch (action.kind) {
-    case 'none':
-      return [];
-    case 'bootstrap':
-      // Every member starts at once: a new cluster forms when a majority is up.
-      return [{ summary: `start etcd member ${ctx.host.name} (new cluster)`, apply: () => startMember(ctx, 'new') }];
-    case 'recreate':
-      return [
-        {
-          summary: `recreate etcd member ${ctx.host.name} (${action.reason}), one member at a time`,
-          apply: () =>
-            ctx.play.exclusive('etcd member', async () => {
-              await snapshotFirst();
-              await startMember(ctx, 'existing');
-              // Alone it cannot be healthy: wait only when a majority can be up with it.
-              if (othersUp + 1 > members / 2) await waitMemberHealthy(ctx);
-            }),
-        },
-      ];
-    case 'rejoin':
-      return [
-        {
-          summary: `etcd member ${ctx.host.name} has no data: remove and re-add it through ${action.peer}`,
-          apply: () =>
-            ctx.play.exclusive('etcd member', async () => {
-              await snapshotFirst();
-              await rejoin(ctx, action.peer);
-              await waitMemberHealthy(ctx);
-            }),
-        },
-      ];
-  }
-}
 
 export default defineRole({
   name: 'etcd',
@@ -123,12 +66,7 @@ export default defineRole({
       plan: (ctx) =>
         ensureFile(ctx, { path: envFile(ctx.vars), content: credentialsFile(etcdCredentials(ctx)!.password), mode: 0o600, become: true, secret: true }),
     }),
-    defineStep({
-      name: 'etcd member',
-      async plan(ctx) {
-        return memberChange(ctx, planMember(await survey(ctx), ctx.host.name, await wantedSpec(ctx)));
-      },
-    }),
+    memberStep,
     defineStep({
       name: 'etcd cluster healthy',
       plan: async () => [],

@@ -4,9 +4,12 @@ import {
   etcdctlCmd,
   etcdRunCmd,
   etcdSpecInputs,
+  moveDataCmd,
   parseEndpointStatus,
   parseMemberList,
+  parseSurvey,
   pruneSnapshotsCmd,
+  surveyCmd,
   type EtcdRun,
 } from '../../roles/etcd/commands.ts';
 import { fingerprint } from '../../roles/common/fingerprint.ts';
@@ -105,5 +108,62 @@ describe('etcdctl output', () => {
       'http://10.77.0.13:2379 is unhealthy: failed to commit proposal: context deadline exceeded',
     ].join('\n');
     expect(countHealthy(out)).toBe(1);
+  });
+});
+
+describe('etcd member survey', () => {
+  const cmd = surveyCmd('/usr/local/etcd/etcd_data', '10.77.0.11', 2379);
+
+  it('fails as a whole when any docker call fails, and says it finished last', () => {
+    const lines = cmd.split('\n');
+    expect(lines[0]).toBe('set -e');
+    expect(lines).toContain('byLabel=$(docker ps -aq --filter label=io.gatewright.role=etcd)');
+    expect(lines).toContain(`byName=$(docker ps -aq --filter 'name=^etcd$')`);
+    expect(lines.at(-1)).toBe('echo survey=done');
+    expect(cmd).toContain(`timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' 10.77.0.11 2379`);
+  });
+
+  const ok = [
+    'dir=yes',
+    'data=no',
+    'container yes {"name":"/etcd","running":false,"spec":"abc","dataMount":"/srv/etcd/etcd_data"}',
+    'port=1',
+    'survey=done',
+  ];
+
+  it('reads the data dir, each container with its data mount, and the client port', () => {
+    expect(parseSurvey(ok.join('\n'))).toEqual({
+      dirExists: true,
+      hasData: false,
+      containers: [{ name: 'etcd', running: false, spec: 'abc', dataMount: '/srv/etcd/etcd_data', mountHasData: true }],
+      port: 'closed',
+    });
+    expect(parseSurvey(ok.map((l) => l.replace('port=1', 'port=0')).join('\n')).port).toBe('open');
+    expect(parseSurvey(ok.map((l) => l.replace('port=1', 'port=124')).join('\n')).port).toBe('unknown');
+  });
+
+  it.each([
+    ['empty output', '', /lacks survey=/],
+    ['cut short before the end', ok.slice(0, 3).join('\n'), /lacks survey=/],
+    ['without the client port', ok.filter((l) => !l.startsWith('port=')).join('\n'), /lacks port=/],
+    ['an odd container line', ok.map((l) => (l.startsWith('container') ? 'container maybe {}' : l)).join('\n'), /odd container line/],
+    ['an odd data line', ok.map((l) => (l === 'data=no' ? 'data=' : l)).join('\n'), /data=/],
+  ])('never reads %s as "nothing there": it throws', (_, out, why) => {
+    expect(() => parseSurvey(out)).toThrow(why);
+  });
+});
+
+describe('etcd data dir move', () => {
+  it('copies under a temporary name, renames, then removes the old member; refuses a missing source or a taken target', () => {
+    expect(moveDataCmd('/srv/etcd/etcd_data', '/usr/local/etcd/etcd_data').split('\n')).toEqual([
+      'set -e',
+      `[ -d /srv/etcd/etcd_data/member ] || { echo 'no member data to move' >&2; exit 1; }`,
+      `[ ! -e /usr/local/etcd/etcd_data/member ] || { echo 'the new data dir already holds a member' >&2; exit 1; }`,
+      'mkdir -p -- /usr/local/etcd/etcd_data && chmod 700 -- /usr/local/etcd/etcd_data',
+      'rm -rf -- /usr/local/etcd/etcd_data/member.gatewright-moving',
+      'cp -a -- /srv/etcd/etcd_data/member /usr/local/etcd/etcd_data/member.gatewright-moving',
+      'mv -- /usr/local/etcd/etcd_data/member.gatewright-moving /usr/local/etcd/etcd_data/member',
+      'rm -rf -- /srv/etcd/etcd_data/member',
+    ]);
   });
 });

@@ -81,6 +81,7 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
     on: (name) => makeContext(scope.resolveHost(name), scope, deps),
     secret: (value) => deps.redactor.add(value),
     log: (line) => deps.emit({ type: 'log', ...where, line: prefix + line }),
+    warn: (message) => deps.emit({ type: 'warning', ...where, message }),
     play: scope.shared,
   };
   return ctx;

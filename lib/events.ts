@@ -24,6 +24,7 @@ export type RunEvent =
     }
   | { type: 'output'; host: string; play: string; step: string; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'log'; host: string; play: string; step: string; line: string }
+  | { type: 'warning'; host: string; play: string; step: string; message: string }
   | { type: 'run:end'; summary: RunSummary };
 
 export interface HostCounts {
@@ -44,7 +45,20 @@ export interface RunSummary {
   nodes: { play: string; host: string; status: NodeStatus; reason?: string; durationMs: number }[];
   /** Every failure and unreachable host, reported together at the end. */
   errors: { play: string; host: string; step?: string; message: string; unreachable: boolean }[];
+  /** What steps warned about (ctx.warn), each message once with the first host that said it. */
+  warnings?: RunWarning[];
   exitCode: number;
 }
 
 export type Listener = (event: RunEvent) => void;
+
+export interface RunWarning {
+  play: string;
+  host: string;
+  message: string;
+}
+
+/** Adds a warning unless the same message is already there: the recap says it once, not once per host. */
+export function noteWarning(warnings: RunWarning[], w: RunWarning): void {
+  if (!warnings.some((x) => x.message === w.message)) warnings.push({ play: w.play, host: w.host, message: w.message });
+}

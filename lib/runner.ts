@@ -3,7 +3,7 @@
 import pLimit from 'p-limit';
 import { makeContext, type ContextDeps } from './context.ts';
 import { errorMessage, UnreachableError } from './errors.ts';
-import type { HostCounts, Listener, NodeStatus, RunEvent, RunSummary } from './events.ts';
+import { noteWarning, type HostCounts, type Listener, type NodeStatus, type RunEvent, type RunSummary } from './events.ts';
 import { FactCache } from './facts.ts';
 import { planRun, type Node, type PlannedPlay, type Selection } from './plan.ts';
 import { makePlayShared } from './play-shared.ts';
@@ -50,6 +50,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   const listeners = deps.listeners ?? [];
   const emit = (event: RunEvent) => {
     const clean = redactor.redactDeep(event);
+    if (clean.type === 'warning') noteWarning((summary.warnings ??= []), clean);
     for (const l of listeners) {
       try {
         l(clean);

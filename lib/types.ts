@@ -129,6 +129,8 @@ export interface StepContext {
   secret(value: string): void;
   /** A line for the verbose renderer and the host's log. */
   log(line: string): void;
+  /** Something the operator should know though nothing failed (e.g. etcd auth is off): printed once in the recap. */
+  warn(message: string): void;
   /**
    * Figures a step measured (e.g. the verify playbook's request counts): they go into this step's
    * result (`data`), the `--json` report and the line printed for the step. Optional: contexts built outside

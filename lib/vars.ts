@@ -7,7 +7,7 @@ import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
 import type { Vars } from './types.ts';
 
 /** A number, or a string of digits only: Number('80\\n') is 80, but the raw value is what a template renders. */
-const integer = z.union([z.number(), z.string().regex(/^-?\d+$/, 'must be a whole number')]).pipe(z.coerce.number().int());
+const integer = z.union([z.number(), z.string().regex(/^-?\d+$/, 'must be a whole number')]).transform(Number).pipe(z.number().int());
 const port = integer.pipe(z.number().min(1).max(65535));
 const bool = z.union([z.boolean(), z.enum(['yes', 'no', 'true', 'false', 'True', 'False'])]);
 

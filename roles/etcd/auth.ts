@@ -143,12 +143,20 @@ function authDisableChange(ctx: StepContext, probeError: string): Change[] {
   ];
 }
 
+/** Said once per run (the auth step runs on one host) while etcd_auth_enabled is off. */
+export const AUTH_OFF_WARNING =
+  'etcd auth is off (etcd_auth_enabled): any client that reaches etcd can read and change every route; ' +
+  'set etcd_auth_enabled: true and etcd_root_password (docs/OPERATIONS.md, etcd auth)';
+
 /** Step 'etcd auth (root user)': create root and enable auth, or disable it when the vars turned it off. */
 export async function authChanges(ctx: StepContext): Promise<Change[]> {
   // Without credentials `user list` works only while auth is off.
   const probe = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars) }, authEnableCmds.probe);
   const open = await ctx.run(probe, { become: true, nothrow: true });
-  if (!bool(ctx.vars, 'etcd_auth_enabled')) return open.ok ? [] : authDisableChange(ctx, open.stderr || open.stdout);
+  if (!bool(ctx.vars, 'etcd_auth_enabled')) {
+    ctx.warn(AUTH_OFF_WARNING);
+    return open.ok ? [] : authDisableChange(ctx, open.stderr || open.stdout);
+  }
   if (!open.ok) return [];
   const password = etcdCredentials(ctx)!.password;
   return [

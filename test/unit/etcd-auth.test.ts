@@ -8,7 +8,8 @@ import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { StepContext } from '../../lib/types.ts';
 import { STACK_DEFAULTS } from '../../roles/common/defaults.ts';
-import { parseCredentialsFile, probeOutcome, readCredentialsCmd, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
+import type { RunEvent } from '../../lib/events.ts';
+import { AUTH_OFF_WARNING, authChanges, parseCredentialsFile, probeOutcome, readCredentialsCmd, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
 import { FakeTransport, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const OLD = 'old:pw/1';
@@ -18,7 +19,7 @@ const vars = { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', et
 const inventory = fakeInventory({ etcd: ['e1', 'e2', 'e3'] }, { e1: { ansible_host: '10.0.0.1' }, e2: { ansible_host: '10.0.0.2' }, e3: { ansible_host: '10.0.0.3' } });
 
 /** etcd as the script says: which password it holds (or auth off), what the env file holds. */
-function lab(opts: { etcdHas: string | 'auth-off'; file?: string | 'unreadable'; passwdFails?: boolean }) {
+function lab(opts: { etcdHas: string | 'auth-off'; file?: string | 'unreadable'; passwdFails?: boolean; vars?: Record<string, unknown> }) {
   let etcdHas = opts.etcdHas;
   const files = new Map<string, string>();
   const respond: Responder = (cmd) => {
@@ -31,6 +32,9 @@ function lab(opts: { etcdHas: string | 'auth-off'; file?: string | 'unreadable';
     if (/ user passwd root /.test(cmd)) {
       if (opts.passwdFails || given !== etcdHas) return { code: 1, stderr: 'etcdserver: authentication failed, invalid user ID or password' };
       return undefined; // the new password comes on stdin; see passwdTo below
+    }
+    if (/ user list$/.test(cmd) && !file) {
+      return etcdHas === 'auth-off' ? { stdout: 'root\n' } : { code: 1, stderr: 'Error: etcdserver: user name is empty' };
     }
     if (/ user get root$/.test(cmd)) {
       if (etcdHas === 'auth-off') return { code: 1, stderr: 'etcdserver: authentication is not enabled' };
@@ -51,12 +55,13 @@ function lab(opts: { etcdHas: string | 'auth-off'; file?: string | 'unreadable';
     return r;
   };
   const redactor = new Redactor();
+  const events: RunEvent[] = [];
   const ctx: StepContext = makeContext(
     inventory.hosts.get('e1')!,
-    { play: 'etcd', step: 'etcd root password (rotation)', origin: 'e1', shared: makePlayShared([...inventory.hosts.values()]), defaults: vars, resolveHost: (n) => inventory.hosts.get(n)! },
-    { inventory, facts: new FactCache(), transports: async () => t, redactor, emit: () => undefined, check: false, verbose: false },
+    { play: 'etcd', step: 'etcd root password (rotation)', origin: 'e1', shared: makePlayShared([...inventory.hosts.values()]), defaults: { ...vars, ...opts.vars }, resolveHost: (n) => inventory.hosts.get(n)! },
+    { inventory, facts: new FactCache(), transports: async () => t, redactor, emit: (e) => void events.push(e), check: false, verbose: false },
   );
-  return { ctx, t, etcd: () => etcdHas, redactor };
+  return { ctx, t, etcd: () => etcdHas, redactor, events };
 }
 
 const passwdCmds = (t: FakeTransport) => t.commands.filter((c) => / user passwd root /.test(c));
@@ -117,6 +122,28 @@ describe('etcd root password rotation', () => {
 
   it('an unreadable env file is an error, never "no file"', async () => {
     await expect(rotationChanges(lab({ etcdHas: OLD, file: 'unreadable' }).ctx)).rejects.toThrow(/cannot read \/usr\/local\/etcd\/etcdctl.env on e1/);
+  });
+});
+
+describe('etcd auth off', () => {
+  const warnings = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'warning' ? [e.message] : []));
+
+  it('is said as a warning by the auth step, and nothing changes while etcd has auth off too', async () => {
+    const { ctx, events } = lab({ etcdHas: 'auth-off', vars: { etcd_auth_enabled: false } });
+    expect(await authChanges(ctx)).toEqual([]);
+    expect(warnings(events)).toEqual([AUTH_OFF_WARNING]);
+  });
+
+  it('with auth on in etcd the step disables it, still warning', async () => {
+    const { ctx, events } = lab({ etcdHas: OLD, vars: { etcd_auth_enabled: false } });
+    expect((await authChanges(ctx)).map((c) => c.summary)).toEqual(['disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host']);
+    expect(warnings(events)).toEqual([AUTH_OFF_WARNING]);
+  });
+
+  it('no warning while auth is wanted', async () => {
+    const { ctx, events } = lab({ etcdHas: NEW, file: NEW });
+    expect(await authChanges(ctx)).toEqual([]);
+    expect(warnings(events)).toEqual([]);
   });
 });
 

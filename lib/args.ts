@@ -20,6 +20,7 @@ const FLAGS = {
   'private-key': { type: 'string', arg: 'FILE', help: 'ssh key for hosts without ansible_ssh_private_key_file (ssh-agent is used too)' },
   user: { type: 'string', short: 'u', arg: 'USER', help: 'login user for hosts without ansible_user' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'ssh connect timeout (default 10)' },
+  'break-lock': { type: 'boolean', help: 'remove a run lock left by a dead controller, then take it (see docs/OPERATIONS.md)' },
   'ask-become-pass': { type: 'boolean', short: 'K', help: 'prompt for the sudo password (else ansible_become_password or GW_BECOME_PASSWORD)' },
   'playbook-dir': { type: 'string', arg: 'DIR', help: 'where playbooks live (default playbooks/)' },
   'runs-dir': { type: 'string', arg: 'DIR', help: 'where per-host logs go (default .runs/)' },
@@ -46,6 +47,7 @@ export interface CliOptions {
   user?: string;
   timeoutSeconds: number;
   askBecomePass: boolean;
+  breakLock: boolean;
   playbookDir: string;
   runsDir: string;
   help: boolean;
@@ -56,7 +58,8 @@ export const EXIT_CODES: [number, string][] = [
   [1, 'internal error (a bug: please report it with the run log)'],
   [2, 'some host failed (also when others were unreachable)'],
   [3, 'some host was unreachable (none failed)'],
-  [4, 'bad input: inventory, flags or playbook'],
+  [4, 'bad input: inventory, flags or playbook; or another run holds the lock on a host (nothing changed)'],
+  [130, 'interrupted by Ctrl-C (SIGINT); 143 by SIGTERM, 129 by SIGHUP: what steps took down was put back'],
 ];
 
 export function helpText(): string {
@@ -75,7 +78,7 @@ export function helpText(): string {
     ...rows.map(([a, b]) => a.padEnd(width) + b),
     '',
     'exit codes:',
-    ...EXIT_CODES.map(([c, t]) => `  ${c}  ${t}`),
+    ...EXIT_CODES.map(([c, t]) => `  ${String(c).padEnd(3)}  ${t}`),
   ].join('\n');
 }
 
@@ -123,6 +126,7 @@ export function parseCli(argv: string[]): CliOptions {
     user: s('user'),
     timeoutSeconds: positiveInt('timeout', s('timeout'), 10),
     askBecomePass: b('ask-become-pass'),
+    breakLock: b('break-lock'),
     playbookDir: s('playbook-dir') ?? 'playbooks',
     runsDir: s('runs-dir') ?? '.runs',
     help: b('help'),

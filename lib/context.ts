@@ -1,5 +1,6 @@
 // The StepContext a role sees: this host's vars and connection, facts, delegation, secrets, logging.
 import type { FactCache } from './facts.ts';
+import { Interrupt } from './interrupt.ts';
 import { isLocal } from './patterns.ts';
 import type { Redactor } from './redact.ts';
 import type { RunEvent } from './events.ts';
@@ -14,7 +15,12 @@ export interface ContextDeps {
   emit(event: RunEvent): void;
   check: boolean;
   verbose: boolean;
+  /** Where steps record what they hold down; the runner's, so an interrupt can put it back. */
+  interrupt?: Interrupt;
 }
+
+/** Contexts built outside a run (tests, fixtures) hold things down in a registry nobody interrupts. */
+const NEVER_INTERRUPTED = new Interrupt();
 
 export interface Scope {
   play: string;
@@ -83,6 +89,7 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
     log: (line) => deps.emit({ type: 'log', ...where, line: prefix + line }),
     warn: (message) => deps.emit({ type: 'warning', ...where, message }),
     play: scope.shared,
+    hold: (what, takeDown, restore) => (deps.interrupt ?? NEVER_INTERRUPTED).hold(what, takeDown, restore),
   };
   return ctx;
 }

@@ -47,6 +47,8 @@ export interface RunSummary {
   errors: { play: string; host: string; step?: string; message: string; unreachable: boolean }[];
   /** What steps warned about (ctx.warn), each message once with the first host that said it. */
   warnings?: RunWarning[];
+  /** The signal that interrupted the run (exit code 128 + its number), when one did. */
+  interrupted?: 'SIGINT' | 'SIGTERM' | 'SIGHUP';
   exitCode: number;
 }
 

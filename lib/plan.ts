@@ -14,7 +14,7 @@ export interface PlannedPlay {
   play: Play;
   /** Hosts of the play after --limit (what ctx.play.hosts shows). */
   hosts: Host[];
-  /** Hosts that get a node (the first only for runOnce). */
+  /** Hosts that get a node (for runOnce too: the runner lets the first that is still alive do the work). */
   runHosts: Host[];
   steps: Step[];
 }
@@ -59,7 +59,7 @@ export function planRun(playbook: Playbook, inventory: Inventory, sel: Selection
       throw new InputError(`playbook ${playbook.name}, play ${play.name}: ${(error as Error).message}`);
     }
     if (limit) hosts = hosts.filter((h) => limit.has(h.name));
-    return { play, hosts, runHosts: play.runOnce ? hosts.slice(0, 1) : hosts, steps: selectSteps(play, sel) };
+    return { play, hosts, runHosts: hosts, steps: selectSteps(play, sel) };
   });
 
   const byId = new Map<string, Node>();

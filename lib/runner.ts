@@ -1,12 +1,14 @@
 // Runs a playbook as a dependency graph over (play, host) nodes: every node starts as soon as what it
 // waits for is done; a failed or unreachable host stops its own later plays and whatever needs it.
+// Run-once work goes to the first host still alive (play-shared.ts). Once interrupted, no node or step starts.
 import pLimit from 'p-limit';
 import { makeContext, type ContextDeps } from './context.ts';
 import { errorMessage, UnreachableError } from './errors.ts';
 import { noteWarning, type HostCounts, type Listener, type NodeStatus, type RunEvent, type RunSummary } from './events.ts';
 import { FactCache } from './facts.ts';
+import type { Interrupt } from './interrupt.ts';
 import { planRun, type Node, type PlannedPlay, type Selection } from './plan.ts';
-import { makePlayShared } from './play-shared.ts';
+import { SharedPlay, WHOLE_PLAY } from './play-shared.ts';
 import { Redactor } from './redact.ts';
 import { runStep } from './step.ts';
 import type { TransportFactory } from './connections.ts';
@@ -27,6 +29,8 @@ export interface RunDeps {
   redactor?: Redactor;
   /** Closes every connection; always called at the end. */
   close?: () => Promise<void>;
+  /** Set by the CLI's signal handlers: stop starting work, and what steps hold down (ctx.hold) lives here. */
+  interrupt?: Interrupt;
 }
 
 interface Outcome {
@@ -35,7 +39,8 @@ interface Outcome {
   cause?: { play: string; host: string };
 }
 
-export const exitCodeFor = (summary: Pick<RunSummary, 'hosts'>): number => {
+export const exitCodeFor = (summary: Pick<RunSummary, 'hosts'>, interrupt?: Interrupt): number => {
+  if (interrupt?.exitCode) return interrupt.exitCode;
   const counts = Object.values(summary.hosts);
   if (counts.some((c) => c.failed > 0)) return 2;
   if (counts.some((c) => c.unreachable > 0)) return 3;
@@ -65,15 +70,20 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   const counts = (host: string): HostCounts => (summary.hosts[host] ??= { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0 });
   for (const n of plan.nodes) counts(n.host.name);
 
-  const ctxDeps: ContextDeps = { inventory: deps.inventory, facts: new FactCache(), transports: deps.transports, redactor, emit, check: !!opts.check, verbose: !!opts.verbose };
+  const interrupt = deps.interrupt;
+  const ctxDeps: ContextDeps = { inventory: deps.inventory, facts: new FactCache(), transports: deps.transports, redactor, emit, check: !!opts.check, verbose: !!opts.verbose, interrupt };
+  const interrupted = () => `interrupted (${interrupt?.signal})`;
   const forks = pLimit(Math.max(1, opts.forks ?? 10));
   const serial = new Map(plan.plays.map((p) => [p.play.name, pLimit(p.play.serial ?? Number.MAX_SAFE_INTEGER)]));
   const rollingStopped = new Map<string, { play: string; host: string }>();
-  const shared = new Map(plan.plays.map((p) => [p.play.name, makePlayShared(p.hosts)]));
+  const shared = new Map(plan.plays.map((p) => [p.play.name, new SharedPlay(p.hosts)]));
   const outcomes = new Map<Node, Promise<Outcome>>();
 
   const finish = (node: Node, outcome: Outcome, reason: string | undefined, t0: number): Outcome => {
     const entry = { play: node.play.play.name, host: node.host.name, status: outcome.status, reason, durationMs: Date.now() - t0 };
+    const sp = shared.get(entry.play)!;
+    if (node.play.play.runOnce) sp.stepEnded(WHOLE_PLAY, entry.host, outcome.status);
+    sp.nodeEnded(entry.host);
     summary.nodes.push(redactor.redactDeep(entry));
     if (outcome.status === 'unreachable') counts(node.host.name).unreachable = 1;
     if (outcome.status === 'skipped' && outcome.cause) counts(node.host.name).skipped++;
@@ -92,6 +102,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     const play = node.play.play;
     return serial.get(play.name)!(() =>
       forks(async () => {
+        if (interrupt?.requested) return finish(node, { status: 'skipped' }, `${interrupted()}: not started`, t0);
         const stopped = rollingStopped.get(play.name);
         if (stopped) return finish(node, { status: 'skipped', cause: stopped }, `dependency failed: ${stopped.play} on ${stopped.host} (rolling play stopped)`, t0);
         const outcome = await runNode(node, t0);
@@ -104,7 +115,13 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   const runNode = async (node: Node, t0: number): Promise<Outcome> => {
     const { play, steps } = node.play;
     const self = { play: play.name, host: node.host.name };
+    const sp = shared.get(play.name)!;
+    sp.nodeStarted(node.host.name);
     emit({ type: 'node:start', ...self });
+    if (play.runOnce) {
+      const turn = await sp.lead(WHOLE_PLAY, node.host.name);
+      if (turn !== true) return finish(node, { status: 'skipped' }, turn, t0);
+    }
     try {
       await deps.transports(node.host);
     } catch (error) {
@@ -116,10 +133,12 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     }
     let changed = false;
     for (const step of steps) {
-      const ctx = makeContext(node.host, { ...self, step: step.name, origin: node.host.name, shared: shared.get(play.name)!, defaults: play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+      if (interrupt?.requested) return finish(node, { status: 'skipped' }, `${interrupted()} before step "${step.name}"`, t0);
+      const ctx = makeContext(node.host, { ...self, step: step.name, origin: node.host.name, shared: sp.view(step.name, node.host.name), defaults: play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
       emit({ type: 'step:start', ...self, step: step.name });
       const { result, unreachable } = await runStep(step, ctx, { play: play.name, diff: !!opts.diff });
       record(result);
+      sp.stepEnded(step.name, node.host.name, result.status);
       if (result.status === 'failed') {
         summary.errors.push({ ...self, step: step.name, message: redactor.redact(result.reason ?? 'failed'), unreachable: !!unreachable });
         if (unreachable) {
@@ -145,10 +164,14 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     for (const node of plan.nodes) outcomes.set(node, execute(node));
     await Promise.all(outcomes.values());
   } finally {
+    // Steps put back what they took down as they end; anything left (a restore that failed) gets one more try.
+    const left = await interrupt?.restoreAll();
+    for (const message of left ?? []) summary.errors.push({ play: '-', host: '-', message: redactor.redact(`could not put back: ${message}`), unreachable: false });
     await deps.close?.().catch(() => undefined);
   }
   summary.durationMs = Date.now() - started;
-  summary.exitCode = exitCodeFor(summary);
+  if (interrupt?.signal) summary.interrupted = interrupt.signal;
+  summary.exitCode = exitCodeFor(summary, interrupt);
   emit({ type: 'run:end', summary });
   return redactor.redactDeep(summary);
 }

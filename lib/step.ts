@@ -1,5 +1,6 @@
 // Runs one step: when -> plan -> apply (unless --check) -> verify. Never throws for a step's own failure.
 import { errorMessage, UnreachableError } from './errors.ts';
+import { InterruptedError } from './interrupt.ts';
 import type { Step, StepContext, StepResult } from './types.ts';
 
 export interface StepOutcome {
@@ -38,6 +39,8 @@ export async function runStep(step: Step, hostCtx: StepContext, meta: { play: st
     if (step.verify) await step.verify(ctx);
     return { result: result(changes.length ? 'changed' : 'ok', { reason: summaries.join('; ') || undefined, changes: summaries, diffs }) };
   } catch (error) {
+    // Refused to take something down after Ctrl-C: nothing was changed, the run is stopping.
+    if (error instanceof InterruptedError) return { result: result('skipped', { reason: error.message }) };
     const unreachable = error instanceof UnreachableError ? error : undefined;
     return { result: result('failed', { reason: errorMessage(error) }), unreachable };
   }

@@ -139,11 +139,23 @@ export interface StepContext {
   report?(key: string, value: unknown): void;
   /** State shared by every host of the same play during one run (locks, run-once, barriers). */
   play: PlayShared;
+  /**
+   * Takes something down (drains a server, stops a service) and keeps `restore` until the step calls
+   * `restore()` on the answer, which it does in a `finally`. If the run is interrupted meanwhile and the
+   * operator insists (second Ctrl-C, SIGTERM), the runner calls it. Refused once the run is interrupted.
+   */
+  hold(what: string, takeDown: () => Promise<unknown>, restore: () => Promise<void>): Promise<{ restore(): Promise<void> }>;
 }
 
 export interface PlayShared {
-  /** Runs `fn` once per key for the whole play; every caller gets the same promise. */
+  /** Runs `fn` once per key for the whole play; every caller gets its result (run again by a waiting host if the one running it lost its connection). */
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * `when` of a run-once step: true on the host that is to do it, the play's first host still alive (its node
+   * running, not yet past this step); 'done once, by <host>' on the others, once that host has done it. Waits
+   * while an earlier host is on its way; if the host doing it fails or is unreachable, the next one does it.
+   */
+  lead(): Promise<true | string>;
   /** Runs `fn` while holding the play-wide lock `key`: one host at a time (rolling changes). */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Hosts of the play (after --limit), in inventory order. */
@@ -198,7 +210,7 @@ export interface Play {
   role: Role;
   /** Hosts at a time for this play (rolling); default: all (bounded by --forks). */
   serial?: number;
-  /** Run on the first host of `hosts` only (run-once plays like the smoke route). */
+  /** Run on one host of `hosts` only (run-once plays like the smoke route): the first still alive. */
   runOnce?: boolean;
   /**
    * What must be done before a host of this play starts.

@@ -39,6 +39,8 @@ export function groupAddresses(inv: Inventory, group: string): string[] {
 export const upstreamNodes = (ctx: StepContext): string[] =>
   groupAddresses(ctx.inventory, str(ctx.vars, 'upstream_group')).map((a) => `${a}:${num(ctx.vars, 'upstream_port')}`);
 
-/** `when` of work done once per play: the play's first host does it, the others skip naming that host. */
-export const firstHostOfPlay = (ctx: StepContext): true | string =>
-  ctx.play.hosts[0]?.name === ctx.host.name || `done once, by ${ctx.play.hosts[0]?.name}`;
+/**
+ * `when` of work done once per play: the play's first host still alive does it, the others skip naming that
+ * host; if it fails or is unreachable before it is done, the next host does it (lib/play-shared.ts).
+ */
+export const firstHostOfPlay = (ctx: StepContext): Promise<true | string> => ctx.play.lead();

@@ -105,13 +105,18 @@ export async function rollingChange<T>(ctx: StepContext, group: RollingGroup, ch
     try {
       const lbs = await lbsRouting(ctx, server, group);
       if (lbs.length === 0) return await change();
-      await setServerStateOn(lbs, server, group, 'drain');
+      // Held through ctx.hold: an interrupted run readies the server even if this step never gets there.
+      const drained = await ctx.hold(
+        `${server} drained on ${lbs.map((lb) => lb.host.name).join(', ')}`,
+        () => setServerStateOn(lbs, server, group, 'drain'),
+        () => setServerStateOn(lbs, server, group, 'ready'),
+      );
       let result: T;
       try {
         await waitDrained(lbs, server, group);
         result = await change();
       } finally {
-        await setServerStateOn(lbs, server, group, 'ready');
+        await drained.restore();
       }
       await waitServerStatus(ctx, server, group, 'UP', lbs);
       return result;

@@ -5,9 +5,10 @@ import { waitFor } from '../common/retry.ts';
 import { osFact, selinuxFact } from '../preflight/facts.ts';
 import { installHaproxy, startHaproxy } from './commands.ts';
 import { planHaproxyConfig } from './config.ts';
-import { serverStats } from './drain.ts';
+import { runtimeApi, serverStats } from './drain.ts';
 import { haproxyFact } from './facts.ts';
-import { LB_DEFAULTS } from './model.ts';
+import { BACKENDS_OF_GROUP, LB_DEFAULTS } from './model.ts';
+import { leftOutOfRotation, setServerState, socketErrors } from './runtime.ts';
 
 const installed = defineStep({
   name: 'haproxy package',
@@ -49,6 +50,24 @@ const selinux = defineStep({
 
 const config = defineStep({ name: 'haproxy.cfg (checked by haproxy -c, reload on change)', plan: planHaproxyConfig });
 
+// A rolling change puts its server back in a `finally`, and on Ctrl-C; a controller killed mid-change cannot.
+// Whatever is left drained or in maintenance is drift: back to ready, where the health checks decide again.
+const inRotation = defineStep({
+  name: 'no server left drained or in maintenance',
+  async plan(ctx) {
+    if (!(await ctx.fact(haproxyFact)).running) return []; // started next, every server ready
+    const backends = Object.values(BACKENDS_OF_GROUP).flat();
+    const left = leftOutOfRotation(await serverStats(ctx), backends);
+    return left.map((s) => ({
+      summary: `ready ${s.backend}/${s.server} (was ${s.status})`,
+      async apply() {
+        const errors = socketErrors(await runtimeApi(ctx, [setServerState(s.backend, s.server, 'ready')]));
+        if (errors.length) throw new Error(`haproxy refused "ready" for ${s.backend}/${s.server}: ${errors.join('; ')}`);
+      },
+    }));
+  },
+});
+
 const running = defineStep({
   name: 'haproxy running, started at boot',
   async plan(ctx) {
@@ -73,5 +92,5 @@ const running = defineStep({
 export default defineRole({
   name: 'lb',
   defaults: { ...LB_DEFAULTS, lb_group: 'lb' },
-  steps: [installed, selinux, config, running],
+  steps: [installed, selinux, config, inRotation, running],
 });

@@ -73,6 +73,13 @@ export interface ServerStat {
   check: string;
 }
 
+/**
+ * Servers an operator or an interrupted run left out of rotation by hand: admin state drain ("DRAIN": its checks
+ * pass) or maintenance ("MAINT"). Not "MAINT (via x/y)" (it follows a tracked server) nor "(resolution)" (DNS).
+ */
+export const leftOutOfRotation = (stats: ServerStat[], backends: readonly string[]): ServerStat[] =>
+  stats.filter((s) => backends.includes(s.backend) && /^(DRAIN|MAINT)(\s+\d+\/\d+)?$/.test(s.status));
+
 /** Parses `show stat` CSV (header line starts with `# `), keeping server rows. */
 export function parseServerStats(csv: string): ServerStat[] {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');

@@ -46,14 +46,18 @@ async function run(ctx: StepContext, service: StackService, action: 'stop' | 'st
 
 /**
  * Stops `service` on `host`, runs `during`, and starts it again whatever happened: a check never leaves
- * the stack with a service down.
+ * the stack with a service down, not even when the run is interrupted (ctx.hold).
  */
 export async function withServiceStopped<T>(ctx: StepContext, host: string, service: StackService, during: () => Promise<T>): Promise<T> {
   const on = ctx.on(host);
+  const stopped = await ctx.hold(
+    `${service.name} stopped on ${host}`,
+    () => run(on, service, 'stop'),
+    () => run(on, service, 'start'),
+  );
   try {
-    await run(on, service, 'stop');
     return await during();
   } finally {
-    await run(on, service, 'start');
+    await stopped.restore();
   }
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { UnreachableError } from '../../lib/errors.ts';
 import type { RunEvent } from '../../lib/events.ts';
+import { Interrupt } from '../../lib/interrupt.ts';
 import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, defineRole, defineStep, type Play, type Step } from '../../lib/types.ts';
+import { firstHostOfPlay } from '../../roles/common/topology.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 // Each step runs `echo <play>/<step>` so the order of events is visible in the commands and events.
@@ -24,7 +27,7 @@ const play = (name: string, hosts: string, extra: Partial<Play> = {}, steps = [s
 
 const inventory = fakeInventory({ etcd: ['e1', 'e2', 'e3'], gateway: ['g1', 'g2'] });
 
-async function run(plays: Play[], opts: RunOptions = {}, respond?: Responder, unreachable: string[] = []) {
+async function run(plays: Play[], opts: RunOptions = {}, respond?: Responder, unreachable: string[] = [], interrupt?: Interrupt) {
   const fleet = fakeFleet(respond, unreachable);
   const events: RunEvent[] = [];
   const summary = await runPlaybook(definePlaybook({ name: 'test', description: '', plays }), opts, {
@@ -32,6 +35,7 @@ async function run(plays: Play[], opts: RunOptions = {}, respond?: Responder, un
     transports: fleet.factory,
     listeners: [(e) => events.push(e)],
     close: fleet.close,
+    interrupt,
   });
   const order = events.flatMap((e) => (e.type === 'node:start' ? [`start ${e.play}@${e.host}`] : e.type === 'node:end' ? [`end ${e.play}@${e.host}`] : []));
   const node = (p: string, h: string) => summary.nodes.find((n) => n.play === p && n.host === h);
@@ -104,16 +108,21 @@ describe('runner scheduling', () => {
 
   it('runOnce runs on the first host only, and sees every host of the play', async () => {
     let seen: string[] = [];
+    const ran: string[] = [];
     const once = defineStep({
       name: 'once',
       async plan(ctx) {
         seen = ctx.play.hosts.map((h) => h.name);
+        ran.push(ctx.host.name);
         return [];
       },
     });
-    const { summary } = await run([play('smoke', 'etcd', { runOnce: true }, [once])]);
-    expect(summary.nodes.map((n) => n.host)).toEqual(['e1']);
+    const { summary, node } = await run([play('smoke', 'etcd', { runOnce: true }, [once])]);
+    expect(ran).toEqual(['e1']);
+    expect(node('smoke', 'e2')).toMatchObject({ status: 'skipped', reason: 'done once, by e1' });
+    expect(node('smoke', 'e3')).toMatchObject({ status: 'skipped', reason: 'done once, by e1' });
     expect(seen).toEqual(['e1', 'e2', 'e3']);
+    expect(summary.exitCode).toBe(0);
   });
 
   it('ctx.play.once runs once for the play; exclusive runs one host at a time', async () => {
@@ -259,5 +268,125 @@ describe('selection', () => {
   it('needs must name an earlier play of the playbook', async () => {
     await expect(run([play('a', 'all', { needs: [{ play: 'b', scope: 'all' }] }), play('b', 'all')])).rejects.toThrow('needs "b", which comes later');
     await expect(run([play('a', 'all', { needs: [{ play: 'zz', scope: 'host' }] })])).rejects.toThrow('which is not a play of this playbook');
+  });
+});
+
+describe('run-once work goes to the first host still alive', () => {
+  // `prepare` runs before the run-once step on every host; `route` is the run-once step (firstHostOfPlay).
+  const route = (did: string[], extra: Partial<Step> = {}) =>
+    defineStep({
+      name: 'route',
+      when: firstHostOfPlay,
+      async plan(ctx) {
+        did.push(ctx.host.name);
+        await ctx.run('put route');
+        return [];
+      },
+      ...extra,
+    });
+  const gw = (did: string[], extra: Partial<Step> = {}) => play('gw', 'gateway', {}, [step('prepare'), route(did, extra), step('health')]);
+
+  it('the first host does it; the other waits for it and skips naming it', async () => {
+    const did: string[] = [];
+    const { summary, order } = await run([gw(did)]);
+    expect(did).toEqual(['g1']);
+    expect(summary.results.find((r) => r.host === 'g2' && r.step === 'route')).toMatchObject({ status: 'skipped', reason: 'done once, by g1' });
+    expect(summary.results.filter((r) => r.step === 'health').map((r) => r.status)).toEqual(['ok', 'ok']);
+    expect(order).toContain('end gw@g2');
+  });
+
+  it.each([
+    ['fails before the step', failOn('g1', 'prepare'), [], 'failed', 2],
+    ['is unreachable', undefined, ['g1'], 'unreachable', 3],
+  ] as const)('the leader moves on to the second host when the first %s', async (_, respond, unreachable, status, exitCode) => {
+    const did: string[] = [];
+    const { summary, node } = await run([gw(did)], {}, respond, [...unreachable]);
+    expect(did).toEqual(['g2']);
+    expect(node('gw', 'g1')).toMatchObject({ status });
+    expect(node('gw', 'g2')).toMatchObject({ status: 'ok' });
+    expect(summary.exitCode).toBe(exitCode);
+  });
+
+  it('a host dying in the middle of the run-once step hands it to the next, which does it again', async () => {
+    const did: string[] = [];
+    const fleet = fakeFleet();
+    const dies = route(did, {
+      async plan(ctx) {
+        did.push(ctx.host.name);
+        if (ctx.host.name === 'g1') fleet.transports.get('g1')!.dead = true;
+        await ctx.run('put route');
+        return [];
+      },
+    });
+    const summary = await runPlaybook(definePlaybook({ name: 't', description: '', plays: [play('gw', 'gateway', {}, [step('prepare'), dies, step('health')])] }), {}, { inventory, transports: fleet.factory });
+    expect(did).toEqual(['g1', 'g2']);
+    expect(fleet.transports.get('g2')!.commands).toEqual(['echo prepare', 'put route', 'echo health']);
+    expect(summary.nodes.find((n) => n.host === 'g1')).toMatchObject({ status: 'unreachable' });
+    expect(summary.nodes.find((n) => n.host === 'g2')).toMatchObject({ status: 'ok' });
+  });
+
+  it('a runOnce play runs on the second host when the first is unreachable', async () => {
+    const ran: string[] = [];
+    const smoke = defineStep({ name: 'smoke', plan: async (ctx) => (ran.push(ctx.host.name), []) });
+    const { node } = await run([play('smoke', 'etcd', { runOnce: true }, [smoke])], {}, undefined, ['e1']);
+    expect(ran).toEqual(['e2']);
+    expect(node('smoke', 'e1')).toMatchObject({ status: 'unreachable' });
+    expect(node('smoke', 'e3')).toMatchObject({ status: 'skipped', reason: 'done once, by e2' });
+  });
+
+  it('waits only for hosts already running: with --forks 1 nothing deadlocks', async () => {
+    const did: string[] = [];
+    const { summary } = await run([gw(did)], { forks: 1 });
+    expect(did).toHaveLength(1);
+    expect(summary.exitCode).toBe(0);
+  });
+
+  it('ctx.play.once is run again by a waiting host when the host running it lost its connection', async () => {
+    const fleet = fakeFleet();
+    const by: string[] = [];
+    const survey = defineStep({
+      name: 'survey',
+      async plan(ctx) {
+        await ctx.play.once('survey', async () => {
+          by.push(ctx.host.name);
+          if (ctx.host.name === 'g1') throw new UnreachableError('g1', 'connection to g1 lost');
+          await new Promise((r) => setTimeout(r, 1));
+        });
+        return [];
+      },
+    });
+    const summary = await runPlaybook(definePlaybook({ name: 't', description: '', plays: [play('gw', 'gateway', {}, [survey])] }), {}, { inventory, transports: fleet.factory });
+    expect(by).toEqual(['g1', 'g2']);
+    expect(summary.nodes.find((n) => n.host === 'g2')).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('interrupts', () => {
+  it('once interrupted no step or node starts; the run exits 130 and puts back what a step left held', async () => {
+    const interrupt = new Interrupt();
+    const restored: string[] = [];
+    const ctrlC = defineStep({
+      name: 'drain and ctrl-c',
+      async plan(ctx) {
+        // Holds a server down and, as Ctrl-C arrives, never gets to put it back itself.
+        await ctx.hold(`${ctx.host.name} drained`, () => ctx.run('drain'), async () => void restored.push(ctx.host.name));
+        interrupt.request('SIGINT');
+        return [];
+      },
+    });
+    const { summary, node, fleet } = await run([play('gw', 'g1', {}, [ctrlC, step('after')]), play('later', 'g1')], {}, undefined, [], interrupt);
+    expect(fleet.transports.get('g1')!.commands).toEqual(['drain']);
+    expect(node('gw', 'g1')).toMatchObject({ status: 'skipped', reason: 'interrupted (SIGINT) before step "after"' });
+    expect(node('later', 'g1')).toMatchObject({ status: 'skipped', reason: 'interrupted (SIGINT): not started' });
+    expect(restored).toEqual(['g1']);
+    expect(summary).toMatchObject({ interrupted: 'SIGINT', exitCode: 130 });
+  });
+
+  it('a run interrupted before it starts runs nothing and exits 128 + the signal (SIGTERM: 143)', async () => {
+    const interrupt = new Interrupt();
+    interrupt.request('SIGTERM');
+    const { summary } = await run([play('p', 'e1')], {}, undefined, [], interrupt);
+    expect(summary.exitCode).toBe(143);
+    expect(summary.results).toEqual([]);
   });
 });

@@ -1,0 +1,62 @@
+// A server left out of rotation (drained by an interrupted run or a dead controller, or in maintenance) is
+// drift the lb play repairs: scripted `show stat` in, `set server ... state ready` out.
+import { describe, expect, it } from 'vitest';
+import { runPlaybook } from '../../lib/runner.ts';
+import { definePlaybook, type ExecOptions } from '../../lib/types.ts';
+import lb from '../../roles/lb/index.ts';
+import { leftOutOfRotation, parseServerStats } from '../../roles/lb/runtime.ts';
+import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
+
+const row = (backend: string, server: string, status: string, check = 'L7OK') => `${backend},${server},0,${status},${check},`;
+const HEADER = '# pxname,svname,scur,status,check_status,check_desc';
+
+describe('servers left out of rotation', () => {
+  const stats = parseServerStats(
+    [
+      HEADER,
+      row('gateways_http', 'lab4', 'DRAIN'),
+      row('gateways_https', 'lab4', 'MAINT'),
+      row('gateways_http', 'lab5', 'UP'),
+      row('gateways_https', 'lab5', 'DOWN', 'L4CON'),
+      row('dashboards', 'lab1', 'MAINT (via gateways_http/lab4)'),
+      row('dashboards', 'lab2', 'MAINT (resolution)'),
+      row('stats', 'other', 'DRAIN'),
+    ].join('\n'),
+  );
+
+  it('are drained or in maintenance, in our backends; tracked and DNS maintenance are not ours to undo', () => {
+    expect(leftOutOfRotation(stats, ['gateways_http', 'gateways_https', 'dashboards']).map((s) => `${s.backend}/${s.server} ${s.status}`)).toEqual([
+      'gateways_http/lab4 DRAIN',
+      'gateways_https/lab4 MAINT',
+    ]);
+  });
+
+  it('the lb play readies them (changed) and a rerun finds nothing to do', async () => {
+    const state: Record<string, string> = { 'gateways_http/lab4': 'DRAIN', 'gateways_https/lab4': 'DRAIN', 'dashboards/lab1': 'UP' };
+    const sent: string[] = [];
+    const fleet = fakeFleet((command: string, _host: string, opts: ExecOptions) => {
+      const stdin = String(opts.stdin ?? '');
+      if (command.includes('VERSION=$(haproxy -v')) return { stdout: 'VERSION=HAProxy version 2.6.12 2023/04/01\nSM=systemd\nACTIVE=active\nENABLED=enabled\n' };
+      if (stdin.startsWith('show stat')) {
+        return { stdout: [HEADER, ...Object.entries(state).map(([k, st]) => row(k.split('/')[0], k.split('/')[1], st))].join('\n') };
+      }
+      const set = /^set server (\S+) state ready\n$/.exec(stdin);
+      if (set) {
+        sent.push(set[1]);
+        state[set[1]] = 'UP';
+      }
+      return undefined;
+    });
+    const inventory = fakeInventory({ lb: ['lb1'] });
+    const playbook = definePlaybook({ name: 'lb', description: '', plays: [{ name: 'lb', hosts: 'lb', role: lb }] });
+    const steps = { tags: ['lb'], skipTags: [] };
+    const only = (r: Awaited<ReturnType<typeof runPlaybook>>) => r.results.find((x) => x.step === 'no server left drained or in maintenance');
+
+    const first = await runPlaybook(playbook, steps, { inventory, transports: fleet.factory });
+    expect(only(first)).toMatchObject({ status: 'changed', changes: ['ready gateways_http/lab4 (was DRAIN)', 'ready gateways_https/lab4 (was DRAIN)'] });
+    expect(sent).toEqual(['gateways_http/lab4', 'gateways_https/lab4']);
+
+    const second = await runPlaybook(playbook, steps, { inventory, transports: fleet.factory });
+    expect(only(second)).toMatchObject({ status: 'ok', changes: [] });
+  });
+});

@@ -1,0 +1,100 @@
+// The per-host run lock: the shell that takes and releases it (run for real on a temp file), and RunLock over
+// a scripted fleet (refused, broken, released).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../lib/errors.ts';
+import { LOCK_FILE, LockHeldError, lockOwner, parseTake, releaseLockCmd, RunLock, takeLockCmd } from '../../lib/lock.ts';
+import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+
+const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });
+
+describe('lock commands (dash/sh on a temp file)', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-lock-')), 'gatewright.lock');
+  const A = "gatewright site run by ops@ctl-a (pid 1) since 2026-11-30T13:00:00.000Z; it's A";
+  const B = 'gatewright site run by ops@ctl-b (pid 2) since 2026-11-30T13:05:00.000Z';
+
+  it('takes a free lock, refuses another owner with the holder, lets the owner retake, breaks on request, releases only its own', () => {
+    expect(parseTake(sh(takeLockCmd(A, false, file)))).toEqual({ taken: true });
+    expect(parseTake(sh(takeLockCmd(B, false, file)))).toEqual({ taken: false, holder: A });
+    expect(parseTake(sh(takeLockCmd(A, false, file)))).toEqual({ taken: true });
+    sh(releaseLockCmd(B, file)); // not B's: stays
+    expect(parseTake(sh(takeLockCmd(B, false, file)))).toEqual({ taken: false, holder: A });
+    expect(parseTake(sh(takeLockCmd(B, true, file)))).toEqual({ taken: true, broke: A });
+    sh(releaseLockCmd(B, file));
+    expect(parseTake(sh(takeLockCmd(A, false, file)))).toEqual({ taken: true });
+  });
+
+  it('quotes the owner and defaults to the root-only /run path', () => {
+    expect(takeLockCmd('x; rm -rf /')).toContain(`f=${LOCK_FILE}; me='x; rm -rf /'`);
+    expect(lockOwner('site', new Date('2026-11-30T13:00:00Z'))).toMatch(/^gatewright site run by \S+@\S+ \(pid \d+\) since 2026-11-30T13:00:00.000Z$/);
+  });
+
+  it('does not read a failure as free or held', () => {
+    expect(() => parseTake('')).toThrow(/unexpected answer/);
+    expect(parseTake('lock: held\n')).toEqual({ taken: false, holder: '(a run creating it right now)' });
+  });
+});
+
+describe('RunLock', () => {
+  const inventory = fakeInventory({ gateway: ['g1', 'g2'], lb: ['lb1'] });
+  const hosts = ['g1', 'g2'].map((h) => inventory.hosts.get(h)!);
+  const holder = 'gatewright site run by ops@other (pid 9) since 2026-11-30T12:00:00.000Z';
+  const answers =
+    (held: string[], broke = false): Responder =>
+    (cmd, host) => {
+      if (!cmd.includes('set -C')) return undefined;
+      if (broke && cmd.includes('broke:')) return { stdout: `broke: ${holder}\nlock: taken\n` };
+      return { stdout: held.includes(host) ? `lock: held\n${holder}\n` : 'lock: taken\n' };
+    };
+
+  it('refuses the run (exit 4) naming host and holder, and releases the hosts it had locked', async () => {
+    const fleet = fakeFleet(answers(['g2']));
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    const refused = await lock.acquire(hosts).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(LockHeldError);
+    expect(refused).toBeInstanceOf(InputError);
+    expect((refused as Error).message).toContain(`g2: ${holder}`);
+    expect((refused as Error).message).toContain('--break-lock');
+    expect(fleet.transports.get('g1')!.commands.at(-1)).toBe(releaseLockCmd('me'));
+    expect(fleet.transports.get('g2')!.commands).toHaveLength(1); // asked, never released: not ours
+  });
+
+  it('takes the lock in one command per host, locks a delegated host on first contact, releases each once', async () => {
+    const fleet = fakeFleet(answers([]));
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    await lock.acquire(hosts);
+    await lock.transports(inventory.hosts.get('lb1')!);
+    await lock.transports(inventory.hosts.get('g1')!);
+    for (const h of ['g1', 'g2', 'lb1']) expect(fleet.transports.get(h)!.commands).toEqual([takeLockCmd('me')]);
+    expect(await lock.release()).toEqual([]);
+    for (const h of ['g1', 'g2', 'lb1']) expect(fleet.transports.get(h)!.commands).toEqual([takeLockCmd('me'), releaseLockCmd('me')]);
+    await expect(lock.transports(inventory.hosts.get('g1')!)).rejects.toThrow(/released/);
+  });
+
+  it('a delegated host held by another run fails that contact, not the whole run', async () => {
+    const fleet = fakeFleet(answers(['lb1']));
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    await lock.acquire(hosts);
+    await expect(lock.transports(inventory.hosts.get('lb1')!)).rejects.toThrow(holder);
+  });
+
+  it('--break-lock removes a stale lock, says whose, and takes it', async () => {
+    const fleet = fakeFleet(answers(['g1'], true));
+    const broken: string[] = [];
+    const lock = new RunLock(fleet.factory, { owner: 'me', breakLock: true, onBroken: (h, who) => broken.push(`${h}: ${who}`) });
+    await lock.acquire(hosts);
+    expect(fleet.transports.get('g1')!.commands[0]).toBe(takeLockCmd('me', true));
+    expect(broken).toEqual([`g1: ${holder}`, `g2: ${holder}`]);
+  });
+
+  it('leaves an unreachable host to the run, and fails a host whose lock could not be written', async () => {
+    const fleet = fakeFleet((cmd, host) => (host === 'g2' ? { code: 1, stderr: 'sudo: a password is required' } : { stdout: 'lock: taken\n' }), ['g1']);
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    await lock.acquire(hosts);
+    await expect(lock.transports(hosts[0])).rejects.toThrow(/cannot connect/);
+    await expect(lock.transports(hosts[1])).rejects.toThrow(/g2: could not take the run lock \/run\/gatewright.lock \(exit 1\): sudo: a password is required/);
+  });
+});

@@ -8,9 +8,10 @@ import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { composeFileStep, composeUpStep } from '../common/service.ts';
 import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
 import { dashboardPrefix, etcdMembers, firstHostOfPlay, groupAddresses } from '../common/topology.ts';
-import { edition, list, num, str } from '../common/vars.ts';
-import { clusterBody, clusterPath, dashboardCertsDir, dashboardConfFile, dashboardImage, jwtSecret } from './commands.ts';
+import { edition, list, num, optStr, str } from '../common/vars.ts';
+import { clusterBody, clusterPath, dashboardCertsDir, dashboardConfFile, dashboardImage } from './commands.ts';
 import { DASHBOARD_CERTS_PATH, DASHBOARD_CONF_PATH, renderDashboardConf, uniq } from './templates.ts';
+import { tokenSecret, tokenSecretChanges } from './token-secret.ts';
 
 export function dashboardConf(ctx: StepContext): string {
   const v = ctx.vars;
@@ -18,7 +19,7 @@ export function dashboardConf(ctx: StepContext): string {
   const creds = etcdCredentials(ctx);
   const port = num(v, 'etcd_client_port');
   const password = str(v, 'dashboard_admin_password');
-  const jwt = jwtSecret(v);
+  const jwt = tokenSecret(ctx);
   ctx.secret(password);
   ctx.secret(jwt);
   return renderDashboardConf({
@@ -68,6 +69,11 @@ export default defineRole({
   name: 'dashboard',
   defaults: { ...STACK_DEFAULTS },
   steps: [
+    defineStep({
+      name: 'console token secret',
+      when: (ctx) => optStr(ctx.vars, 'dashboard_jwt_secret') === undefined || 'dashboard_jwt_secret is set',
+      plan: tokenSecretChanges,
+    }),
     ...planeSteps(plane),
     composeFileStep('dashboard compose file', service),
     composeUpStep('dashboard running and healthy', service),

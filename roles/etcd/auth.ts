@@ -4,6 +4,7 @@
 // dies midway leaves etcd with either the stored or the wanted password, and the rerun tells which.
 import { sh } from '../../lib/shell.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
+import { readSecretFile } from '../common/secret-file.ts';
 import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
 import { bool } from '../common/vars.ts';
 import { authEnableCmds, credentialsFile, envFile, etcdctl, ownUrl } from './cluster.ts';
@@ -23,20 +24,10 @@ export function parseCredentialsFile(text: string): string | undefined {
   return colon < 0 ? undefined : user.slice(colon + 1);
 }
 
-/** `present` then the file, or `missing`: a failed read is an error, never "no file". */
-export const readCredentialsCmd = (path: string): string =>
-  sh`if [ -f ${path} ]; then echo present && cat -- ${path}; else echo missing; fi`;
-
 /** The root password stored on this host, registered as a secret; undefined when no env file exists yet. */
 export async function storedRootPassword(ctx: StepContext): Promise<string | undefined> {
-  const path = envFile(ctx.vars);
-  const r = await ctx.run(readCredentialsCmd(path), { become: true, nothrow: true, secretOutput: true });
-  const [head, ...rest] = r.stdout.split('\n');
-  if (!r.ok || !['present', 'missing'].includes(head.trim())) {
-    throw new Error(`cannot read ${path} on ${ctx.host.name} (exit ${r.code}): the stored etcd root password is unknown, nothing changed`);
-  }
-  if (head.trim() === 'missing') return undefined;
-  const password = parseCredentialsFile(rest.join('\n'));
+  const text = await readSecretFile(ctx, envFile(ctx.vars));
+  const password = text === undefined ? undefined : parseCredentialsFile(text);
   if (password) ctx.secret(password);
   return password;
 }

@@ -3,13 +3,14 @@
 // works. An unreadable file or an etcd that answers neither way changes nothing.
 import { describe, expect, it } from 'vitest';
 import { FactCache } from '../../lib/facts.ts';
+import { readFileCommand } from '../../lib/files.ts';
 import { makeContext } from '../../lib/context.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { StepContext } from '../../lib/types.ts';
 import { STACK_DEFAULTS } from '../../roles/common/defaults.ts';
 import type { RunEvent } from '../../lib/events.ts';
-import { AUTH_OFF_WARNING, authChanges, parseCredentialsFile, probeOutcome, readCredentialsCmd, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
+import { AUTH_OFF_WARNING, authChanges, parseCredentialsFile, probeOutcome, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
 import { FakeTransport, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const OLD = 'old:pw/1';
@@ -25,7 +26,7 @@ function lab(opts: { etcdHas: string | 'auth-off'; file?: string | 'unreadable';
   const respond: Responder = (cmd) => {
     if (cmd.startsWith('if [ -f')) {
       if (opts.file === 'unreadable') return { code: 1, stderr: 'sudo: a password is required' };
-      return { stdout: opts.file === undefined ? 'missing\n' : `present\nETCDCTL_USER=root:${opts.file}\n` };
+      return { stdout: opts.file === undefined ? 'missing\n' : `600 root root\nETCDCTL_USER=root:${opts.file}\n` };
     }
     const file = /--env-file (\S+)/.exec(cmd)?.[1].replace(/'/g, '');
     const given = file === `${ENV}.next` ? parseCredentialsFile(files.get(file) ?? '') : file === ENV ? opts.file : undefined;
@@ -71,7 +72,7 @@ describe('etcd root password rotation', () => {
     expect(await rotationChanges(lab({ etcdHas: NEW, file: NEW }).ctx)).toEqual([]);
     const fresh = lab({ etcdHas: 'auth-off' });
     expect(await rotationChanges(fresh.ctx)).toEqual([]);
-    expect(fresh.t.commands).toEqual([readCredentialsCmd(ENV)]);
+    expect(fresh.t.commands).toEqual([readFileCommand(ENV)]);
   });
 
   it('changes the password with the stored credentials, new password on stdin, then proves it', async () => {

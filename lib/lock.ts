@@ -12,6 +12,13 @@ import { sh } from './shell.ts';
 import type { Host, Transport } from './types.ts';
 
 export const LOCK_FILE = '/run/gatewright.lock';
+
+/** `gatewright_lock_file` moves it (hosts that share one machine in tests and benches need one per run of them). */
+export function lockFileOf(host: Host): string {
+  const file = host.vars.gatewright_lock_file ?? LOCK_FILE;
+  if (typeof file !== 'string' || !file.startsWith('/')) throw new InputError(`${host.name}: gatewright_lock_file must be an absolute path, got ${JSON.stringify(file)}`);
+  return file;
+}
 const TAKE_TIMEOUT_MS = 30_000;
 
 /** The holder's line: controller, user, pid, playbook and since when. */
@@ -49,10 +56,13 @@ export function parseTake(stdout: string): TakeAnswer {
 /** Another run holds the lock on some hosts: exit 4, the holders named. */
 export class LockHeldError extends InputError {
   override name = 'LockHeldError';
-  constructor(readonly holders: Map<string, string>) {
+  constructor(
+    readonly holders: Map<string, string>,
+    file = LOCK_FILE,
+  ) {
     super(
       [
-        `another run holds the lock (${LOCK_FILE}) on ${[...holders.keys()].join(', ')}:`,
+        `another run holds the lock (${file}) on ${[...holders.keys()].join(', ')}:`,
         ...[...holders].map(([host, holder]) => `  ${host}: ${holder}`),
         'Nothing was changed. Wait for that run to end; if its controller is gone (the lock is stale), rerun with --break-lock.',
       ].join('\n'),
@@ -87,10 +97,11 @@ export class RunLock {
 
   private async connectAndTake(host: Host): Promise<Transport> {
     const t = await this.base(host);
-    const r = await t.exec(takeLockCmd(this.opts.owner, this.opts.breakLock), { become: true, nothrow: true, timeoutMs: TAKE_TIMEOUT_MS });
-    if (!r.ok) throw new Error(`${host.name}: could not take the run lock ${LOCK_FILE} (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
+    const file = lockFileOf(host);
+    const r = await t.exec(takeLockCmd(this.opts.owner, this.opts.breakLock, file), { become: true, nothrow: true, timeoutMs: TAKE_TIMEOUT_MS });
+    if (!r.ok) throw new Error(`${host.name}: could not take the run lock ${file} (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-300)}`);
     const answer = parseTake(r.stdout);
-    if (!answer.taken) throw new LockHeldError(new Map([[host.name, answer.holder]]));
+    if (!answer.taken) throw new LockHeldError(new Map([[host.name, answer.holder]]), file);
     if (answer.broke) this.opts.onBroken?.(host.name, answer.broke);
     return t;
   }
@@ -102,18 +113,20 @@ export class RunLock {
   async acquire(hosts: Host[], forks = 10): Promise<void> {
     const limit = pLimit(forks);
     const holders = new Map<string, string>();
+    let bad: InputError | undefined;
     await Promise.all(
       hosts.map((h) =>
         limit(() =>
           this.transports(h).catch((e: unknown) => {
             if (e instanceof LockHeldError) for (const [host, holder] of e.holders) holders.set(host, holder);
+            else if (e instanceof InputError) bad ??= e;
           }),
         ),
       ),
     );
-    if (holders.size) {
+    if (holders.size || bad) {
       await this.release();
-      throw new LockHeldError(holders);
+      throw bad ?? new LockHeldError(holders, lockFileOf(hosts.find((h) => holders.has(h.name))!));
     }
   }
 
@@ -127,13 +140,13 @@ export class RunLock {
       entries.map(async ({ host, transport }) => {
         const t = await transport.catch(() => undefined);
         if (!t) return; // never taken
-        const r = await t.exec(releaseLockCmd(this.opts.owner), { become: true, nothrow: true, timeoutMs: TAKE_TIMEOUT_MS }).catch((e: unknown) => ({
+        const r = await t.exec(releaseLockCmd(this.opts.owner, lockFileOf(host)), { become: true, nothrow: true, timeoutMs: TAKE_TIMEOUT_MS }).catch((e: unknown) => ({
           ok: false,
           code: -1,
           stderr: e instanceof UnreachableError ? e.message : errorMessage(e),
           stdout: '',
         }));
-        if (!r.ok) failures.push(`${host.name}: ${LOCK_FILE} not removed: ${r.stderr.trim().slice(-200)}`);
+        if (!r.ok) failures.push(`${host.name}: ${lockFileOf(host)} not removed: ${r.stderr.trim().slice(-200)}`);
       }),
     );
     return failures;

@@ -164,7 +164,8 @@ export async function startSshdLab(options: SshdOptions): Promise<SshdLab> {
 
 /** An inventory YAML for the lab's hosts (all in group `lab`), plus extra top-level text. */
 export function labInventory(lab: SshdLab, opts: { only?: string[]; user?: string; hostVars?: Record<string, Record<string, unknown>>; groups?: Record<string, string[]>; allVars?: Record<string, unknown> } = {}): string {
-  const vars = { ansible_user: opts.user ?? NOPASS_USER, ansible_port: SSHD_PORT, ansible_ssh_private_key_file: lab.clientKey, ...opts.allVars };
+  // The hosts share this machine: their run lock goes in the lab's dir, so runs of other labs never meet it.
+  const vars = { ansible_user: opts.user ?? NOPASS_USER, ansible_port: SSHD_PORT, ansible_ssh_private_key_file: lab.clientKey, gatewright_lock_file: join(lab.dir, 'gatewright.lock'), ...opts.allVars };
   const hostLines = lab.hosts.filter((h) => !opts.only || opts.only.includes(h.name)).map((h) => {
     const extra = { ansible_host: h.address, ...opts.hostVars?.[h.name] };
     return `    ${h.name}: ${JSON.stringify(extra)}`;

@@ -90,6 +90,14 @@ describe('RunLock', () => {
     expect(broken).toEqual([`g1: ${holder}`, `g2: ${holder}`]);
   });
 
+  it('gatewright_lock_file moves the lock (hosts sharing one machine in tests); a relative path is bad input', async () => {
+    const inv = fakeInventory({ g: ['a', 'b'] }, { a: { gatewright_lock_file: '/tmp/lab-7/gatewright.lock' }, b: { gatewright_lock_file: 'rel.lock' } });
+    const fleet = fakeFleet(answers([]));
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    await expect(lock.acquire([inv.hosts.get('a')!, inv.hosts.get('b')!])).rejects.toThrow('b: gatewright_lock_file must be an absolute path, got "rel.lock"');
+    expect(fleet.transports.get('a')!.commands).toEqual([takeLockCmd('me', false, '/tmp/lab-7/gatewright.lock'), releaseLockCmd('me', '/tmp/lab-7/gatewright.lock')]);
+  });
+
   it('leaves an unreachable host to the run, and fails a host whose lock could not be written', async () => {
     const fleet = fakeFleet((cmd, host) => (host === 'g2' ? { code: 1, stderr: 'sudo: a password is required' } : { stdout: 'lock: taken\n' }), ['g1']);
     const lock = new RunLock(fleet.factory, { owner: 'me' });

@@ -5,7 +5,7 @@ import { dockerFact } from '../docker/facts.ts';
 import * as check from './checks.ts';
 import { diskFact, machineFact, osFact, selinuxFact, timeSyncFact } from './facts.ts';
 import { checkStep, verdictStep } from './findings.ts';
-import { planFirewall } from './firewall.ts';
+import { firewallWants, planFirewall, stackSources } from './firewall.ts';
 import { containersFact, firewallFact, listenersFact } from './network-facts.ts';
 import { claimedPorts, OWN_CONTAINER_NAMES, portConflicts } from './ports.ts';
 import { planSelinux, type SelinuxWanted } from './selinux.ts';
@@ -22,10 +22,13 @@ function dataDirs(ctx: StepContext): string[] {
 }
 
 const ports = (ctx: StepContext) => claimedPorts(ctx.host.groups, ctx.vars);
-/** Ports other hosts and clients reach: loopback-only binds stay closed. */
-const openPorts = (ctx: StepContext) => ports(ctx).filter((c) => !c.local).map((c) => c.port);
+/** Ports other hosts and clients reach (loopback-only binds stay closed); etcd's and Prometheus' for the stack only. */
+const openPorts = (ctx: StepContext) =>
+  firewallWants(ports(ctx).filter((c) => !c.local), () => stackSources(ctx.inventory, ctx.vars));
 const hasPorts = (ctx: StepContext) =>
   ports(ctx).length === 0 ? `no ports to claim (groups: ${ctx.host.groups.join(', ') || 'none'})` : true;
+
+const STACK_ONLY_NOTE = "etcd's and Prometheus' ports only to the inventory's hosts";
 
 async function run(ctx: StepContext, commands: string[]): Promise<void> {
   for (const command of commands) await ctx.run(command, { become: true });
@@ -100,15 +103,16 @@ export default defineRole({
       when: (ctx) => (String(ctx.vars.preflight_open_firewall) === 'false' ? 'preflight_open_firewall is false' : hasPorts(ctx)),
       async plan(ctx) {
         const fw = await ctx.fact(firewallFact);
-        const plan = planFirewall(fw, openPorts(ctx));
+        const wants = openPorts(ctx);
+        const plan = planFirewall(fw, wants);
         plan.notes.forEach((note) => ctx.log(note));
         if (!plan.commands.length) return [];
         const where = fw.kind === 'firewalld' ? `firewalld zone ${fw.zone}` : fw.kind === 'ufw' ? 'ufw' : 'iptables INPUT';
-        return [{ summary: `open TCP ${plan.ports.join(', ')} in ${where}`, apply: () => run(ctx, plan.commands) }];
+        return [{ summary: `open TCP ${plan.ports.join(', ')} in ${where}${wants.some((w) => w.sources) ? ` (${STACK_ONLY_NOTE})` : ''}`, apply: () => run(ctx, plan.commands) }];
       },
       async verify(ctx) {
         const left = planFirewall(await ctx.fact(firewallFact, { fresh: true }), openPorts(ctx));
-        if (left.commands.length) throw new Error(`ports still closed after opening: ${left.ports.join(', ')}`);
+        if (left.commands.length) throw new Error(`firewall still not as wanted after the change, for TCP ${left.ports.join(', ')}`);
       },
     }),
   ],

@@ -100,8 +100,8 @@ export type FirewallInfo =
       kind: 'firewalld';
       zone: string;
       /** Open now / after reload, as "port/proto" plus services (http, https...). */
-      runtime: { ports: string[]; services: string[] };
-      permanent: { ports: string[]; services: string[] };
+      runtime: { ports: string[]; services: string[]; rich: string[] };
+      permanent: { ports: string[]; services: string[]; rich: string[] };
     }
   | {
       kind: 'ufw';
@@ -125,6 +125,8 @@ export const firewallFact = defineFact<FirewallInfo>({
     '  echo KIND=firewalld; echo "ZONE=$(firewall-cmd --get-default-zone)";',
     '  echo "RUNTIME_PORTS=$(firewall-cmd --list-ports)"; echo "RUNTIME_SERVICES=$(firewall-cmd --list-services)";',
     '  echo "PERMANENT_PORTS=$(firewall-cmd --permanent --list-ports)"; echo "PERMANENT_SERVICES=$(firewall-cmd --permanent --list-services)";',
+    // Rich rules one per line (the source-restricted openings of etcd's and Prometheus' ports).
+    "  firewall-cmd --list-rich-rules | sed 's/^/RUNTIME_RICH=/'; firewall-cmd --permanent --list-rich-rules | sed 's/^/PERMANENT_RICH=/';",
     // Ubuntu's ufw owns iptables when active: rules go through it, or its next reload drops them.
     'elif command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q "^Status: active"; then',
     "  echo KIND=ufw; ufw status | grep ' ALLOW' | sed 's/^/ALLOW=/';",
@@ -145,8 +147,8 @@ export function parseFirewall(text: string): FirewallInfo {
     return {
       kind,
       zone: values('ZONE')[0] ?? 'public',
-      runtime: { ports: words('RUNTIME_PORTS'), services: words('RUNTIME_SERVICES') },
-      permanent: { ports: words('PERMANENT_PORTS'), services: words('PERMANENT_SERVICES') },
+      runtime: { ports: words('RUNTIME_PORTS'), services: words('RUNTIME_SERVICES'), rich: values('RUNTIME_RICH') },
+      permanent: { ports: words('PERMANENT_PORTS'), services: words('PERMANENT_SERVICES'), rich: values('PERMANENT_RICH') },
     };
   }
   if (kind === 'ufw') return { kind, allowed: values('ALLOW') };

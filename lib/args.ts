@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from './errors.ts';
 
 const FLAGS = {
-  inventory: { type: 'string', short: 'i', arg: 'FILE', help: 'inventory file (default inventory/lab.yaml if it exists)' },
+  inventory: { type: 'string', short: 'i', multiple: true, arg: 'PATH', help: 'inventory: a YAML or INI file, or a directory of them (repeatable, merged in order; default inventory/lab.yaml if it exists)' },
   limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only these hosts/groups: host|group[,…], a:b, group:!host, group:&other' },
   tags: { type: 'string', short: 't', arg: 'LIST', help: 'only steps with one of these tags (a play\'s tags include its name and role)' },
   'skip-tags': { type: 'string', arg: 'LIST', help: 'skip steps with one of these tags' },
@@ -29,7 +29,8 @@ const FLAGS = {
 
 export interface CliOptions {
   playbook?: string;
-  inventory?: string;
+  /** -i, in the order given (empty: the default inventory). */
+  inventories: string[];
   limit?: string;
   tags?: string[];
   skipTags?: string[];
@@ -108,7 +109,7 @@ export function parseCli(argv: string[]): CliOptions {
   const b = (k: string) => v[k] === true;
   return {
     playbook: positionals[0],
-    inventory: s('inventory'),
+    inventories: (v.inventory as string[] | undefined) ?? [],
     limit: s('limit'),
     tags: list(s('tags')),
     skipTags: list(s('skip-tags')),

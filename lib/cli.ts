@@ -30,9 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   if (!opts.playbook) {
     throw new InputError(`which playbook? available in ${opts.playbookDir}/: ${availablePlaybooks(opts.playbookDir).join(', ') || 'none'} (see --help)`);
   }
-  const inventoryFile = opts.inventory ?? (existsSync(DEFAULT_INVENTORY) ? DEFAULT_INVENTORY : undefined);
-  if (!inventoryFile) throw new InputError(`no inventory: pass -i FILE (${DEFAULT_INVENTORY} does not exist)`);
-  const inventory = loadInventory(inventoryFile, { extraVars: parseExtraVars(opts.extraVars), defaultUser: opts.user });
+  const inventories = opts.inventories.length ? opts.inventories : existsSync(DEFAULT_INVENTORY) ? [DEFAULT_INVENTORY] : [];
+  if (!inventories.length) throw new InputError(`no inventory: pass -i FILE or -i DIRECTORY (${DEFAULT_INVENTORY} does not exist)`);
+  const inventory = loadInventory(inventories, { extraVars: parseExtraVars(opts.extraVars), defaultUser: opts.user });
   const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
   const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
 

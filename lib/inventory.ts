@@ -1,12 +1,16 @@
-// Ansible YAML inventory (all / children / hosts / vars) plus group_vars/ and host_vars/ beside it.
+// Ansible inventories: YAML (all / children / hosts / vars) or INI files, a directory of them, or several
+// (`-i` repeated), each with group_vars/ and host_vars/ beside it.
 //
 // Precedence, low to high (Ansible's order): group vars written in the inventory file (all, then parent
 // groups, then child groups; same depth by name) < group_vars/ files (same order) < host vars written in
 // the inventory file < host_vars/ files < -e extra vars. Merging replaces whole values (no deep merge).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// Several sources merge in the order given (a later one wins), as Ansible merges them.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Document, LineCounter } from 'yaml';
 import { InputError } from './errors.ts';
+import { parseIniInventory } from './inventory-ini.ts';
 import { checkedVars, checkVars } from './vars.ts';
 import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
 import type { Host, Inventory, Vars } from './types.ts';
@@ -26,6 +30,13 @@ interface Layer {
 
 const GROUP_KEYS = new Set(['hosts', 'vars', 'children']);
 const NAME = /^[A-Za-z0-9_.-]+$/;
+/** Read as YAML; every other file as INI (Ansible's yaml plugin takes only these extensions). */
+const YAML_FILE = /\.(ya?ml|json)$/;
+/**
+ * What Ansible skips in an inventory directory: hidden files, group_vars/host_vars, and the extensions of
+ * INVENTORY_IGNORE_EXTS (a `hosts.ini` in a directory is skipped by Ansible too: name it `hosts`).
+ */
+const IGNORED_IN_DIR = /^\.|^(group_vars|host_vars|vars_plugins)$|(~|\.orig|\.ini|\.cfg|\.retry|\.pyc|\.pyo|\.swp|\.bak|\.rpm|\.md|\.txt|\.rst)$/;
 
 export interface LoadOptions {
   extraVars?: Vars;
@@ -33,23 +44,66 @@ export interface LoadOptions {
   defaultUser?: string;
 }
 
-export function loadInventory(file: string, opts: LoadOptions = {}): Inventory {
-  if (!existsSync(file)) throw new InputError(`inventory ${file} not found`);
-  const src = readYaml(file);
+/** One inventory file, a directory of them, or several (`-i a -i b`): merged in that order. */
+export function loadInventory(sources: string | readonly string[], opts: LoadOptions = {}): Inventory {
+  const list = typeof sources === 'string' ? [sources] : [...sources];
+  if (!list.length) throw new InputError('no inventory given (-i FILE or -i DIRECTORY)');
   const layer: Layer = { hostVars: new Map(), groups: new Map(), hostOrder: [] };
+  ensureGroup(layer, 'all');
+  const varDirs: string[] = [];
+  for (const source of list) {
+    if (!existsSync(source)) throw new InputError(`inventory ${source} not found`);
+    const isDir = statSync(source).isDirectory();
+    const files = isDir ? inventoryFiles(source) : [source];
+    if (!files.length) throw new InputError(`inventory directory ${source} holds no inventory file (YAML *.yaml/*.yml, or INI files without an extension)`);
+    for (const file of files) readInventoryFile(file, layer);
+    const dir = isDir ? source : dirname(source);
+    if (!varDirs.includes(dir)) varDirs.push(dir);
+  }
+  const groupFiles = new Map<string, Vars>();
+  const hostFiles = new Map<string, Vars>();
+  for (const dir of varDirs) {
+    mergeInto(groupFiles, readVarsDir(join(dir, 'group_vars'), new Set(layer.groups.keys()), 'group'));
+    mergeInto(hostFiles, readVarsDir(join(dir, 'host_vars'), new Set(layer.hostOrder), 'host'));
+  }
+  return build(list.join(', '), layer, groupFiles, hostFiles, opts);
+}
+
+/** The inventory files of a directory, as Ansible takes them: sorted by name, subdirectories walked. */
+function inventoryFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .filter((entry) => !IGNORED_IN_DIR.test(entry))
+    .flatMap((entry) => {
+      const full = join(dir, entry);
+      return statSync(full).isDirectory() ? inventoryFiles(full) : [full];
+    });
+}
+
+function readInventoryFile(file: string, layer: Layer): void {
+  const src = YAML_FILE.test(file) ? readYaml(file) : readIni(file);
   const top = src.data;
-  if (top === null || typeof top !== 'object' || Array.isArray(top)) {
+  if (top === null || top === undefined) return; // an empty file adds nothing
+  if (typeof top !== 'object' || Array.isArray(top)) {
     throw yamlError(src, [], 'an inventory is a mapping of groups (start with `all:`)');
   }
-  ensureGroup(layer, 'all');
   for (const [name, def] of Object.entries(top)) {
     readGroup(src, layer, name, def, [name]);
     if (name !== 'all') link(layer, 'all', name);
   }
-  const dir = dirname(file);
-  const groupFiles = readVarsDir(join(dir, 'group_vars'), new Set(layer.groups.keys()), 'group');
-  const hostFiles = readVarsDir(join(dir, 'host_vars'), new Set(layer.hostOrder), 'host');
-  return build(file, layer, groupFiles, hostFiles, opts);
+}
+
+/** An INI inventory as a source the YAML reader takes; errors point at the INI line. */
+function readIni(file: string): YamlSource {
+  const text = readFileSync(file, 'utf8');
+  // A YAML inventory saved without an extension: Ansible's auto plugin would read it too.
+  if (/^(---\s*$|all:\s*(#.*)?$)/m.test(text.split(/\r?\n/).find((l) => l.trim() && !l.trim().startsWith('#')) ?? '')) return readYaml(file, text);
+  const ini = parseIniInventory(file, text);
+  return { file, data: ini.data, doc: new Document(ini.data), lines: new LineCounter(), lineOf: ini.lineOf };
+}
+
+function mergeInto(into: Map<string, Vars>, from: Map<string, Vars>): void {
+  for (const [name, vars] of from) into.set(name, { ...into.get(name), ...vars });
 }
 
 function ensureGroup(layer: Layer, name: string): GroupDef {
@@ -132,10 +186,14 @@ function build(file: string, layer: Layer, groupFiles: Map<string, Vars>, hostFi
     for (const c of layer.groups.get(g)!.children) if (!seen.has(c)) collect(c, seen.add(c)).forEach((h) => out.add(h));
     return out;
   };
+  // Ansible's implicit group `ungrouped`: the hosts in no group but all (and any listed in it by name).
+  if (!layer.groups.has('ungrouped')) link(layer, 'all', 'ungrouped');
   for (const g of layer.groups.keys()) {
     const set = g === 'all' ? new Set(layer.hostOrder) : collect(g);
     members.set(g, layer.hostOrder.filter((h) => set.has(h)));
   }
+  const grouped = new Set([...members].filter(([g]) => g !== 'all' && g !== 'ungrouped').flatMap(([, hosts]) => hosts));
+  members.set('ungrouped', layer.hostOrder.filter((h) => members.get('ungrouped')!.includes(h) || !grouped.has(h)));
   const byDepth = [...layer.groups.keys()].sort((a, b) => depth.get(a)! - depth.get(b)! || a.localeCompare(b));
   const hosts = new Map<string, Host>();
   for (const name of layer.hostOrder) {

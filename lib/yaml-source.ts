@@ -8,6 +8,8 @@ export interface YamlSource {
   doc: Document;
   lines: LineCounter;
   data: unknown;
+  /** Sources that are not YAML text (an INI inventory read into the same shape) say where a key path is. */
+  lineOf?(path: readonly (string | number)[]): number | undefined;
 }
 
 export function readYaml(file: string, text = readFileSync(file, 'utf8')): YamlSource {
@@ -23,6 +25,7 @@ export function readYaml(file: string, text = readFileSync(file, 'utf8')): YamlS
 
 /** "file:line" of the deepest node that exists on `path` (a missing key points at its parent). */
 export function where(src: YamlSource, path: readonly (string | number)[]): string {
+  if (src.lineOf) return `${src.file}:${src.lineOf(path) ?? 1}`;
   let node: unknown = src.doc.contents;
   let found = node as Node | undefined;
   for (const key of path) {

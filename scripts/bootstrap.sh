@@ -14,6 +14,7 @@ packages=(
   openssh-server openssh-client sudo   # real sshd for the runner's integration tests
   etcd-server etcd-client              # real etcd for the stand-ins' tests
   haproxy                              # real haproxy for the lb role's integration tests
+  ansible-core                         # real ansible-inventory: our INI/YAML/directory inventories must match it
   docker.io debootstrap zstd iptables  # the lab: its own dockerd and locally built host images
   curl ca-certificates git
 )

@@ -52,7 +52,9 @@ describe('loadInventory', () => {
     expect(inv.group('all').map((h) => h.name)).toEqual(['lb1', 'lab1', 'lab2', 'lab4']);
     const lab1 = inv.hosts.get('lab1')!;
     expect(lab1).toMatchObject({ address: '10.77.0.11', port: 2222, user: 'ops', groups: ['cluster', 'etcd'] });
-    expect(inv.hosts.get('lb1')).toMatchObject({ address: '10.77.0.20', port: 22, groups: [] });
+    // As in Ansible, a host in no group but all is in the implicit group ungrouped.
+    expect(inv.hosts.get('lb1')).toMatchObject({ address: '10.77.0.20', port: 22, groups: ['ungrouped'] });
+    expect(inv.group('ungrouped').map((h) => h.name)).toEqual(['lb1']);
     expect(() => inv.group('nope')).toThrow(/unknown group "nope"/);
   });
 

@@ -52,7 +52,12 @@ describe('jump hosts', () => {
 describe('command line', () => {
   it('parses flags and the implied play word', () => {
     const o = parseCli(['play', 'site', '-i', 'inv.yaml', '-l', 'gateway', '-t', 'a,b', '-e', 'x=1', '-e', '@f.yaml', '-f', '3', '-C', '-D', '--accept-new-host-keys']);
-    expect(o).toMatchObject({ playbook: 'site', inventory: 'inv.yaml', limit: 'gateway', tags: ['a', 'b'], extraVars: ['x=1', '@f.yaml'], forks: 3, check: true, diff: true, acceptNewHostKeys: true });
+    expect(o).toMatchObject({ playbook: 'site', inventories: ['inv.yaml'], limit: 'gateway', tags: ['a', 'b'], extraVars: ['x=1', '@f.yaml'], forks: 3, check: true, diff: true, acceptNewHostKeys: true });
+  });
+
+  it('takes -i again and again, in order (files and directories merged as Ansible merges them)', () => {
+    expect(parseCli(['site', '-i', 'inventory/prod/', '-i', 'extra.ini']).inventories).toEqual(['inventory/prod/', 'extra.ini']);
+    expect(parseCli(['site']).inventories).toEqual([]);
   });
 
   it.each([

@@ -10,7 +10,9 @@ import { seconds } from '../lib/report.ts';
 import { criticalPath } from './critical-path.ts';
 import type { RunSummary } from '../lib/events.ts';
 import site from '../playbooks/site.ts';
-import { down, up } from '../lab/index.ts';
+import { down, findHost, PATHS, up } from '../lab/index.ts';
+import { quote } from '../lib/shell.ts';
+import { measureFloor } from './floor.ts';
 
 export interface Row {
   label: string;
@@ -25,28 +27,77 @@ interface Measured {
   runsDir: string;
 }
 
-/** Runs the real CLI, as a user would, keeping its --json report and per-host logs. */
-function play(inventory: string, work: string, label: string): Measured {
+/**
+ * Runs the real CLI, as a user would, keeping its --json report and per-host logs. `terminal`: under a
+ * pseudo-terminal (util-linux `script`, 120x40) so the listr2 tree is drawn, as at a user's terminal.
+ */
+function play(inventory: string, work: string, label: string, terminal = false): Measured {
   const json = join(work, `${label}.json`);
   const runsDir = join(work, `runs-${label}`);
+  const argv = [join(root, 'node_modules', '.bin', 'tsx'), join(root, 'lib', 'cli.ts'), 'site', '-i', inventory, '--json', json, '--runs-dir', runsDir];
   const started = performance.now();
   try {
-    execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'lib', 'cli.ts'), 'site', '-i', inventory, '--json', json, '--runs-dir', runsDir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (terminal) {
+      const command = `stty cols 120 rows 40; exec ${argv.map(quote).join(' ')}`;
+      execFileSync('script', ['-qfec', command, '/dev/null'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    } else {
+      execFileSync(argv[0], argv.slice(1), { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
   } catch {
     // A failed run still reports; the figures say so through its exit code.
   }
   return { wallMs: performance.now() - started, summary: JSON.parse(readFileSync(json, 'utf8')), runsDir };
 }
 
-/** Commands per host, counted from the per-host logs (each command is one `$ ` line). */
-function commandsPerHost(runsDir: string): Record<string, number> {
+/** Commands per host and play, counted from the per-host logs (`<time> <play> $ <command>` lines). */
+function commandsPerHost(runsDir: string): Record<string, Record<string, number>> {
   const [stamp] = readdirSync(runsDir);
   const dir = join(runsDir, stamp);
-  const counts: Record<string, number> = {};
+  const counts: Record<string, Record<string, number>> = {};
   for (const file of readdirSync(dir)) {
-    counts[file.replace(/\.log$/, '')] = readFileSync(join(dir, file), 'utf8').split('\n').filter((l) => /^\S+ \$ /.test(l)).length;
+    const perPlay: Record<string, number> = {};
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      const m = /^\S+ (\S+) \$ /.exec(line);
+      if (m) perPlay[m[1]] = (perPlay[m[1]] ?? 0) + 1;
+    }
+    counts[file.replace(/\.log$/, '')] = perPlay;
   }
   return counts;
+}
+
+/** `lab1=31 (preflight 6, docker 4, etcd 12, …)` per host. */
+const commandFigures = (counts: Record<string, Record<string, number>>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(counts).map(([host, perPlay]) => {
+      const total = Object.values(perPlay).reduce((a, b) => a + b, 0);
+      return [`  ${host}`, `${total} (${Object.entries(perPlay).map(([play, n]) => `${play} ${n}`).join(', ')})`];
+    }),
+  );
+
+const changed = (m: Measured) => Object.values(m.summary.hosts).reduce((n, c) => n + c.changed, 0);
+
+/**
+ * A converged `site` with its output to a pipe and in a terminal, beside the floor measured in the same
+ * run (bench/floor.ts). The lab must be up and converged; nothing is recreated.
+ */
+export async function convergedRows(inventoryFile = PATHS.inventory, work = mkdtempSync(join(tmpdir(), 'gw-bench-'))): Promise<Row[]> {
+  const inventory = loadInventory(inventoryFile);
+  const floor = await measureFloor(inventory, PATHS.knownHosts, findHost('lb1').ip, 'lab1');
+  const pipe = play(inventoryFile, work, 'converged-pipe');
+  const tty = play(inventoryFile, work, 'converged-terminal', true);
+  const times = (m: Measured) => `${seconds(m.wallMs)} = ${(m.wallMs / floor.wallMs).toFixed(1)}x the floor (exit ${m.summary.exitCode}, ${changed(m)} changed)`;
+  return [
+    {
+      label: 'site converged: output to a pipe and in a terminal, beside the floor',
+      figures: {
+        floor: `${seconds(floor.wallMs)} (one batched read per host over one SSH connection each, in parallel, connect ${seconds(floor.connectMs)}; then etcd health and /get through the LB)`,
+        pipe: times(pipe),
+        terminal: times(tty),
+        'ssh commands per host and play': '',
+        ...commandFigures(commandsPerHost(pipe.runsDir)),
+      },
+    },
+  ];
 }
 
 export async function labRows(): Promise<Row[]> {
@@ -65,7 +116,6 @@ export async function labRows(): Promise<Row[]> {
   const plan = planRun(site, loadInventory(inventory));
   const critical = criticalPath(plan.nodes, (node) => durations.get(node.id) ?? 0);
   const commands = commandsPerHost(rerun.runsDir);
-  const changed = (m: Measured) => Object.values(m.summary.hosts).reduce((n, c) => n + c.changed, 0);
 
   return [
     {
@@ -80,8 +130,10 @@ export async function labRows(): Promise<Row[]> {
       label: 'site converged rerun',
       figures: {
         'wall time': `${seconds(rerun.wallMs)} (exit ${rerun.summary.exitCode}, ${changed(rerun)} changed)`,
-        'ssh commands per host': Object.entries(commands).map(([h, c]) => `${h}=${c}`).join(' '),
+        'ssh commands per host and play': '',
+        ...commandFigures(commands),
       },
     },
+    ...(await convergedRows(inventory, work)),
   ];
 }

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { labWorkspace, startSshdLab } from '../test/helpers/sshd.ts';
-import { labRows, type Row } from './lab.ts';
+import { convergedRows, labRows, type Row } from './lab.ts';
 
 type Section = { title: string; rows: () => Promise<Row[]> };
 
@@ -34,18 +34,22 @@ async function loopback(count: number, first: number, forks = 10): Promise<Row> 
   }
 }
 
-const sections: Section[] = [
+const convergedOnly = process.argv.includes('--lab-converged');
+const sections: Section[] = convergedOnly ? [] : [
   {
     title: 'Loopback sshd (127.0.0.x:2222), fixture playbook test/fixtures/playbooks/converge.ts',
     rows: async () => [await loopback(5, 100), await loopback(50, 150)],
   },
 ];
 
-// The lab section recreates the lab's hosts (the site from bare hosts), so it runs only when asked.
+// The lab section recreates the lab's hosts (the site from bare hosts), so it runs only when asked;
+// --lab-converged measures a converged site on the lab as it is (pipe, terminal, floor), recreating nothing.
 if (process.argv.includes('--lab')) {
   sections.push({ title: 'Lab (10.77.0.0/24), playbooks/site.ts with the real roles', rows: labRows });
+} else if (convergedOnly) {
+  sections.push({ title: 'Lab (10.77.0.0/24) as it is, converged site', rows: () => convergedRows() });
 } else {
-  console.log('(lab figures: `npm run bench -- --lab` recreates the lab and runs the site from bare hosts)');
+  console.log('(lab figures: `npm run bench -- --lab` recreates the lab and runs the site from bare hosts; `--lab-converged` measures the converged lab as it is)');
 }
 
 for (const section of sections) {

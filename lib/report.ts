@@ -84,7 +84,8 @@ export function runLog(dir: string): Listener {
       case 'command': {
         const on = e.target === e.host ? '' : ` (on ${e.target})`;
         const indent = (s: string) => s.replace(/\n$/, '').split('\n').map((l) => `    ${l}`).join('\n');
-        let text = `${time()} $ ${e.command}${on}\n    exit ${e.code} in ${seconds(e.durationMs)}`;
+        // The play in the line: a host's plays can interleave, and the bench counts commands per host and play.
+        let text = `${time()} ${e.play} $ ${e.command}${on}\n    exit ${e.code} in ${seconds(e.durationMs)}`;
         if (e.stdout) text += `\n  stdout:\n${indent(e.stdout)}`;
         if (e.stderr) text += `\n  stderr:\n${indent(e.stderr)}`;
         return write(e.host, text);

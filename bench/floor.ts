@@ -1,0 +1,42 @@
+// The floor a converged `site` is measured against: what reading the converged state costs at the least.
+// One SSH connection per host, all hosts in parallel, one batched read each (engine, the stack's
+// containers, the configs the roles write, the LB), then etcd health and the guide's /get through the LB.
+import { Connections } from '../lib/connections.ts';
+import type { Inventory } from '../lib/types.ts';
+
+/** Everything a converged check looks at on one host, in one POSIX sh round trip. */
+export const BATCHED_READ = [
+  'docker version --format "{{.Server.Version}}" 2>/dev/null',
+  'docker ps -a --format "{{.Names}} {{.Image}} {{.Status}} {{.Labels}}" 2>/dev/null',
+  'ids=$(docker ps -aq 2>/dev/null); [ -n "$ids" ] && docker inspect $ids >/dev/null 2>&1',
+  'cat /etc/docker/daemon.json 2>/dev/null',
+  'sha256sum /opt/api7/*/*/docker-compose.yaml /opt/api7/*/*/*_conf/*.yaml /opt/api7/bundles/* /etc/haproxy/haproxy.cfg 2>/dev/null',
+  'ls -ld /usr/local/etcd/etcd_data 2>/dev/null',
+  'uname -r; nproc; head -1 /proc/meminfo',
+  'true',
+].join('; ');
+
+export interface Floor {
+  wallMs: number;
+  connectMs: number;
+}
+
+export async function measureFloor(inventory: Inventory, knownHostsFile: string, lbAddress: string, etcdHost: string): Promise<Floor> {
+  const started = performance.now();
+  const connections = new Connections({ knownHostsFile, acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 1 });
+  try {
+    const hosts = [...inventory.hosts.values()];
+    const transports = await Promise.all(hosts.map((h) => connections.get(h)));
+    const connectMs = performance.now() - started;
+    await Promise.all(transports.map((t) => t.exec(BATCHED_READ, { become: true, nothrow: true })));
+    const etcd = transports[hosts.findIndex((h) => h.name === etcdHost)];
+    const endpoints = inventory.group('etcd').map((h) => `http://${h.address}:2379`).join(',');
+    await Promise.all([
+      etcd.exec(`docker exec etcd etcdctl --endpoints=${endpoints} endpoint health`, { become: true, nothrow: true }),
+      fetch(`http://${lbAddress}/get`, { headers: { host: 'test.com' }, signal: AbortSignal.timeout(10_000) }).then((r) => r.text()),
+    ]);
+    return { wallMs: performance.now() - started, connectMs };
+  } finally {
+    await connections.closeAll();
+  }
+}

@@ -1,5 +1,7 @@
 // OpenSSH known_hosts: plain and hashed (|1|salt|hash) names, [host]:port for non-22 ports, several key
-// types per host, @revoked. Unknown keys are refused unless accepted; a changed key is always refused.
+// types per host, @revoked. Unknown keys are refused unless accepted; a changed key is always refused, and so
+// is a key of a new type for a host already known by another type (OpenSSH's rule). An accepted new key is
+// written only once the connection authenticated (record), never on the handshake's word alone.
 import { createHmac } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,8 +17,10 @@ export interface KnownHostEntry {
 
 export type HostKeyCheck =
   | { status: 'match' }
-  | { status: 'unknown'; otherTypes: string[] }
-  | { status: 'changed' | 'revoked'; line: number; keyType: string };
+  | { status: 'unknown' }
+  | { status: 'changed' | 'revoked'; line: number; keyType: string }
+  /** The host is known, by keys of other types only: a mismatch, not a new host. */
+  | { status: 'other-type'; line: number; keyType: string; knownTypes: string[] };
 
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
@@ -66,7 +70,9 @@ export function checkHostKey(entries: KnownHostEntry[], name: string, blob: Buff
   if (mine.some((e) => e.keyType === keyType && e.key === key)) return { status: 'match' };
   const other = mine.find((e) => e.keyType === keyType);
   if (other) return { status: 'changed', line: other.line, keyType };
-  return { status: 'unknown', otherTypes: [...new Set(mine.map((e) => e.keyType))] };
+  const known = mine.filter((e) => !e.marker);
+  if (known.length) return { status: 'other-type', line: known[0].line, keyType, knownTypes: [...new Set(known.map((e) => e.keyType))] };
+  return { status: 'unknown' };
 }
 
 /** Host key algorithms ssh2 should prefer, so a host is asked for a key type we already know. */
@@ -90,7 +96,10 @@ export class KnownHostsFile {
     return this.entries.filter((e) => !e.marker && entryMatches(e, name)).map((e) => e.keyType);
   }
 
-  /** null when the key is accepted, else the message saying why it was refused. */
+  /**
+   * null when the key is accepted, else the message saying why it was refused. Accepting a new key writes
+   * nothing: the caller records it (record) once the connection authenticated.
+   */
   verify(label: string, host: string, port: number, blob: Buffer, acceptNew: boolean): string | null {
     const name = knownHostName(host, port);
     const check = checkHostKey(this.entries, name, blob);
@@ -103,13 +112,20 @@ export class KnownHostsFile {
       case 'changed':
         return `${who} has CHANGED: ${this.file}:${check.line} holds a different ${check.keyType} key. ` +
           `This may be an attack; if the host was rebuilt, remove that line (ssh-keygen -R '${name}' -f ${this.file}) and rerun`;
+      case 'other-type':
+        return `${who} does not match: the host offers a ${check.keyType} key, but ${this.file}:${check.line} knows it by ` +
+          `${check.knownTypes.join(', ')} only (not accepted even with --accept-new-host-keys, as OpenSSH does). ` +
+          `This may be an attack; if the host's keys really changed, remove its lines (ssh-keygen -R '${name}' -f ${this.file}) and rerun`;
       case 'unknown':
-        if (!acceptNew) {
-          return `${who} is not in ${this.file}; verify it and rerun with --accept-new-host-keys`;
-        }
-        this.append(name, blob);
-        return null;
+        return acceptNew ? null : `${who} is not in ${this.file}; verify it and rerun with --accept-new-host-keys`;
     }
+  }
+
+  /** After the connection authenticated: writes a key verify() accepted as new (a known one is left alone). */
+  record(host: string, port: number, blob: Buffer): void {
+    const name = knownHostName(host, port);
+    if (checkHostKey(this.entries, name, blob).status !== 'unknown') return;
+    this.append(name, blob);
   }
 
   private append(name: string, blob: Buffer): void {

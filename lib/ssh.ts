@@ -58,6 +58,7 @@ async function connectOnce(ep: Endpoint, settings: SshSettings): Promise<NodeSSH
   const where = `${ep.label} (${ep.user}@${ep.address}:${ep.port})`;
   if (ep.keyFile && !existsSync(ep.keyFile)) throw new UnreachableError(ep.label, `${where}: private key ${ep.keyFile} not found`);
   let refusal: string | null = null;
+  let offered: Buffer | undefined;
   const ssh = new NodeSSH();
   try {
     const sock = ep.sock ? await ep.sock() : undefined;
@@ -74,9 +75,13 @@ async function connectOnce(ep: Endpoint, settings: SshSettings): Promise<NodeSSH
       algorithms: { serverHostKey: preferredHostKeyAlgorithms(ep.knownHosts.knownTypes(ep.address, ep.port)) as never },
       hostVerifier: (key: Buffer) => {
         refusal = ep.knownHosts.verify(ep.label, ep.address, ep.port, key, settings.acceptNewHostKeys);
+        offered = key;
         return refusal === null;
       },
     });
+    // Authenticated: the key exchange is complete and the server proved it holds the key. Only now may a new
+    // key go into known_hosts.
+    if (offered) ep.knownHosts.record(ep.address, ep.port, offered);
     return ssh;
   } catch (error) {
     ssh.dispose();

@@ -55,6 +55,35 @@ describe('host keys', () => {
     expect(readFileSync(known, 'utf8').split('\n')).toHaveLength(3); // nothing appended
   });
 
+  it('refuses, even with --accept-new-host-keys, a host known by a key of another type (a mismatch, as OpenSSH)', async () => {
+    const ws = workspace({ only: ['h10'] });
+    const other = join(ws.root, 'other_host_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', other]);
+    const known = join(ws.root, 'known_hosts');
+    const line = `[127.0.0.10]:2222 ${readFileSync(`${other}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')}\n`;
+    writeFileSync(known, line);
+    const r = await runCli([...ws.args, '--known-hosts', known, '--accept-new-host-keys']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`host key for h10 (127.0.0.10:2222) does not match: the host offers a ssh-ed25519 key, but ${known}:1 knows it by ecdsa-sha2-nistp256 only`);
+    expect(readFileSync(known, 'utf8')).toBe(line); // nothing recorded
+    expect(existsSync(join(ws.target, 'h10'))).toBe(false);
+  });
+
+  it('records a new key only after the connection authenticated: a refused login leaves known_hosts untouched', async () => {
+    const ws = workspace({ only: ['h10'] });
+    const stranger = join(ws.root, 'not_authorized');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    const known = join(ws.root, 'known_hosts');
+    const r = await runCli([...ws.args, '-e', `ansible_ssh_private_key_file=${stranger}`, '--known-hosts', known, '--accept-new-host-keys']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('authentication failed');
+    expect(existsSync(known) ? readFileSync(known, 'utf8') : '').not.toContain('127.0.0.10');
+    // With the right key the same flag records it.
+    const ok = await runCli([...ws.args, '--known-hosts', known, '--accept-new-host-keys']);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(known, 'utf8')).toBe(`[127.0.0.10]:2222 ${lab.host('h10').publicKey}\n`);
+  });
+
   it('reads hashed known_hosts entries (ssh-keygen -H) and the ssh_known_hosts_file var', async () => {
     const ws = workspace({ only: ['h10', 'h11'], allVars: {} });
     const known = lab.writeKnownHosts(lab.hosts, join(ws.root, 'hashed_known_hosts'));

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +55,7 @@ describe('known_hosts', () => {
     ['the same host on another port', '[10.77.0.11]:2222', ed, 'unknown'],
     ['a different key of a known type', '10.77.0.11', ed2, 'changed'],
     ['a different key behind a hashed name', '[10.77.0.12]:2222', ed2, 'changed'],
+    ['a key of another type for a host known by ed25519 only', '[10.77.0.12]:2222', rsa, 'other-type'],
   ])('%s -> %s', (_, name, key, status) => {
     expect(checkHostKey(entries, name as string, key as Buffer).status).toBe(status);
   });
@@ -70,23 +71,40 @@ describe('known_hosts', () => {
     expect(preferredHostKeyAlgorithms([])[0]).toBe('ssh-ed25519');
   });
 
-  it('refuses unknown keys unless accepted, then appends them; never accepts a changed key', () => {
+  it('refuses unknown keys unless accepted, records them only when told (after authentication); never accepts a changed key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-kh-'));
     const file = join(dir, 'sub', 'known_hosts');
     const kh = new KnownHostsFile(file);
     expect(kh.verify('lab1', '10.77.0.11', 22, ed, false)).toBe(`host key for lab1 (10.77.0.11:22) is not in ${file}; verify it and rerun with --accept-new-host-keys`);
     expect(kh.verify('lab1', '10.77.0.11', 22, ed, true)).toBeNull();
     expect(kh.verify('lab2', '10.77.0.12', 2222, ed, true)).toBeNull();
+    // Accepted, not yet written: the handshake alone proves nothing until the connection authenticated.
+    expect(existsSync(file)).toBe(false);
+    kh.record('10.77.0.11', 22, ed);
+    kh.record('10.77.0.12', 2222, ed);
+    kh.record('10.77.0.12', 2222, ed); // a second connection to the same host: written once
     expect(readFileSync(file, 'utf8')).toBe(`10.77.0.11 ssh-ed25519 ${b64(ed)}\n[10.77.0.12]:2222 ssh-ed25519 ${b64(ed)}\n`);
     expect(kh.verify('lab2', '10.77.0.12', 2222, ed2, true)).toMatch(new RegExp(`^host key for lab2 \\(10.77.0.12:2222\\) has CHANGED: ${file}:2 holds a different ssh-ed25519 key`));
     // A fresh reader sees what was recorded.
     expect(new KnownHostsFile(file).verify('lab1', '10.77.0.11', 22, ed, false)).toBeNull();
   });
 
+  it('refuses, even with --accept-new-host-keys, a key of a new type for a host known by another type, as a mismatch', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'gw-kh-')), 'known_hosts');
+    writeFileSync(file, `# lab\n10.77.0.11 ssh-rsa ${b64(rsa)}\n`);
+    const kh = new KnownHostsFile(file);
+    const refusal = kh.verify('lab1', '10.77.0.11', 22, ed, true);
+    expect(refusal).toMatch(/^host key for lab1 \(10\.77\.0\.11:22\) does not match: the host offers a ssh-ed25519 key, but .*known_hosts:2 knows it by ssh-rsa only/);
+    kh.record('10.77.0.11', 22, ed); // even if asked: a mismatch is never written
+    expect(readFileSync(file, 'utf8')).toBe(`# lab\n10.77.0.11 ssh-rsa ${b64(rsa)}\n`);
+    // The same host on another port is another host to OpenSSH: new, accepted.
+    expect(kh.verify('lab1', '10.77.0.11', 2222, ed, true)).toBeNull();
+  });
+
   it('appends after a last line without a newline', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gw-kh-')), 'known_hosts');
     writeFileSync(file, `other ssh-rsa ${b64(rsa)}`);
-    new KnownHostsFile(file).verify('x', 'x', 22, ed, true);
+    new KnownHostsFile(file).record('x', 22, ed);
     expect(readFileSync(file, 'utf8').split('\n')).toEqual([`other ssh-rsa ${b64(rsa)}`, `x ssh-ed25519 ${b64(ed)}`, '']);
   });
 });

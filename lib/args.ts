@@ -16,7 +16,7 @@ const FLAGS = {
   'list-hosts': { type: 'boolean', help: 'print the hosts of each play and exit' },
   'list-tasks': { type: 'boolean', help: 'print the steps of each play (after --tags/--skip-tags) and exit' },
   'known-hosts': { type: 'string', arg: 'FILE', help: 'known_hosts file (else var ssh_known_hosts_file, else ~/.ssh/known_hosts)' },
-  'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys in the known_hosts file (changed keys are always refused)' },
+  'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys in the known_hosts file once the login succeeded (changed keys and new key types for a known host are always refused)' },
   'private-key': { type: 'string', arg: 'FILE', help: 'ssh key for hosts without ansible_ssh_private_key_file (ssh-agent is used too)' },
   user: { type: 'string', short: 'u', arg: 'USER', help: 'login user for hosts without ansible_user' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'ssh connect timeout (default 10)' },

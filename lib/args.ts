@@ -21,6 +21,9 @@ const FLAGS = {
   user: { type: 'string', short: 'u', arg: 'USER', help: 'login user for hosts without ansible_user' },
   timeout: { type: 'string', arg: 'SECONDS', help: 'ssh connect timeout (default 10)' },
   'break-lock': { type: 'boolean', help: 'remove a run lock left by a dead controller, then take it (see docs/OPERATIONS.md)' },
+  'vault-password-file': { type: 'string', multiple: true, arg: 'FILE', help: 'ansible-vault password: a file holding it, or an executable printing it (repeatable)' },
+  'vault-id': { type: 'string', multiple: true, arg: '[ID@]SOURCE', help: 'a vault id\'s password: SOURCE is a file, an executable or prompt (repeatable)' },
+  'ask-vault-pass': { type: 'boolean', short: 'J', help: 'prompt for the vault password (else ANSIBLE_VAULT_PASSWORD_FILE)' },
   'ask-become-pass': { type: 'boolean', short: 'K', help: 'prompt for the sudo password (else ansible_become_password or GW_BECOME_PASSWORD)' },
   'playbook-dir': { type: 'string', arg: 'DIR', help: 'where playbooks live (default playbooks/)' },
   'runs-dir': { type: 'string', arg: 'DIR', help: 'where per-host logs go (default .runs/)' },
@@ -48,6 +51,9 @@ export interface CliOptions {
   user?: string;
   timeoutSeconds: number;
   askBecomePass: boolean;
+  vaultPasswordFiles: string[];
+  vaultIds: string[];
+  askVaultPass: boolean;
   breakLock: boolean;
   playbookDir: string;
   runsDir: string;
@@ -127,6 +133,9 @@ export function parseCli(argv: string[]): CliOptions {
     user: s('user'),
     timeoutSeconds: positiveInt('timeout', s('timeout'), 10),
     askBecomePass: b('ask-become-pass'),
+    vaultPasswordFiles: (v['vault-password-file'] as string[] | undefined) ?? [],
+    vaultIds: (v['vault-id'] as string[] | undefined) ?? [],
+    askVaultPass: b('ask-vault-pass'),
     breakLock: b('break-lock'),
     playbookDir: s('playbook-dir') ?? 'playbooks',
     runsDir: s('runs-dir') ?? '.runs',

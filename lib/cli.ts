@@ -10,6 +10,7 @@ import { lockOwner, RunLock } from './lock.ts';
 import { planRun, stepTags } from './plan.ts';
 import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
 import { askPassword } from './prompt.ts';
+import { Keyring, vaultPasswords } from './vault.ts';
 import { Redactor } from './redact.ts';
 import { plainRenderer, type Renderer } from './render.ts';
 import { treeRenderer } from './tree-view.ts';
@@ -19,6 +20,7 @@ import { parseExtraVars } from './vars.ts';
 import type { Listener } from './events.ts';
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
+const NO_TERMINAL_FOR_VAULT = 'asking for a vault password needs a terminal; use --vault-password-file or ANSIBLE_VAULT_PASSWORD_FILE';
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 /** How long a forced interrupt spends putting things back before it exits anyway. */
@@ -32,7 +34,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const inventories = opts.inventories.length ? opts.inventories : existsSync(DEFAULT_INVENTORY) ? [DEFAULT_INVENTORY] : [];
   if (!inventories.length) throw new InputError(`no inventory: pass -i FILE or -i DIRECTORY (${DEFAULT_INVENTORY} does not exist)`);
-  const inventory = loadInventory(inventories, { extraVars: parseExtraVars(opts.extraVars), defaultUser: opts.user });
+  const keyring = new Keyring(
+    await vaultPasswords({
+      passwordFiles: opts.vaultPasswordFiles,
+      ids: opts.vaultIds,
+      asked: opts.askVaultPass ? await askPassword('Vault password: ', NO_TERMINAL_FOR_VAULT) : undefined,
+      envFile: process.env.ANSIBLE_VAULT_PASSWORD_FILE || undefined,
+      prompt: (question) => askPassword(question, NO_TERMINAL_FOR_VAULT),
+    }),
+  );
+  const inventory = loadInventory(inventories, { extraVars: parseExtraVars(opts.extraVars, keyring), defaultUser: opts.user, keyring });
   const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
   const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
 
@@ -45,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const redactor = new Redactor();
+  for (const revealed of keyring.revealed) redactor.add(revealed);
   const becomePassword = opts.askBecomePass ? await askPassword('BECOME (sudo) password: ') : process.env.GW_BECOME_PASSWORD;
   redactor.add(becomePassword);
   const connections = new Connections({

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { Document, LineCounter } from 'yaml';
 import { InputError } from './errors.ts';
 import { parseIniInventory } from './inventory-ini.ts';
+import { isVaulted, Keyring } from './vault.ts';
 import { checkedVars, checkVars } from './vars.ts';
 import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
 import type { Host, Inventory, Vars } from './types.ts';
@@ -42,6 +43,8 @@ export interface LoadOptions {
   extraVars?: Vars;
   /** -u: the login user when a host has no ansible_user. */
   defaultUser?: string;
+  /** Vault passwords for encrypted files and `!vault` values; what it decrypts is secret. */
+  keyring?: Keyring;
 }
 
 /** One inventory file, a directory of them, or several (`-i a -i b`): merged in that order. */
@@ -49,6 +52,7 @@ export function loadInventory(sources: string | readonly string[], opts: LoadOpt
   const list = typeof sources === 'string' ? [sources] : [...sources];
   if (!list.length) throw new InputError('no inventory given (-i FILE or -i DIRECTORY)');
   const layer: Layer = { hostVars: new Map(), groups: new Map(), hostOrder: [] };
+  const keyring = opts.keyring ?? new Keyring();
   ensureGroup(layer, 'all');
   const varDirs: string[] = [];
   for (const source of list) {
@@ -56,15 +60,15 @@ export function loadInventory(sources: string | readonly string[], opts: LoadOpt
     const isDir = statSync(source).isDirectory();
     const files = isDir ? inventoryFiles(source) : [source];
     if (!files.length) throw new InputError(`inventory directory ${source} holds no inventory file (YAML *.yaml/*.yml, or INI files without an extension)`);
-    for (const file of files) readInventoryFile(file, layer);
+    for (const file of files) readInventoryFile(file, layer, keyring);
     const dir = isDir ? source : dirname(source);
     if (!varDirs.includes(dir)) varDirs.push(dir);
   }
   const groupFiles = new Map<string, Vars>();
   const hostFiles = new Map<string, Vars>();
   for (const dir of varDirs) {
-    mergeInto(groupFiles, readVarsDir(join(dir, 'group_vars'), new Set(layer.groups.keys()), 'group'));
-    mergeInto(hostFiles, readVarsDir(join(dir, 'host_vars'), new Set(layer.hostOrder), 'host'));
+    mergeInto(groupFiles, readVarsDir(join(dir, 'group_vars'), new Set(layer.groups.keys()), 'group', keyring));
+    mergeInto(hostFiles, readVarsDir(join(dir, 'host_vars'), new Set(layer.hostOrder), 'host', keyring));
   }
   return build(list.join(', '), layer, groupFiles, hostFiles, opts);
 }
@@ -80,8 +84,8 @@ function inventoryFiles(dir: string): string[] {
     });
 }
 
-function readInventoryFile(file: string, layer: Layer): void {
-  const src = YAML_FILE.test(file) ? readYaml(file) : readIni(file);
+function readInventoryFile(file: string, layer: Layer, keyring: Keyring): void {
+  const src = YAML_FILE.test(file) ? readYaml(file, undefined, keyring) : readIni(file, keyring);
   const top = src.data;
   if (top === null || top === undefined) return; // an empty file adds nothing
   if (typeof top !== 'object' || Array.isArray(top)) {
@@ -94,12 +98,20 @@ function readInventoryFile(file: string, layer: Layer): void {
 }
 
 /** An INI inventory as a source the YAML reader takes; errors point at the INI line. */
-function readIni(file: string): YamlSource {
-  const text = readFileSync(file, 'utf8');
+function readIni(file: string, keyring: Keyring): YamlSource {
+  const raw = readFileSync(file, 'utf8');
+  const text = isVaulted(raw) ? keyring.decrypt(raw, file) : raw;
   // A YAML inventory saved without an extension: Ansible's auto plugin would read it too.
-  if (/^(---\s*$|all:\s*(#.*)?$)/m.test(text.split(/\r?\n/).find((l) => l.trim() && !l.trim().startsWith('#')) ?? '')) return readYaml(file, text);
-  const ini = parseIniInventory(file, text);
-  return { file, data: ini.data, doc: new Document(ini.data), lines: new LineCounter(), lineOf: ini.lineOf };
+  const firstLine = text.split(/\r?\n/).find((l) => l.trim() && !l.trim().startsWith('#')) ?? '';
+  let src: YamlSource;
+  if (/^(---\s*$|all:\s*(#.*)?$)/.test(firstLine)) {
+    src = readYaml(file, text, keyring);
+  } else {
+    const ini = parseIniInventory(file, text);
+    src = { file, data: ini.data, doc: new Document(ini.data), lines: new LineCounter(), lineOf: ini.lineOf };
+  }
+  if (text !== raw) keyring.revealLeaves(src.data);
+  return src;
 }
 
 function mergeInto(into: Map<string, Vars>, from: Map<string, Vars>): void {
@@ -158,7 +170,7 @@ function mapping(src: YamlSource, path: string[], value: unknown): Record<string
 }
 
 /** group_vars/<name>.yaml|.yml or group_vars/<name>/*.yaml (likewise host_vars). */
-function readVarsDir(dir: string, known: Set<string>, kind: 'group' | 'host'): Map<string, Vars> {
+function readVarsDir(dir: string, known: Set<string>, kind: 'group' | 'host', keyring: Keyring): Map<string, Vars> {
   const out = new Map<string, Vars>();
   if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir).sort()) {
@@ -170,7 +182,7 @@ function readVarsDir(dir: string, known: Set<string>, kind: 'group' | 'host'): M
     const files = isDir ? readdirSync(full).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(full, f)) : [full];
     const vars = out.get(name) ?? {};
     for (const f of files) {
-      const src = readYaml(f);
+      const src = readYaml(f, undefined, keyring);
       Object.assign(vars, checkVars(src, [], src.data));
     }
     out.set(name, vars);

@@ -1,9 +1,9 @@
-// --ask-become-pass: read a password from the terminal without echoing it.
+// --ask-become-pass, --ask-vault-pass: read a password from the terminal without echoing it.
 import { InputError } from './errors.ts';
 
-export function askPassword(question: string): Promise<string> {
+export function askPassword(question: string, noTerminal = '--ask-become-pass needs a terminal; set GW_BECOME_PASSWORD instead'): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw new InputError('--ask-become-pass needs a terminal; set GW_BECOME_PASSWORD instead');
+  if (!stdin.isTTY) throw new InputError(noTerminal);
   process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';

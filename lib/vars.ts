@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from './errors.ts';
+import type { Keyring } from './vault.ts';
 import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
 import type { Vars } from './types.ts';
 
@@ -114,16 +115,16 @@ function resolveLookups(src: YamlSource, path: (string | number)[], vars: Vars):
 }
 
 /** `-e key=value`, `-e @file.yaml`, `-e '{"k": 1}'` (YAML/JSON mapping); later ones win. */
-export function parseExtraVars(items: readonly string[]): Vars {
+export function parseExtraVars(items: readonly string[], keyring?: Keyring): Vars {
   const out: Vars = {};
   for (const item of items) {
     if (item.startsWith('@')) {
       const file = item.slice(1);
       if (!existsSync(file)) throw new InputError(`-e ${item}: file not found`);
-      const src = readYaml(file);
+      const src = readYaml(file, undefined, keyring);
       Object.assign(out, checkVars(src, [], src.data));
     } else if (item.trimStart().startsWith('{')) {
-      const src = readYaml('-e', item);
+      const src = readYaml('-e', item, keyring);
       Object.assign(out, checkVars(src, [], src.data));
     } else {
       const eq = item.indexOf('=');

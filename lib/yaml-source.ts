@@ -1,7 +1,8 @@
 // YAML files read with positions, so every error names the file, the key path and the line.
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
 import { InputError } from './errors.ts';
+import { isVaulted, Keyring } from './vault.ts';
 
 export interface YamlSource {
   file: string;
@@ -12,15 +13,36 @@ export interface YamlSource {
   lineOf?(path: readonly (string | number)[]): number | undefined;
 }
 
-export function readYaml(file: string, text = readFileSync(file, 'utf8')): YamlSource {
+/**
+ * A YAML file, decrypted first when ansible-vault encrypted it whole; `!vault |` values are decrypted in
+ * place. Without a password that opens them, the error names the file and line.
+ */
+export function readYaml(file: string, text?: string, keyring = new Keyring()): YamlSource {
+  let raw = text ?? readFileSync(file, 'utf8');
+  const wholeFile = isVaulted(raw);
+  if (wholeFile) raw = keyring.decrypt(raw, file);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const vaultTag: ScalarTag = {
+    tag: '!vault',
+    resolve(value, onError) {
+      try {
+        return keyring.decrypt(value, `${file}: a !vault value`);
+      } catch (e) {
+        onError((e as Error).message.replace(`${file}: `, ''));
+        return '';
+      }
+    },
+  };
+  const doc = parseDocument(raw, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, customTags: [vaultTag] });
   const first = doc.errors[0];
   if (first) {
     const { line, col } = lines.linePos(first.pos[0]);
-    throw new InputError(`${file}:${line}:${col}: invalid YAML: ${first.message.split('\n')[0]}`);
+    const vaultProblem = first.code === 'TAG_RESOLVE_FAILED';
+    throw new InputError(`${file}:${line}:${col}: ${vaultProblem ? '' : 'invalid YAML: '}${first.message.split('\n')[0]}`);
   }
-  return { file, doc, lines, data: doc.toJS() };
+  const data = doc.toJS();
+  if (wholeFile) keyring.revealLeaves(data);
+  return { file, doc, lines, data };
 }
 
 /** "file:line" of the deepest node that exists on `path` (a missing key points at its parent). */

@@ -22,7 +22,16 @@ import {
   planInstall,
   type InstallMethod,
 } from './install.ts';
-import { describeGates, parseStackContainers, restartGates, rollingRestart, STACK_CONTAINERS, type StackContainers } from './rolling.ts';
+import {
+  describeGates,
+  parseStackContainers,
+  pastRestart,
+  restartGates,
+  rollingRestart,
+  STACK_CONTAINERS,
+  tracked,
+  type StackContainers,
+} from './rolling.ts';
 import { planRestart, planStart } from './service.ts';
 
 const LONG = { become: true, timeoutMs: 900_000, stream: true };
@@ -187,14 +196,16 @@ const compose = defineStep({
 const restartIfChanged = defineStep({
   name: 'restart Docker if daemon.json changed',
   async plan(ctx) {
-    if (!ctx.play.state.get(restartKey(ctx))) return [];
+    if (!ctx.play.state.get(restartKey(ctx))) {
+      pastRestart(ctx);
+      return [];
+    }
     const docker = await ctx.fact(dockerFact);
-    return [
-      await rollingDockerChange(ctx, 'restart Docker (daemon.json changed)', async () => {
-        for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
-        ctx.play.state.delete(restartKey(ctx));
-      }),
-    ];
+    const change = await rollingDockerChange(ctx, 'restart Docker (daemon.json changed)', async () => {
+      for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
+      ctx.play.state.delete(restartKey(ctx));
+    });
+    return [{ ...change, apply: () => change.apply().finally(() => pastRestart(ctx)) }];
   },
   async verify(ctx) {
     if (!(await ctx.fact(dockerFact, { fresh: true })).running) throw new Error('dockerd does not answer after the restart');
@@ -208,7 +219,8 @@ export default defineRole({
     docker_service_manager: 'auto',
     docker_daemon_options: {},
   },
-  steps: [installed, daemonConfig, running, compose, restartIfChanged],
+  // Tracked: the restart turns follow inventory order, waiting for an earlier host only while it is still on its way.
+  steps: [installed, daemonConfig, running, compose, restartIfChanged].map(tracked),
 });
 
 export { composeCommand, composeArgvOf, dockerFact, type ComposeArgv, type DockerInfo } from './facts.ts';

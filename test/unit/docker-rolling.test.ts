@@ -1,13 +1,13 @@
 // The docker role's restarts roll: a daemon.json change over a lab-shaped fleet, scripted facts in, the
 // order of what every host did out (restart, drain, gates), with no network.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { readFileCommand } from '../../lib/files.ts';
 import { definePlaybook, type ExecOptions, type ExecResult } from '../../lib/types.ts';
 import docker from '../../roles/docker/index.ts';
 import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } from '../../roles/docker/daemon-config.ts';
 import { waitForDocker } from '../../roles/docker/service.ts';
-import { describeGates, parseStackContainers, peersNotUp, restartGates, STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
+import { describeGates, ORDER_WAIT_MS, parseStackContainers, peersNotUp, restartGates, RestartTurns, STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
 import { parseServerStats } from '../../roles/lb/runtime.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 
@@ -194,6 +194,63 @@ describe('a daemon.json change rolls dockerd restarts over the whole play', () =
     const { summary, restarted } = await roll({}, {});
     expect(summary.exitCode).toBe(0);
     expect(restarted).toEqual([]);
+  });
+});
+
+describe('restart turns follow inventory order', () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+  function fleet(started: string[]) {
+    const turns = new RestartTurns(['a', 'b', 'c']);
+    for (const h of started) turns.started.add(h);
+    const got: string[] = [];
+    const take = (h: string) => void turns.take(h).then(() => got.push(h));
+    return { turns, got, take };
+  }
+
+  it('a host that gets there first lets an earlier one still on its way go first, then goes', async () => {
+    const { turns, got, take } = fleet(['a', 'b', 'c']);
+    take('c');
+    take('b');
+    await tick();
+    expect(got).toEqual([]);
+    take('a');
+    await tick();
+    expect(got).toEqual(['a']);
+    // As the restart step does: the turn ends, then the host is past it.
+    turns.release();
+    await tick();
+    expect(got).toEqual(['a']); // a is not past its restart yet
+    turns.reach('a');
+    await tick();
+    expect(got).toEqual(['a', 'b']); // one at a time
+    turns.release();
+    turns.reach('b');
+    await tick();
+    expect(got).toEqual(['a', 'b', 'c']);
+  });
+
+  it('an earlier host that left the role (failed) or never started is not waited for', async () => {
+    const { turns, got, take } = fleet(['a', 'c']);
+    take('c');
+    await tick();
+    expect(got).toEqual([]); // a is on its way; b never started
+    turns.reach('a');
+    await tick();
+    expect(got).toEqual(['c']);
+  });
+
+  it('waits for an earlier host a bounded time only', async () => {
+    vi.useFakeTimers();
+    try {
+      const { got, take } = fleet(['a', 'b']);
+      take('b');
+      await vi.advanceTimersByTimeAsync(ORDER_WAIT_MS - 1);
+      expect(got).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(got).toEqual(['b']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,10 +1,11 @@
 // The command line: flags (node:util parseArgs), their help text, and validation into typed options.
 import { parseArgs } from 'node:util';
 import { InputError } from './errors.ts';
+import { expandLimit } from './retry-file.ts';
 
 const FLAGS = {
   inventory: { type: 'string', short: 'i', multiple: true, arg: 'PATH', help: 'inventory: a YAML or INI file, or a directory of them (repeatable, merged in order; default inventory/lab.yaml if it exists)' },
-  limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only these hosts/groups: host|group[,…], a:b, group:!host, group:&other' },
+  limit: { type: 'string', short: 'l', arg: 'PATTERN', help: 'only these hosts/groups: host|group[,…], a:b, group:!host, group:&other; @FILE: the hosts listed in FILE (a run\'s .runs/<stamp>/failed)' },
   tags: { type: 'string', short: 't', arg: 'LIST', help: 'only steps with one of these tags (a play\'s tags include its name and role)' },
   'skip-tags': { type: 'string', arg: 'LIST', help: 'skip steps with one of these tags' },
   'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS', help: 'key=value, @file.yaml or a {…} mapping; highest precedence (repeatable)' },
@@ -14,6 +15,8 @@ const FLAGS = {
   verbose: { type: 'boolean', short: 'v', help: 'a line per event, every command and its streamed output' },
   json: { type: 'string', arg: 'FILE', help: 'write a machine-readable report (results, counts, timings, exit code)' },
   'list-hosts': { type: 'boolean', help: 'print the hosts of each play and exit' },
+  'list-tags': { type: 'boolean', help: 'print the tags of each play\'s steps and exit' },
+  'start-at-step': { type: 'string', arg: 'NAME', help: 'begin at the first step of this name (wildcards allowed); earlier steps and plays are not run' },
   'list-tasks': { type: 'boolean', help: 'print the steps of each play (after --tags/--skip-tags) and exit' },
   'known-hosts': { type: 'string', arg: 'FILE', help: 'known_hosts file (else var ssh_known_hosts_file, else ~/.ssh/known_hosts)' },
   'accept-new-host-keys': { type: 'boolean', help: 'record unknown host keys in the known_hosts file once the login succeeded (changed keys and new key types for a known host are always refused)' },
@@ -45,6 +48,8 @@ export interface CliOptions {
   json?: string;
   listHosts: boolean;
   listTasks: boolean;
+  listTags: boolean;
+  startAtStep?: string;
   knownHosts?: string;
   acceptNewHostKeys: boolean;
   privateKey?: string;
@@ -116,7 +121,7 @@ export function parseCli(argv: string[]): CliOptions {
   return {
     playbook: positionals[0],
     inventories: (v.inventory as string[] | undefined) ?? [],
-    limit: s('limit'),
+    limit: expandLimit(s('limit')),
     tags: list(s('tags')),
     skipTags: list(s('skip-tags')),
     extraVars: (v['extra-vars'] as string[] | undefined) ?? [],
@@ -127,6 +132,8 @@ export function parseCli(argv: string[]): CliOptions {
     json: s('json'),
     listHosts: b('list-hosts'),
     listTasks: b('list-tasks'),
+    listTags: b('list-tags'),
+    startAtStep: s('start-at-step'),
     knownHosts: s('known-hosts'),
     acceptNewHostKeys: b('accept-new-host-keys'),
     privateKey: s('private-key'),

@@ -15,6 +15,7 @@ import { Redactor } from './redact.ts';
 import { plainRenderer, type Renderer } from './render.ts';
 import { treeRenderer } from './tree-view.ts';
 import { runLog, runStamp, writeJsonReport } from './report.ts';
+import { writeRetryFile } from './retry-file.ts';
 import { runPlaybook } from './runner.ts';
 import { parseExtraVars } from './vars.ts';
 import type { Listener } from './events.ts';
@@ -47,10 +48,11 @@ export async function main(argv: string[]): Promise<number> {
   const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
   const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
 
-  if (opts.listHosts || opts.listTasks) {
+  if (opts.listHosts || opts.listTasks || opts.listTags) {
     for (const p of plan.plays) {
       out(`play ${p.play.name} (${p.play.hosts}${p.play.runOnce ? ', run once' : ''}): ${p.runHosts.map((h) => h.name).join(', ') || '(no hosts)'}`);
       if (opts.listTasks) for (const s of p.steps) out(`  - ${s.name}  [${stepTags(p.play, s).join(', ')}]`);
+      if (opts.listTags) out(`  TAGS: [${[...new Set(p.steps.flatMap((s) => stepTags(p.play, s)))].join(', ')}]`);
     }
     return 0;
   }
@@ -107,6 +109,8 @@ export async function main(argv: string[]): Promise<number> {
   await view.done();
   if (opts.json) writeJsonReport(opts.json, summary);
   out(`logs: ${runDir}/`);
+  const retry = writeRetryFile(runDir, summary);
+  if (retry) out(`retry the failed and unreachable hosts: --limit @${retry}`);
   return summary.exitCode;
 }
 

@@ -1,13 +1,17 @@
 // Which (play, host) nodes a run has and what each waits for: patterns, --limit, --tags, needs.
 // Pure: --list-hosts and --list-tasks print it; the runner executes it.
 import { InputError } from './errors.ts';
+import { globToRegExp } from './glob.ts';
 import { resolvePattern } from './patterns.ts';
 import type { Host, Inventory, Play, Playbook, Step } from './types.ts';
 
 export interface Selection {
+  /** A host pattern (the CLI turns `@file`, a run's `failed` file, into one). */
   limit?: string;
   tags?: string[];
   skipTags?: string[];
+  /** --start-at-step: begin at the first step of this name (wildcards allowed); earlier work is not run. */
+  startAtStep?: string;
 }
 
 export interface PlannedPlay {
@@ -50,8 +54,8 @@ export function selectSteps(play: Play, sel: Selection): Step[] {
 
 export function planRun(playbook: Playbook, inventory: Inventory, sel: Selection = {}): RunPlan {
   checkPlaybook(playbook);
-  const limit = sel.limit ? new Set(resolvePattern(inventory, sel.limit).map((h) => h.name)) : undefined;
-  const plays: PlannedPlay[] = playbook.plays.map((play) => {
+  const limit = sel.limit === undefined ? undefined : new Set(limitHosts(inventory, sel.limit));
+  let plays: PlannedPlay[] = playbook.plays.map((play) => {
     let hosts: Host[];
     try {
       hosts = resolvePattern(inventory, play.hosts);
@@ -61,6 +65,10 @@ export function planRun(playbook: Playbook, inventory: Inventory, sel: Selection
     if (limit) hosts = hosts.filter((h) => limit.has(h.name));
     return { play, hosts, runHosts: hosts, steps: selectSteps(play, sel) };
   });
+  if (limit && !plays.some((p) => p.hosts.length && p.steps.length)) {
+    throw new InputError(`--limit ${sel.limit} leaves no host to run on in playbook ${playbook.name}`);
+  }
+  if (sel.startAtStep !== undefined) plays = startAt(plays, sel.startAtStep, playbook.name);
 
   const byId = new Map<string, Node>();
   const nodes: Node[] = [];
@@ -86,6 +94,25 @@ export function planRun(playbook: Playbook, inventory: Inventory, sel: Selection
     }
   }
   return { plays, nodes };
+}
+
+/** `--limit` hosts; selecting none is bad input, as in Ansible (a run that does nothing is no success). */
+function limitHosts(inventory: Inventory, limit: string): string[] {
+  const names = resolvePattern(inventory, limit).map((h) => h.name);
+  if (!names.length) throw new InputError(`--limit ${limit} selects no host`);
+  return names;
+}
+
+/** Plays and steps from the first step named `name` on; everything before it is left out, as not selected. */
+function startAt(plays: PlannedPlay[], name: string, playbook: string): PlannedPlay[] {
+  const re = globToRegExp(name);
+  const first = plays.findIndex((p) => p.runHosts.length && p.steps.some((s) => re.test(s.name)));
+  if (first < 0) throw new InputError(`--start-at-step "${name}": no step of that name in playbook ${playbook} (see --list-tasks)`);
+  return plays.map((p, i) => {
+    if (i < first) return { ...p, steps: [] };
+    if (i > first) return p;
+    return { ...p, steps: p.steps.slice(p.steps.findIndex((s) => re.test(s.name))) };
+  });
 }
 
 /** Unique play names; `needs` name earlier plays (so the graph has no cycles and reads top-down). */

@@ -95,6 +95,30 @@ describe('converging a small playbook on three sshd hosts', () => {
     expect(report.errors).toHaveLength(1);
   });
 
+  it('a run writes the hosts it could not converge to .runs/<stamp>/failed; --limit @that-file reruns only them', async () => {
+    const failing = workspace({}, { hostVars: { h3: { fail_here: true } } });
+    const r = await runCli(failing.args);
+    expect(r.code).toBe(2);
+    const retry = /retry the failed and unreachable hosts: --limit @(\S+)/.exec(r.stdout)?.[1];
+    expect(retry, r.stdout).toMatch(/failed$/);
+    expect(readFileSync(retry!, 'utf8')).toBe('h3\n');
+    // Fixed (fail_here gone), the retry runs h3 alone.
+    const fixed = workspace();
+    const json = join(fixed.root, 'retry.json');
+    const again = await runCli([...fixed.args, '--limit', `@${retry}`, '--json', json]);
+    expect(again.code).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(json, 'utf8')).hosts)).toEqual(['h3']);
+    expect(again.stdout).not.toContain('retry the failed');
+  });
+
+  it('a --limit that selects no host is bad input (exit 4), as in Ansible', async () => {
+    const ws = workspace();
+    const r = await runCli([...ws.args, '--limit', 'h2:!h2']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('--limit h2:!h2 selects no host');
+    expect(readdirSync(ws.target)).toEqual([]);
+  });
+
   it('never shows a secret: not in output, logs or the json report', async () => {
     const ws = workspace({ api_token: TOKEN });
     const file = join(ws.root, 'report.json');

@@ -27,6 +27,9 @@ const FLAGS = {
   'vault-password-file': { type: 'string', multiple: true, arg: 'FILE', help: 'ansible-vault password: a file holding it, or an executable printing it (repeatable)' },
   'vault-id': { type: 'string', multiple: true, arg: '[ID@]SOURCE', help: 'a vault id\'s password: SOURCE is a file, an executable or prompt (repeatable)' },
   'ask-vault-pass': { type: 'boolean', short: 'J', help: 'prompt for the vault password (else ANSIBLE_VAULT_PASSWORD_FILE)' },
+  args: { type: 'string', short: 'a', arg: 'COMMAND', help: 'ad-hoc: run COMMAND (sh) on the hosts of the pattern given instead of a playbook, in parallel' },
+  become: { type: 'boolean', short: 'b', help: 'become root through sudo where the inventory does not say (ansible_become)' },
+  'become-user': { type: 'string', arg: 'USER', help: 'ad-hoc: become this user instead of root (else ansible_become_user)' },
   'ask-become-pass': { type: 'boolean', short: 'K', help: 'prompt for the sudo password (else ansible_become_password or GW_BECOME_PASSWORD)' },
   'playbook-dir': { type: 'string', arg: 'DIR', help: 'where playbooks live (default playbooks/)' },
   'runs-dir': { type: 'string', arg: 'DIR', help: 'where per-host logs go (default .runs/)' },
@@ -56,6 +59,10 @@ export interface CliOptions {
   user?: string;
   timeoutSeconds: number;
   askBecomePass: boolean;
+  /** -a: an ad-hoc command; then the positional is a host pattern. */
+  adhocCommand?: string;
+  become: boolean;
+  becomeUser?: string;
   vaultPasswordFiles: string[];
   vaultIds: string[];
   askVaultPass: boolean;
@@ -83,8 +90,10 @@ export function helpText(): string {
   const width = Math.max(...rows.map((r) => r[0].length)) + 2;
   return [
     'usage: npm run play <playbook> -- [flags]      (e.g. npm run play site -- -i inventory/lab.yaml --limit gateway)',
+    '       npm run play -- <pattern> -a COMMAND [-b] [flags]   (ad-hoc, e.g. npm run play -- etcd -a uptime)',
     '',
-    'Runs playbooks/<playbook>.ts (or a path to a playbook file) against the inventory.',
+    'Runs playbooks/<playbook>.ts (or a path to a playbook file) against the inventory; with -a, runs one',
+    'command on the hosts of <pattern> instead.',
     '',
     'flags:',
     ...rows.map(([a, b]) => a.padEnd(width) + b),
@@ -140,6 +149,9 @@ export function parseCli(argv: string[]): CliOptions {
     user: s('user'),
     timeoutSeconds: positiveInt('timeout', s('timeout'), 10),
     askBecomePass: b('ask-become-pass'),
+    adhocCommand: s('args'),
+    become: b('become'),
+    becomeUser: s('become-user'),
     vaultPasswordFiles: (v['vault-password-file'] as string[] | undefined) ?? [],
     vaultIds: (v['vault-id'] as string[] | undefined) ?? [],
     askVaultPass: b('ask-vault-pass'),

@@ -17,6 +17,9 @@ import { treeRenderer } from './tree-view.ts';
 import { runLog, runStamp, writeJsonReport } from './report.ts';
 import { writeRetryFile } from './retry-file.ts';
 import { runPlaybook } from './runner.ts';
+import { runAdhoc } from './adhoc.ts';
+import { resolvePattern } from './patterns.ts';
+import type { Inventory } from './types.ts';
 import { parseExtraVars } from './vars.ts';
 import type { Listener } from './events.ts';
 
@@ -31,20 +34,12 @@ export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts.help) return out(helpText()), 0;
   if (!opts.playbook) {
+    if (opts.adhocCommand !== undefined) throw new InputError('-a COMMAND needs a host pattern: npm run play -- <pattern> -a COMMAND');
     throw new InputError(`which playbook? available in ${opts.playbookDir}/: ${availablePlaybooks(opts.playbookDir).join(', ') || 'none'} (see --help)`);
   }
-  const inventories = opts.inventories.length ? opts.inventories : existsSync(DEFAULT_INVENTORY) ? [DEFAULT_INVENTORY] : [];
-  if (!inventories.length) throw new InputError(`no inventory: pass -i FILE or -i DIRECTORY (${DEFAULT_INVENTORY} does not exist)`);
-  const keyring = new Keyring(
-    await vaultPasswords({
-      passwordFiles: opts.vaultPasswordFiles,
-      ids: opts.vaultIds,
-      asked: opts.askVaultPass ? await askPassword('Vault password: ', NO_TERMINAL_FOR_VAULT) : undefined,
-      envFile: process.env.ANSIBLE_VAULT_PASSWORD_FILE || undefined,
-      prompt: (question) => askPassword(question, NO_TERMINAL_FOR_VAULT),
-    }),
-  );
-  const inventory = loadInventory(inventories, { extraVars: parseExtraVars(opts.extraVars, keyring), defaultUser: opts.user, keyring });
+  const { inventory, keyring } = await readInventory(opts);
+  if (opts.adhocCommand !== undefined) return adhoc(opts, opts.playbook, opts.adhocCommand, inventory, keyring);
+  if (opts.become) for (const host of inventory.hosts.values()) host.vars.ansible_become ??= true;
   const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
   const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
 
@@ -57,18 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const redactor = new Redactor();
-  for (const revealed of keyring.revealed) redactor.add(revealed);
-  const becomePassword = opts.askBecomePass ? await askPassword('BECOME (sudo) password: ') : process.env.GW_BECOME_PASSWORD;
-  redactor.add(becomePassword);
-  const connections = new Connections({
-    knownHostsFile: opts.knownHosts,
-    acceptNewHostKeys: opts.acceptNewHostKeys,
-    privateKeyFile: opts.privateKey,
-    connectTimeoutMs: opts.timeoutSeconds * 1000,
-    attempts: 3,
-    becomePassword,
-  });
+  const { redactor, connections } = await connect(opts, keyring);
   // --check changes nothing: it neither takes nor waits for the lock.
   const lock = opts.check
     ? undefined
@@ -112,6 +96,60 @@ export async function main(argv: string[]): Promise<number> {
   const retry = writeRetryFile(runDir, summary);
   if (retry) out(`retry the failed and unreachable hosts: --limit @${retry}`);
   return summary.exitCode;
+}
+
+/** -i (or the lab's default), vault passwords, -e: the inventory, checked, before anything connects. */
+async function readInventory(opts: CliOptions): Promise<{ inventory: Inventory; keyring: Keyring }> {
+  const inventories = opts.inventories.length ? opts.inventories : existsSync(DEFAULT_INVENTORY) ? [DEFAULT_INVENTORY] : [];
+  if (!inventories.length) throw new InputError(`no inventory: pass -i FILE or -i DIRECTORY (${DEFAULT_INVENTORY} does not exist)`);
+  const keyring = new Keyring(
+    await vaultPasswords({
+      passwordFiles: opts.vaultPasswordFiles,
+      ids: opts.vaultIds,
+      asked: opts.askVaultPass ? await askPassword('Vault password: ', NO_TERMINAL_FOR_VAULT) : undefined,
+      envFile: process.env.ANSIBLE_VAULT_PASSWORD_FILE || undefined,
+      prompt: (question) => askPassword(question, NO_TERMINAL_FOR_VAULT),
+    }),
+  );
+  const inventory = loadInventory(inventories, { extraVars: parseExtraVars(opts.extraVars, keyring), defaultUser: opts.user, keyring });
+  return { inventory, keyring };
+}
+
+/** Secrets known before the run (vault plaintexts, the become password) and the connections' settings. */
+async function connect(opts: CliOptions, keyring: Keyring): Promise<{ redactor: Redactor; connections: Connections }> {
+  const redactor = new Redactor();
+  for (const revealed of keyring.revealed) redactor.add(revealed);
+  const becomePassword = opts.askBecomePass ? await askPassword('BECOME (sudo) password: ') : process.env.GW_BECOME_PASSWORD;
+  redactor.add(becomePassword);
+  const connections = new Connections({
+    knownHostsFile: opts.knownHosts,
+    acceptNewHostKeys: opts.acceptNewHostKeys,
+    privateKeyFile: opts.privateKey,
+    connectTimeoutMs: opts.timeoutSeconds * 1000,
+    attempts: 3,
+    becomePassword,
+  });
+  return { redactor, connections };
+}
+
+/** `npm run play -- <pattern> -a COMMAND`: no lock (a look at the hosts must not wait for a run). */
+async function adhoc(opts: CliOptions, pattern: string, command: string, inventory: Inventory, keyring: Keyring): Promise<number> {
+  let hosts = resolvePattern(inventory, pattern);
+  if (opts.limit !== undefined) {
+    const limit = new Set(resolvePattern(inventory, opts.limit).map((h) => h.name));
+    hosts = hosts.filter((h) => limit.has(h.name));
+  }
+  if (!hosts.length) throw new InputError(`host pattern ${pattern}${opts.limit ? ` with --limit ${opts.limit}` : ''} selects no host`);
+  if (opts.listHosts) return hosts.forEach((h) => out(h.name)), 0;
+  const { redactor, connections } = await connect(opts, keyring);
+  for (const h of hosts) redactor.addFromVars(h.vars);
+  const runDir = join(opts.runsDir, runStamp());
+  try {
+    const { exitCode } = await runAdhoc(hosts, { command, become: opts.become, becomeUser: opts.becomeUser, forks: opts.forks }, { transports: connections.get, redactor, write: out, log: runLog(runDir) });
+    return exitCode;
+  } finally {
+    await connections.closeAll();
+  }
 }
 
 function renderer(opts: CliOptions): Renderer {

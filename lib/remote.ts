@@ -5,15 +5,17 @@ export type SudoMode = 'none' | 'nopasswd' | 'password';
 
 /**
  * `command` under `sh -c`, bounded by coreutils `timeout` (inside sudo, so it can kill root's process),
- * and through sudo when becoming root: `sudo -n` when passwordless, else `sudo -k -S -p ''` reading the
- * password from the first line of stdin (`-k` so a cached credential never leaves that line unread).
+ * and through sudo when becoming another user (root unless `user` says): `sudo -n` when passwordless, else
+ * `sudo -k -S -p ''` reading the password from the first line of stdin (`-k` so a cached credential never
+ * leaves that line unread).
  */
-export function wrapCommand(command: string, sudo: SudoMode, timeoutMs: number): string {
+export function wrapCommand(command: string, sudo: SudoMode, timeoutMs: number, user?: string): string {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const timed = sh`timeout -k 5 ${seconds} sh -c ${command}`;
   if (sudo === 'none') return timed;
-  const prefix = sudo === 'password' ? raw(`sudo -k -S -p '' -- `) : raw('sudo -n -- ');
-  return sh`${prefix}${raw(timed)}`;
+  const flags = sudo === 'password' ? raw(`sudo -k -S -p ''`) : raw('sudo -n');
+  const as = user && user !== 'root' ? sh` -u ${user}` : '';
+  return sh`${flags}${raw(as)} -- ${raw(timed)}`;
 }
 
 /** Does this host let us sudo without a password? (exit 0 = yes) */

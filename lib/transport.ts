@@ -40,7 +40,7 @@ export abstract class BaseTransport implements Transport {
     const sudo = become ? await this.sudo() : 'none';
     let stdin = opts.stdin;
     if (sudo === 'password') stdin = Buffer.concat([Buffer.from(`${this.become.password}\n`), Buffer.from(stdin ?? '')]);
-    const result = await this.runRaw({ command: wrapCommand(command, sudo, timeoutMs), stdin, timeoutMs, onOutput: opts.onOutput });
+    const result = await this.runRaw({ command: wrapCommand(command, sudo, timeoutMs, opts.becomeUser), stdin, timeoutMs, onOutput: opts.onOutput });
     if (sudo !== 'none' && result.code === 1 && /sudo: (a password is required|\d+ incorrect password)/.test(result.stderr)) {
       result.stderr += `\nsudo on ${this.host.name} needs a password: set ansible_become_password, GW_BECOME_PASSWORD or use --ask-become-pass`;
     }

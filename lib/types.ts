@@ -14,6 +14,8 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Run as root through sudo (the host's `ansible_become` decides the default). */
   become?: boolean;
+  /** With `become`: run as this user instead of root (ad-hoc commands; the roles always need root). */
+  becomeUser?: string;
   /** Kill the command after this long; default 120 s (`command_timeout` var). */
   timeoutMs?: number;
   /** Bytes for the command's stdin: how secrets reach a command without showing in argv. */

@@ -9,6 +9,10 @@ describe('command wrapping', () => {
     expect(wrapCommand("echo 'a b'", 'none', 120_000)).toBe(`timeout -k 5 120 sh -c 'echo '\\''a b'\\'''`);
     expect(wrapCommand('id -u', 'nopasswd', 1500)).toBe("sudo -n -- timeout -k 5 2 sh -c 'id -u'");
     expect(wrapCommand('id -u', 'password', 60_000)).toBe("sudo -k -S -p '' -- timeout -k 5 60 sh -c 'id -u'");
+    // become_user: sudo -u, quoted; root needs no -u.
+    expect(wrapCommand('id -u', 'nopasswd', 1500, 'deploy')).toBe("sudo -n -u deploy -- timeout -k 5 2 sh -c 'id -u'");
+    expect(wrapCommand('id -u', 'password', 1500, "o'brien")).toBe("sudo -k -S -p '' -u 'o'\\''brien' -- timeout -k 5 2 sh -c 'id -u'");
+    expect(wrapCommand('id -u', 'nopasswd', 1500, 'root')).toBe("sudo -n -- timeout -k 5 2 sh -c 'id -u'");
   });
 
   it('installs an upload atomically: temp beside the target, then rename, then cleanup', () => {

@@ -73,6 +73,14 @@ describe('docker on the lab', () => {
   const hasEngine = (host: string) => onHost(host, 'test -x /usr/sbin/dockerd && dpkg-query -W -f="\\${db:Status-Abbrev}" docker.io | grep -q "^ii"').code === 0;
   const answers = (host: string) => onHost(host, 'sudo docker info --format "{{.ServerVersion}}"');
 
+  // The options set below are this file's: the role's own daemon.json (live-restore only) goes back, one
+  // host at a time, so a site rerun after this file changes nothing.
+  afterAll(async () => {
+    const back = await play('docker', '--limit', 'lab5,lb1');
+    expect(back.exitCode).toBe(0);
+    for (const host of ['lab5', 'lb1']) expect(JSON.parse(onHost(host, 'cat /etc/docker/daemon.json').out), host).toEqual({ 'live-restore': true });
+  });
+
   it('installs Docker from the cached .debs where it is missing, starts it everywhere, with compose', async () => {
     const without = names.filter((h) => !hasEngine(h));
     // Hosts this run's lab created have no Docker: they are the ones the role must install on.

@@ -1,0 +1,183 @@
+// The runner under faults on the shared lab: a server left drained by hand is drift the lb play repairs; a
+// second run is refused while one holds the hosts (and a stale lock is broken on request); Ctrl-C in the
+// middle of a rolling gateway change leaves no server drained; a gateway host killed in the middle of `site`
+// leaves the other gateway deployed and serving, and after `lab start` a rerun converges. Each case puts the
+// lab back in its resting state, and afterAll does it again whatever failed.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hostStatuses, killHost, PATHS, startHost } from '../../lab/index.ts';
+import { quote } from '../../lib/shell.ts';
+import { LOCK_FILE } from '../../lib/lock.ts';
+import { LB_DEFAULTS } from '../../roles/lb/model.ts';
+import { adminSocketCommand, parseServerStats, setServerState, SHOW_SERVERS, socketInput, type ServerStat } from '../../roles/lb/runtime.ts';
+import { httpRequest } from '../../roles/verify/http.ts';
+import { cliRunner, DASHBOARD_PASSWORD, etcdctl, ip, onHost, type Report } from './helpers.ts';
+
+const PASSWORD = ['-e', `dashboard_admin_password=${DASHBOARD_PASSWORD}`];
+const play = cliRunner('60', PASSWORD);
+const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-60-spawned-'));
+const MINUTE = 60_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const changed = (r: Report) => r.results.filter((x) => x.status === 'changed').map((x) => `${x.host} ${x.step}`);
+
+/** Polls `check` every second, at most `ms`; throws with the last answer. */
+async function waitUntil(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; Date.now() < deadline && i < ms / 500; i++) {
+    if (await check()) return;
+    await sleep(1000);
+  }
+  throw new Error(`${what}: not after ${ms / 1000} s`);
+}
+
+/** HAProxy's runtime API on lb1 (what the lb role uses), stdin carrying the commands. */
+function lbSocket(commands: string[]): string {
+  const r = onHost('lb1', `sudo sh -c ${quote(adminSocketCommand(LB_DEFAULTS.lb_admin_socket))}`, socketInput(commands));
+  expect(r.code, r.out).toBe(0);
+  return r.out;
+}
+const lbServers = (): ServerStat[] => parseServerStats(lbSocket([SHOW_SERVERS]));
+const outOfRotation = () => lbServers().filter((s) => /^(DRAIN|MAINT)/.test(s.status)).map((s) => `${s.backend}/${s.server} ${s.status}`);
+
+/** The CLI as its own process (node, no npx/tsx wrapper between us and its signals), output collected. */
+function spawnPlay(playbook: string, flags: string[]) {
+  const json = join(dir, `${Date.now()}-${playbook}.json`);
+  const child = spawn('node', ['--import', 'tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, '--json', json, ...PASSWORD, ...flags], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+  const exit = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : -2))));
+  return {
+    child,
+    output: () => output,
+    exit,
+    report: () => JSON.parse(readFileSync(json, 'utf8')) as Report,
+    /** Waits (bounded) until the output matches. */
+    sees: (pattern: RegExp, ms: number) => waitUntil(`${playbook} printing ${pattern}`, ms, () => pattern.test(output)),
+  };
+}
+
+/** The CLI to the end, synchronously (no --json: a refused run writes none). */
+function runCli(playbook: string, flags: string[] = []): { code: number; out: string } {
+  const r = spawnSync('node', ['--import', 'tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, ...PASSWORD, ...flags], { encoding: 'utf8', timeout: 10 * MINUTE });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+/** The resting state: every host running, site converged with the e2e password. */
+async function rest(): Promise<void> {
+  const statuses = await hostStatuses();
+  for (const s of statuses) if (s.state !== 'running') await startHost(s.name);
+  onHost('lb1', `sudo rm -f ${LOCK_FILE}`);
+  const r = await play('site');
+  expect(r.errors).toEqual([]);
+  expect(r.exitCode).toBe(0);
+}
+
+afterAll(rest, 30 * MINUTE);
+
+describe('faults in the middle of a run', () => {
+  it('a healthy server left in DRAIN by hand is readied by the next lb run (changed); the run after changes nothing', async () => {
+    lbSocket([setServerState('gateways_http', 'lab5', 'drain'), setServerState('gateways_https', 'lab5', 'drain')]);
+    expect(outOfRotation()).toEqual(['gateways_http/lab5 DRAIN', 'gateways_https/lab5 DRAIN']);
+    const first = await play('lb');
+    expect(first.exitCode).toBe(0);
+    expect(first.results.find((r) => r.step === 'no server left drained or in maintenance')).toMatchObject({
+      status: 'changed',
+      changes: ['ready gateways_http/lab5 (was DRAIN)', 'ready gateways_https/lab5 (was DRAIN)'],
+    });
+    expect(outOfRotation()).toEqual([]);
+    const again = await play('lb');
+    expect(again.exitCode).toBe(0);
+    expect(changed(again)).toEqual([]);
+  }, 10 * MINUTE);
+
+  it('a second run against the same hosts is refused at once (exit 4) naming the holder, while the first completes', async () => {
+    const first = spawnPlay('site', []);
+    try {
+      await waitUntil(`site holding ${LOCK_FILE} on lb1`, 5 * MINUTE, () => onHost('lb1', `cat ${LOCK_FILE}`).out.startsWith('gatewright site run by'));
+      const t0 = Date.now();
+      const second = runCli('lb');
+      expect(second.code, second.out).toBe(4);
+      expect(second.out).toMatch(/another run holds the lock \(\/run\/gatewright\.lock\) on lb1:\n {2}lb1: gatewright site run by \S+@\S+ \(pid \d+\) since \d{4}-/);
+      expect(second.out).toContain('--break-lock');
+      expect(Date.now() - t0).toBeLessThan(2 * MINUTE); // refused, not queued behind the first
+    } finally {
+      expect(await first.exit, first.output()).toBe(0);
+    }
+    expect(first.report().exitCode).toBe(0);
+    expect(onHost('lb1', `sudo test -e ${LOCK_FILE}`).code).not.toBe(0); // released at the end
+  }, 15 * MINUTE);
+
+  it('a stale lock (dead controller) refuses the run until --break-lock breaks it', async () => {
+    const ghost = 'gatewright site run by ops@gone-controller (pid 4242) since 2026-01-01T00:00:00.000Z';
+    expect(onHost('lb1', `printf '%s\\n' ${quote(ghost)} | sudo tee ${LOCK_FILE} >/dev/null`).code).toBe(0);
+    const refused = runCli('lb');
+    expect(refused.code).toBe(4);
+    expect(refused.out).toContain(`lb1: ${ghost}`);
+    const broken = runCli('lb', ['--break-lock']);
+    expect(broken.code, broken.out).toBe(0);
+    expect(broken.out).toContain(`lb1: broke the run lock held by: ${ghost}`);
+    expect(onHost('lb1', `sudo test -e ${LOCK_FILE}`).code).not.toBe(0);
+  }, 10 * MINUTE);
+
+  it('Ctrl-C during a rolling gateway change: exit 130, no server left drained; a rerun restores the resting state', async () => {
+    const run = spawnPlay('gateway', ['-e', 'gateway_prometheus_port=9092']);
+    let drained: string[] = [];
+    try {
+      await waitUntil('a gateway drained on lb1', 10 * MINUTE, () => (drained = outOfRotation()).length > 0);
+      run.child.kill('SIGINT');
+      const code = await Promise.race([run.exit, sleep(10 * MINUTE).then(() => 'still running')]);
+      expect(code, run.output()).toBe(130);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    expect(drained.join(' ')).toMatch(/^gateways_https?\/lab[45] DRAIN/);
+    expect(run.output()).toContain('interrupted (SIGINT): no new step starts');
+    expect(outOfRotation()).toEqual([]);
+    expect(run.report().exitCode).toBe(130);
+    await rest();
+  }, 25 * MINUTE);
+
+  it('a gateway host killed in the middle of site: the other gateway does the run-once probe route, deploys and serves through the LB; after lab start a rerun converges', async () => {
+    // Without the probe route no gateway passes its health gate: lab5 can pass only if the route is written
+    // by whichever gateway host is still alive. lab4, the play's first host, is killed once its own earlier
+    // plays are done and the etcd play has begun, so it is gone when the gateway play reaches the route
+    // (killed later, it may well have written the route first: that race proves nothing).
+    expect(etcdctl('lab1', 'del /api7/default/routes/gatewright-probe').out).toBe('1');
+    const run = spawnPlay('site', ['-v']);
+    try {
+      await run.sees(/\[lab4\] docker: (ok|changed|OK|CHANGED)/i, 15 * MINUTE);
+      await run.sees(/\[lab\d\] etcd: start/, 15 * MINUTE);
+      await killHost('lab4');
+      await Promise.race([run.exit, sleep(10 * MINUTE)]);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    const report = run.report();
+    const node = (play: string, host: string) => (report as unknown as { nodes: { play: string; host: string; status: string }[] }).nodes.find((n) => n.play === play && n.host === host);
+    expect(node('gateway', 'lab4')?.status, run.output()).toBe('unreachable');
+    expect(node('gateway', 'lab5')?.status, run.output()).toMatch(/^(ok|changed)$/);
+    expect(report.errors.filter((e) => e.host !== 'lab4')).toEqual([]);
+    const probe = report.results.find((r) => r.step === 'probe route through the control plane' && r.status === 'changed');
+    expect(probe?.host).toBe('lab5');
+    // Served through the LB with lab4 gone, once HAProxy has marked it down.
+    await waitUntil('lb1 marking lab4 down', 2 * MINUTE, () => lbServers().filter((s) => s.server === 'lab4').every((s) => s.status.startsWith('DOWN')));
+    for (let i = 0; i < 5; i++) {
+      const res = await httpRequest({ host: ip('lb1'), port: 80, path: '/get', headers: { host: 'test.com' } });
+      expect(res.status).toBe(200);
+    }
+    await startHost('lab4');
+    const rerun = await play('site');
+    expect(rerun.errors).toEqual([]);
+    expect(rerun.exitCode).toBe(0);
+    const again = await play('site');
+    expect(again.exitCode).toBe(0);
+    expect(changed(again)).toEqual([]);
+  }, 40 * MINUTE);
+});

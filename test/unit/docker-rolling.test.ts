@@ -1,5 +1,6 @@
 // The docker role's restarts roll: a daemon.json change over a lab-shaped fleet, scripted facts in, the
 // order of what every host did out (restart, drain, gates), with no network.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { readFileCommand } from '../../lib/files.ts';
@@ -37,7 +38,11 @@ interface Script {
   restartFails?: string[];
   /** Hosts whose etcd endpoint is unhealthy. */
   etcdDown?: string[];
+  /** The running engine's version (default 20.10.24); older ones get upgraded by the role. */
+  engine?: string;
 }
+
+const DEBIAN = JSON.parse(readFileSync(new URL('./fixtures/facts/debian12.json', import.meta.url), 'utf8')) as { os: string; aptPolicy: string };
 
 function stats(status: Record<string, string>): string {
   const rows = [
@@ -50,9 +55,19 @@ function stats(status: Record<string, string>): string {
 /** Runs the docker play on etcd:control:gateway with a daemon.json change; `log` is what happened, in order. */
 async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-opts': { 'max-size': '11m' } }) {
   const log: string[] = [];
+  const upgraded = new Set<string>();
   const respond = (command: string, host: string, opts: ExecOptions): Partial<ExecResult> | undefined => {
     const stdin = String(opts.stdin ?? '');
-    if (command.includes('SERVER=$(docker version')) return { stdout: DOCKER_FACT };
+    if (command.includes('SERVER=$(docker version')) {
+      return { stdout: upgraded.has(host) || !s.engine ? DOCKER_FACT : DOCKER_FACT.replace('20.10.24', s.engine) };
+    }
+    if (command.startsWith('cat /etc/os-release')) return { stdout: DEBIAN.os };
+    if (command.includes('apt-cache policy')) return { stdout: DEBIAN.aptPolicy };
+    if (command.endsWith('install -y docker.io docker-compose')) {
+      log.push(`${host} upgrade`);
+      upgraded.add(host);
+      return {};
+    }
     if (command === readFileCommand(DAEMON_JSON)) return { stdout: `644 root root\n${OLD}` };
     if (command === STACK_CONTAINERS) return { stdout: (s.containers ?? CONTAINERS)[host] ?? '' };
     if (command === 'systemctl restart docker') {
@@ -188,6 +203,21 @@ describe('a daemon.json change rolls dockerd restarts over the whole play', () =
     expect(restarted).toEqual(['e1', 'e2', 'e3', 'g1']);
     expect(summary.errors.find((e) => e.host === 'g2')?.message).toMatch(/^\/etc\/docker\/daemon\.json: refusing to change data-root while the stack's containers live in this dockerd/);
     expect(summary.results.find((r) => r.host === 'g2' && r.step === 'daemon.json (docker_daemon_options)')?.status).toBe('failed');
+  });
+
+  it('an engine upgrade over a running dockerd rolls the same way, gated per host', async () => {
+    const { log, summary } = await roll({ engine: '20.10.5' }, {});
+    expect(summary.exitCode).toBe(0);
+    expect(log.filter((l) => / (upgrade|drain|ready)/.test(l) || l.endsWith('etcd health e1,e2,e3'))).toEqual([
+      'lb1 drain e1', 'e1 upgrade', 'e1 etcd health e1,e2,e3', 'lb1 ready e1',
+      'lb1 drain e2', 'e2 upgrade', 'e2 etcd health e1,e2,e3', 'lb1 ready e2',
+      'e3 upgrade', 'e3 etcd health e1,e2,e3',
+      'lb1 drain g1', 'g1 upgrade', 'lb1 ready g1',
+      'lb1 drain g2', 'g2 upgrade', 'lb1 ready g2',
+    ]);
+    expect(summary.results.find((r) => r.host === 'e3' && r.step.startsWith('Docker >='))?.changes[0]).toMatch(
+      /^install docker\.io \+ docker-compose from .* \(replacing 20\.10\.5\), one host at a time: the other etcd members healthy first; then etcd healthy again$/,
+    );
   });
 
   it('an unchanged daemon.json restarts nothing', async () => {

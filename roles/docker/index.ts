@@ -36,6 +36,17 @@ import { planRestart, planStart } from './service.ts';
 
 const LONG = { become: true, timeoutMs: 900_000, stream: true };
 const restartKey = (ctx: StepContext) => `docker:restart:${ctx.host.name}`;
+/** daemon.json content waiting for this host's restart turn (its dockerd runs). */
+const pendingKey = (ctx: StepContext) => `docker:daemon-json:${ctx.host.name}`;
+const daemonFile = (content: string) => ({ path: DAEMON_JSON, content, mode: 0o644, become: true });
+
+/** Writes the daemon.json the daemon.json step left for this host's turn, re-read first; nothing when none is waiting. */
+async function writePending(ctx: StepContext): Promise<void> {
+  const content = ctx.play.state.get(pendingKey(ctx)) as string | undefined;
+  if (content === undefined) return;
+  for (const change of await ensureFile(ctx, daemonFile(content))) await change.apply();
+  ctx.play.state.delete(pendingKey(ctx));
+}
 
 const INIT_SYSTEMS: InitSystem[] = ['systemd', 'openrc', 'sysv', 'none'];
 
@@ -130,8 +141,9 @@ const daemonConfig = defineStep({
     const wanted = wantedDaemonOptions(ctx.vars.docker_daemon_options);
     const content = renderDaemonJson(wanted);
     await ctx.run(sh`mkdir -p ${posix.dirname(DAEMON_JSON)}`, { become: true });
-    const changes = await ensureFile(ctx, { path: DAEMON_JSON, content, mode: 0o644, become: true });
-    if (changes.length && (await stackContainers(ctx)).any) {
+    const changes = await ensureFile(ctx, daemonFile(content));
+    if (!changes.length) return [];
+    if ((await stackContainers(ctx)).any) {
       const old = (await ctx.run(sh`if [ -e ${DAEMON_JSON} ]; then cat -- ${DAEMON_JSON}; fi`, { become: true })).stdout;
       const moved = storageChanges(old, wanted);
       if (moved.length) {
@@ -140,8 +152,17 @@ const daemonConfig = defineStep({
       }
     }
     // Handler-like: a changed file asks for one restart at the end of the role (if dockerd runs by then).
-    if (changes.length) ctx.play.state.set(restartKey(ctx), true);
-    return changes;
+    ctx.play.state.set(restartKey(ctx), true);
+    if (!(await ctx.fact(dockerFact)).running) return changes;
+    // A running dockerd gets the file in its restart turn: after a failed restart, the hosts the roll never
+    // reached keep their old file, and a reboot there does not pick up the new one either.
+    return [
+      {
+        summary: `${changes.map((c) => c.summary).join('; ')}, in this host's restart turn`,
+        diff: changes.find((c) => c.diff)?.diff,
+        apply: async () => void ctx.play.state.set(pendingKey(ctx), content),
+      },
+    ];
   },
 });
 
@@ -157,6 +178,8 @@ const running = defineStep({
       {
         summary: `start Docker (${how})`,
         async apply() {
+          // dockerd stopped since the daemon.json step: it starts with the new file, no turn needed.
+          await writePending(ctx);
           for (const command of commands) await ctx.run(command, { become: true, timeoutMs: 120_000 });
           // Started now, so it read the new daemon.json already: no restart needed.
           if (!docker.running) ctx.play.state.delete(restartKey(ctx));
@@ -202,6 +225,7 @@ const restartIfChanged = defineStep({
     }
     const docker = await ctx.fact(dockerFact);
     const change = await rollingDockerChange(ctx, 'restart Docker (daemon.json changed)', async () => {
+      await writePending(ctx);
       for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
       ctx.play.state.delete(restartKey(ctx));
     });

@@ -19,12 +19,18 @@ const logTail = (init: InitSystem) =>
 /** No stdio inherited (a held pipe would keep the ssh channel open); setsid: survives the session's end. */
 export const START_DETACHED = sh`setsid dockerd >>${DETACHED_LOG} 2>&1 </dev/null &`;
 
+/**
+ * A dockerd that failed to start a few times (a bad daemon.json) hits systemd's start limit, and systemd then
+ * refuses to start it even with a good file: clear that first (nothing to clear is fine).
+ */
+export const RESET_FAILED = 'systemctl reset-failed docker.service docker.socket >/dev/null 2>&1 || true';
+
 /** Commands that leave dockerd enabled at boot and answering; none when it already is. */
 export function planStart(d: DockerInfo): string[] {
   switch (d.init) {
     case 'systemd':
       if (d.running && d.enabled) return [];
-      return ['systemctl enable --now docker', waitForDocker('systemd')];
+      return [RESET_FAILED, 'systemctl enable --now docker', waitForDocker('systemd')];
     case 'openrc':
       return d.running ? [] : ['rc-update add docker default', 'rc-service docker start', waitForDocker('openrc')];
     case 'sysv':

@@ -160,12 +160,18 @@ describe('a daemon.json change rolls dockerd restarts over the whole play', () =
       'restart Docker (daemon.json changed), one host at a time: the other etcd members healthy first; e1 drained from the LBs (control); then etcd, dashboard healthy again',
     ]);
     expect(step('g2')?.changes[0]).toMatch(/g2 drained from the LBs \(gateway\); then gateway healthy again$/);
+    expect(summary.results.find((r) => r.host === 'g2' && r.step === 'daemon.json (docker_daemon_options)')?.changes).toEqual([
+      "update /etc/docker/daemon.json (mode 0644, owner root:root), in this host's restart turn",
+    ]);
   });
 
   it('a failed restart on host k stops the roll: the hosts after it are never drained nor restarted', async () => {
-    const { log, summary, restarted } = await roll({ restartFails: ['e2'] });
+    const { log, summary, restarted, fleet } = await roll({ restartFails: ['e2'] });
     expect(summary.exitCode).toBe(2);
     expect(restarted).toEqual(['e1', 'e2']);
+    // The new daemon.json is written in each host's turn: the hosts the roll never reached keep the old one.
+    const wrote = (h: string) => fleet.transports.get(h)!.puts.filter((p) => p.path === DAEMON_JSON).length;
+    expect(['e1', 'e2', 'e3', 'g1', 'g2'].map(wrote)).toEqual([1, 1, 0, 0, 0]);
     // e2 went back to ready (the LB's checks keep a broken server out); nothing touched g1 or g2.
     expect(log.filter((l) => l.startsWith('lb1'))).toEqual(['lb1 drain e1', 'lb1 ready e1', 'lb1 drain e2', 'lb1 ready e2']);
     expect(log.some((l) => /^(e3|g1|g2) /.test(l))).toBe(false);

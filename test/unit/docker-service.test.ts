@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DPKG_CONFIGURE } from '../../roles/docker/install.ts';
 import { composeArgvOf, composeCommand, parseAptPolicy, parseDocker, type DockerInfo } from '../../roles/docker/facts.ts';
-import { planRestart, planStart, START_DETACHED, waitForDocker } from '../../roles/docker/service.ts';
+import { planRestart, planStart, RESET_FAILED, START_DETACHED, waitForDocker } from '../../roles/docker/service.ts';
 import { renderDaemonJson } from '../../roles/docker/daemon-config.ts';
 import { loadFacts } from './fixtures/facts/load.ts';
 
@@ -91,9 +91,10 @@ describe('apt candidates', () => {
 describe('start and restart', () => {
   const base: DockerInfo = { version: '20.10.24', running: false, enabled: false, init: 'systemd', unconfigured: false };
 
-  it('systemd: enable --now, then wait for docker info', () => {
-    expect(planStart(base)).toEqual(['systemctl enable --now docker', waitForDocker('systemd')]);
-    expect(planStart({ ...base, running: true, enabled: false })[0]).toBe('systemctl enable --now docker');
+  it('systemd: clear a start limit a failed start left, enable --now, then wait for docker info', () => {
+    expect(planStart(base)).toEqual([RESET_FAILED, 'systemctl enable --now docker', waitForDocker('systemd')]);
+    expect(RESET_FAILED).toBe('systemctl reset-failed docker.service docker.socket >/dev/null 2>&1 || true');
+    expect(planStart({ ...base, running: true, enabled: false })[1]).toBe('systemctl enable --now docker');
     expect(planStart({ ...base, running: true, enabled: true })).toEqual([]);
   });
 

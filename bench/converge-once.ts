@@ -27,6 +27,7 @@ process.stdout.write(
     wallMs,
     commandsPerHost: { min: Math.min(...perHost), max: Math.max(...perHost) },
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   }) + '\n',
 );
 process.exit(0);

@@ -27,6 +27,7 @@ async function loopback(count: number, first: number, forks = 10): Promise<Row> 
         'converged rerun': `${(rerun.wallMs / 1000).toFixed(2)} s (${rerun.changed} changed, exit ${rerun.exitCode})`,
         'ssh commands per host': rerun.commandsPerHost.min === rerun.commandsPerHost.max ? `${rerun.commandsPerHost.min}` : `${rerun.commandsPerHost.min}-${rerun.commandsPerHost.max}`,
         'runner peak RSS': `${rerun.peakRssMiB.toFixed(0)} MiB`,
+        'runner CPU': `${rerun.cpuSeconds.toFixed(2)} s (user + system, whole process)`,
       },
     };
   } finally {
@@ -38,7 +39,7 @@ const convergedOnly = process.argv.includes('--lab-converged');
 const sections: Section[] = convergedOnly ? [] : [
   {
     title: 'Loopback sshd (127.0.0.x:2222), fixture playbook test/fixtures/playbooks/converge.ts',
-    rows: async () => [await loopback(5, 100), await loopback(50, 150)],
+    rows: async () => [await loopback(5, 100), await loopback(50, 150), await loopback(200, 1025, 40)],
   },
 ];
 

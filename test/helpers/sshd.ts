@@ -24,7 +24,7 @@ export interface SshdHost {
 
 export interface SshdOptions {
   count: number;
-  /** Last octet of the first address (default 2: 127.0.0.2). */
+  /** Number of the first host: its address is 127.0.<n / 256>.<n % 256> (default 2: 127.0.0.2). */
   first?: number;
   /** Extra sshd_config lines per host name (e.g. a LogLevel). */
   extraConfig?: Record<string, string>;
@@ -62,7 +62,9 @@ export class SshdLab {
     const first = options.first ?? 2;
     for (let i = 0; i < options.count; i++) {
       const name = `h${first + i}`;
-      const address = `127.0.0.${first + i}`;
+      // Past 127.0.0.254 into 127.0.1.x and on (all loopback): the bench runs hundreds.
+      const n = first + i;
+      const address = `127.0.${n >> 8}.${n & 255}`;
       const keyFile = join(this.dir, `${name}_host_ed25519`);
       run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', keyFile]);
       const publicKey = readFileSync(`${keyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');

@@ -1,6 +1,7 @@
 // The runner under faults on the shared lab: a server left drained by hand is drift the lb play repairs; a
 // second run is refused while one holds the hosts (and a stale lock is broken on request); Ctrl-C in the
-// middle of a rolling gateway change leaves no server drained; a gateway host killed in the middle of `site`
+// middle of a rolling gateway change leaves no server drained, and SIGTERM puts back at once what a drain or
+// verify took down; a gateway host killed in the middle of `site`
 // leaves the other gateway deployed and serving, and after `lab start` a rerun converges. Each case puts the
 // lab back in its resting state, and afterAll does it again whatever failed.
 import { spawn, spawnSync } from 'node:child_process';
@@ -141,6 +142,39 @@ describe('faults in the middle of a run', () => {
     expect(run.output()).toContain('interrupted (SIGINT): no new step starts');
     expect(outOfRotation()).toEqual([]);
     expect(run.report().exitCode).toBe(130);
+    await rest();
+  }, 25 * MINUTE);
+
+  it('SIGTERM during a rolling gateway change puts the drained server back at once and releases the locks: exit 143', async () => {
+    const run = spawnPlay('gateway', ['-e', 'gateway_prometheus_port=9092']);
+    try {
+      await waitUntil('a gateway drained on lb1', 10 * MINUTE, () => outOfRotation().length > 0);
+      run.child.kill('SIGTERM');
+      const code = await Promise.race([run.exit, sleep(3 * MINUTE).then(() => 'still running')]);
+      expect(code, run.output()).toBe(143);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    expect(run.output()).toMatch(/interrupted \(SIGTERM\): putting back now: lab[45] drained on lb1/);
+    expect(outOfRotation()).toEqual([]);
+    for (const h of ['lb1', 'lab4', 'lab5']) expect(onHost(h, `sudo test -e ${LOCK_FILE}`).code, h).not.toBe(0);
+    await rest();
+  }, 25 * MINUTE);
+
+  it('SIGTERM while verify has a gateway stopped starts it again before exiting', async () => {
+    const running = () => onHost('lab4', "sudo docker ps --filter name=api7-gateway --format '{{.Names}}'").out.includes('api7-gateway');
+    expect(running()).toBe(true);
+    const run = spawnPlay('verify', ['--tags', 'data-plane']);
+    try {
+      await waitUntil('verify stopping the gateway on lab4', 10 * MINUTE, () => !running());
+      run.child.kill('SIGTERM');
+      const code = await Promise.race([run.exit, sleep(5 * MINUTE).then(() => 'still running')]);
+      expect(code, run.output()).toBe(143);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    expect(run.output()).toContain('putting back now: gateway stopped on lab4');
+    expect(running()).toBe(true);
     await rest();
   }, 25 * MINUTE);
 

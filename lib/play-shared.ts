@@ -21,7 +21,11 @@ export class SharedPlay {
   private readonly done = new Map<string, string>();
   private waiting: (() => void)[] = [];
 
-  constructor(readonly hosts: Host[]) {}
+  constructor(
+    readonly hosts: Host[],
+    /** Why no run-once work may start any more (the run is interrupted), else undefined. */
+    private readonly stopped: () => string | undefined = () => undefined,
+  ) {}
 
   nodeStarted(host: string): void {
     this.running.add(host);
@@ -46,6 +50,8 @@ export class SharedPlay {
     for (;;) {
       const by = this.done.get(step);
       if (by) return `done once, by ${by}`;
+      const stopped = this.stopped();
+      if (stopped) return stopped;
       const passed = this.passedSet(step);
       const busy = (h: string) => this.running.has(h) && !passed.has(h);
       const leader = this.leading.get(step);

@@ -76,7 +76,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   const forks = pLimit(Math.max(1, opts.forks ?? 10));
   const serial = new Map(plan.plays.map((p) => [p.play.name, pLimit(p.play.serial ?? Number.MAX_SAFE_INTEGER)]));
   const rollingStopped = new Map<string, { play: string; host: string }>();
-  const shared = new Map(plan.plays.map((p) => [p.play.name, new SharedPlay(p.hosts)]));
+  const shared = new Map(plan.plays.map((p) => [p.play.name, new SharedPlay(p.hosts, () => (interrupt?.requested ? `${interrupted()}: not taking over run-once work` : undefined))]));
   const outcomes = new Map<Node, Promise<Outcome>>();
 
   const finish = (node: Node, outcome: Outcome, reason: string | undefined, t0: number): Outcome => {

@@ -382,6 +382,24 @@ describe('interrupts', () => {
     expect(summary).toMatchObject({ interrupted: 'SIGINT', exitCode: 130 });
   });
 
+  it('a host waiting for the leader does not take over run-once work after the interrupt', async () => {
+    const interrupt = new Interrupt();
+    const did: string[] = [];
+    const route = defineStep({
+      name: 'route',
+      when: firstHostOfPlay,
+      async plan(ctx) {
+        did.push(ctx.host.name);
+        interrupt.request('SIGINT');
+        throw new Error('console refused'); // the leader fails: g2 would take over, but the run is stopping
+      },
+    });
+    const { summary } = await run([play('gw', 'gateway', {}, [step('prepare'), route])], {}, undefined, [], interrupt);
+    expect(did).toEqual(['g1']);
+    expect(summary.results.find((r) => r.host === 'g2' && r.step === 'route')).toMatchObject({ status: 'skipped', reason: 'interrupted (SIGINT): not taking over run-once work' });
+    expect(summary.exitCode).toBe(130);
+  });
+
   it('a run interrupted before it starts runs nothing and exits 128 + the signal (SIGTERM: 143)', async () => {
     const interrupt = new Interrupt();
     interrupt.request('SIGTERM');

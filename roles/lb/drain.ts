@@ -1,6 +1,7 @@
 // Rolling changes behind the load balancers: drain a server on every LB host, change it, health-gate it,
 // put it back. Called by the stack roles around the step that recreates a gateway or dashboard.
-import type { StepContext } from '../../lib/types.ts';
+import { UnreachableError } from '../../lib/errors.ts';
+import { CommandError, type StepContext } from '../../lib/types.ts';
 import { waitFor } from '../common/retry.ts';
 import { BACKENDS_OF_GROUP, LB_DEFAULTS } from './model.ts';
 import {
@@ -76,11 +77,16 @@ export async function waitServerStatus(ctx: StepContext, server: string, group: 
   }
 }
 
-/** LB hosts that route to `server` now; one without haproxy yet (first deployment) has nothing to drain. */
+/**
+ * LB hosts that route to `server` now; one without haproxy yet (first deployment: the socket command fails) or
+ * gone has nothing to drain. Anything else (another run holds the LB, an answer we cannot read) fails: never
+ * change a server an LB may still be sending traffic to.
+ */
 async function lbsRouting(ctx: StepContext, server: string, group: RollingGroup): Promise<StepContext[]> {
   const routing: StepContext[] = [];
   for (const lb of lbContexts(ctx)) {
     const stats = await serverStats(lb).catch((e: Error) => {
+      if (!(e instanceof CommandError || e instanceof UnreachableError)) throw e;
       ctx.log(`${lb.host.name}: no haproxy admin socket to drain ${server} with (${e.message.split('\n').pop()})`);
       return [];
     });

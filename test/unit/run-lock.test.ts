@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lib/errors.ts';
 import { LOCK_FILE, LockHeldError, lockOwner, parseTake, releaseLockCmd, RunLock, takeLockCmd } from '../../lib/lock.ts';
+import { runPlaybook } from '../../lib/runner.ts';
+import { definePlaybook, defineRole, defineStep } from '../../lib/types.ts';
+import { rollingChange } from '../../roles/lb/drain.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });
@@ -104,5 +107,25 @@ describe('RunLock', () => {
     await lock.acquire(hosts);
     await expect(lock.transports(hosts[0])).rejects.toThrow(/cannot connect/);
     await expect(lock.transports(hosts[1])).rejects.toThrow(/g2: could not take the run lock \/run\/gatewright.lock \(exit 1\): sudo: a password is required/);
+  });
+});
+
+describe('two runs and one LB', () => {
+  it('a --limit run whose gateway drains on an LB another run holds fails before it changes the gateway', async () => {
+    const inventory = fakeInventory({ gateway: ['g1', 'g2'], lb: ['lb1'] });
+    const holder = 'gatewright gateway run by ops@other (pid 9) since 2026-11-30T12:00:00.000Z';
+    const fleet = fakeFleet((cmd, host) => (cmd.includes('set -C') ? { stdout: host === 'lb1' ? `lock: held\n${holder}\n` : 'lock: taken\n' } : undefined));
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    let changed = false;
+    const restart = defineStep({
+      name: 'restart behind the LB',
+      plan: async (ctx) => [{ summary: 'recreate', apply: () => rollingChange(ctx, 'gateway', async () => void (changed = true)) }],
+    });
+    const playbook = definePlaybook({ name: 'gw', description: '', plays: [{ name: 'gw', hosts: 'g1', role: defineRole({ name: 'gw', steps: [restart] }) }] });
+    await lock.acquire([inventory.hosts.get('g1')!]); // --limit g1: lb1 is not targeted, only reached
+    const summary = await runPlaybook(playbook, {}, { inventory, transports: lock.transports });
+    expect(changed).toBe(false);
+    expect(summary.exitCode).toBe(2);
+    expect(summary.errors[0].message).toContain(`lb1: ${holder}`);
   });
 });

@@ -57,6 +57,7 @@ function sampleHealth(): { stop: () => Promise<number[]> } {
 }
 
 afterAll(async () => {
+  etcdctl('lab1', 'del --prefix /gatewright-e2e/canary-40');
   for (const h of ETCD_HOSTS) {
     // The image is removed once no container uses it; the e2e data dir only once it holds no member.
     onHost(h, `sudo docker rmi ${BROKEN_IMAGE} >/dev/null 2>&1; [ -d ${E2E_DIR}/member ] || sudo rm -rf ${E2E_ROOT}`);

@@ -138,6 +138,50 @@ describe('docker daemon options roll, one dockerd at a time', () => {
     expect(lbServers().filter((s) => s.status !== 'UP')).toEqual([]);
   });
 
+  it('an option dockerd refuses stops the roll at the first host: the rest untouched, the stack still serving', async () => {
+    const files = Object.fromEntries(STACK.map((h) => [h, daemonJson(h)]));
+    const pids = Object.fromEntries(STACK.map((h) => [h, dockerdPid(h)]));
+    const targets = [probe({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } }), probe({ host: LB, port: 9000, path: '/ping' }, (b) => b === 'pong')];
+    const loads = targets.map((t) => startLoad({ send: t.send, concurrency: 2, intervalMs: 50, maxRequests: 30_000, maxDurationMs: 600_000 }));
+    let report: Report;
+    let stats: LoadStats[];
+    try {
+      report = await play('docker', ...LIMIT, '-e', JSON.stringify({ docker_daemon_options: { 'gatewright-not-an-option': true } }));
+    } finally {
+      stats = await Promise.all(loads.map((l) => l.stop()));
+      for (const t of targets) t.close();
+    }
+
+    expect(report.exitCode).toBe(2);
+    const failed = report.results.filter((r) => r.status === 'failed');
+    expect(failed.map((r) => `${r.host}: ${r.step}`)).toEqual(STACK.map((h) => `${h}: ${RESTART}`));
+    expect(failed[0].reason).toContain('systemctl restart docker');
+    for (const host of STACK.slice(1)) {
+      expect(failed.find((r) => r.host === host)?.reason, host).toBe(
+        `not restarting dockerd on ${host}: the rolling restart stopped at lab1, which failed; this host is left untouched`,
+      );
+      // Untouched: the same file and the same dockerd.
+      expect(daemonJson(host), host).toEqual(files[host]);
+      expect(dockerdPid(host), host).toBe(pids[host]);
+    }
+    expect(daemonJson('lab1')).toMatchObject({ 'gatewright-not-an-option': true });
+    expect(onHost('lab1', 'sudo docker version --format "{{.Server.Version}}"').code).not.toBe(0);
+    // lab1's dockerd is down, its containers are not (live-restore): etcd 3/3 seen from lab2, lab1 back in the LB.
+    for (const s of stats) expect(s).toMatchObject({ failed: 0, errors: {} });
+    expect(etcdctl('lab2', 'endpoint health').out.split('\n').filter((l) => / is healthy: /.test(l))).toHaveLength(3);
+    expect(lbServers().filter((s) => s.status !== 'UP')).toEqual([]);
+
+    // A rerun with a good file writes it on lab1 (its dockerd is down: no turn needed) and starts dockerd there only.
+    const fixed = await play('docker', ...LIMIT, '-e', JSON.stringify({ docker_daemon_options: { 'log-opts': { 'max-size': '11m' } } }));
+    expect(fixed.errors).toEqual([]);
+    expect(fixed.results.filter((r) => r.status === 'changed').map((r) => `${r.host}: ${r.step}`)).toEqual([
+      'lab1: daemon.json (docker_daemon_options)',
+      'lab1: Docker enabled and running',
+    ]);
+    expect(daemonJson('lab1')).toEqual(CHANGED);
+    expect(etcdctl('lab1', 'endpoint health').out.split('\n').filter((l) => / is healthy: /.test(l))).toHaveLength(3);
+  });
+
   it('the options go back (rolling again), and a site rerun changes nothing', async () => {
     const back = await restore();
     expect(back.errors).toEqual([]);

@@ -22,16 +22,8 @@ import {
   planInstall,
   type InstallMethod,
 } from './install.ts';
-import {
-  describeGates,
-  parseStackContainers,
-  pastRestart,
-  restartGates,
-  rollingRestart,
-  STACK_CONTAINERS,
-  tracked,
-  type StackContainers,
-} from './rolling.ts';
+import { describeGates, parseStackContainers, restartGates, rollingRestart, STACK_CONTAINERS, type StackContainers } from './rolling.ts';
+import { pastRestart, tracked } from './turns.ts';
 import { planRestart, planStart } from './service.ts';
 
 const LONG = { become: true, timeoutMs: 900_000, stream: true };

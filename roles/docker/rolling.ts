@@ -5,7 +5,7 @@
 // is healthy again, ready it. A host where none of our containers runs (the docker play runs before the
 // stack exists on a fresh site) needs nothing beyond dockerd itself answering.
 import { sh } from '../../lib/shell.ts';
-import type { Step, StepContext } from '../../lib/types.ts';
+import type { StepContext } from '../../lib/types.ts';
 import { curlOn } from '../common/admin-api.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { LABEL_ROLE } from '../common/fingerprint.ts';
@@ -18,6 +18,7 @@ import { health as gatewayHealth } from '../gateway/index.ts';
 import { lbContexts, rollingChange, serverStats, type RollingGroup } from '../lb/drain.ts';
 import { BACKENDS_OF_GROUP, LB_DEFAULTS } from '../lb/model.ts';
 import type { ServerStat } from '../lb/runtime.ts';
+import { inTurn } from './turns.ts';
 
 // ---------------------------------------------------------------- what a host's restart must gate (pure)
 
@@ -71,116 +72,6 @@ export function peersNotUp(stats: ServerStat[], server: string, group: RollingGr
   const rows = stats.filter((s) => (BACKENDS_OF_GROUP[group] as readonly string[]).includes(s.backend));
   if (!rows.some((s) => s.server === server)) return [];
   return rows.filter((s) => s.server !== server && s.status !== 'UP').map((s) => `${s.backend}/${s.server} ${s.status}`);
-}
-
-// ---------------------------------------------------------------- one host at a time, in inventory order
-
-/** How long a host whose turn it could be waits for an earlier host still on its way through the role. */
-export const ORDER_WAIT_MS = 120_000;
-
-interface Waiter {
-  host: string;
-  index: number;
-  go: () => void;
-  /** Waited ORDER_WAIT_MS for an earlier host: goes as soon as no one holds the turn. */
-  impatient: boolean;
-}
-
-/**
- * The play's restart turns. One host at a time; the next is the waiting host earliest in inventory order,
- * and a waiting host also lets an earlier one that is still working through the role (it started the role
- * and has neither reached the restart step nor failed) go first, for ORDER_WAIT_MS at the most. A failure
- * stops the roll: later hosts throw without touching anything.
- */
-export class RestartTurns {
-  busy = false;
-  failed?: string;
-  readonly started = new Set<string>();
-  readonly reached = new Set<string>();
-  private waiting: Waiter[] = [];
-
-  constructor(private readonly order: string[]) {}
-
-  /** The host is past the restart step, or left the role (failed): no later host waits for it any more. */
-  reach(host: string): void {
-    this.reached.add(host);
-    this.dispatch();
-  }
-
-  async take(host: string): Promise<void> {
-    const index = this.order.indexOf(host);
-    const w: Waiter = { host, index, go: () => undefined, impatient: false };
-    const turn = new Promise<void>((go) => (w.go = go));
-    this.waiting.push(w);
-    const timer = setTimeout(() => ((w.impatient = true), this.dispatch()), ORDER_WAIT_MS);
-    this.dispatch();
-    await turn;
-    clearTimeout(timer);
-  }
-
-  release(): void {
-    this.busy = false;
-    this.dispatch();
-  }
-
-  /** An earlier host still working towards its turn: started the role, not past it, not queued. */
-  private onItsWay = (w: Waiter): boolean =>
-    this.order.slice(0, w.index).some((h) => this.started.has(h) && !this.reached.has(h) && !this.waiting.some((q) => q.host === h));
-
-  private dispatch(): void {
-    if (this.busy) return;
-    this.waiting.sort((a, b) => a.index - b.index);
-    const next = this.waiting.find((w) => w.impatient || !this.onItsWay(w));
-    if (!next) return;
-    this.waiting = this.waiting.filter((w) => w !== next);
-    this.busy = true;
-    next.go();
-  }
-}
-
-const TURNS = 'docker:rolling-restart';
-
-function turnsOf(ctx: StepContext): RestartTurns {
-  let turns = ctx.play.state.get(TURNS) as RestartTurns | undefined;
-  if (!turns) ctx.play.state.set(TURNS, (turns = new RestartTurns(ctx.play.hosts.map((h) => h.name))));
-  return turns;
-}
-
-/**
- * Wraps a docker role step so the turns know where each host is: it started the role, and it left it
- * (a failure anywhere): hosts later in inventory order stop waiting for it.
- */
-export function tracked(step: Step): Step {
-  const out = <T>(ctx: StepContext, work: () => Promise<T>): Promise<T> => {
-    turnsOf(ctx).started.add(ctx.host.name);
-    return work().catch((e: unknown) => {
-      turnsOf(ctx).reach(ctx.host.name);
-      throw e;
-    });
-  };
-  return {
-    ...step,
-    plan: (ctx) =>
-      out(ctx, async () => (await step.plan(ctx)).map((c) => ({ ...c, apply: () => out(ctx, () => c.apply()) }))),
-    ...(step.verify ? { verify: (ctx: StepContext) => out(ctx, () => step.verify!(ctx)) } : {}),
-  };
-}
-
-/** The host is past the restart step (nothing to restart, or restarted). */
-export const pastRestart = (ctx: StepContext): void => turnsOf(ctx).reach(ctx.host.name);
-
-async function inTurn<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
-  const turns = turnsOf(ctx);
-  await turns.take(ctx.host.name);
-  try {
-    if (turns.failed) throw new Error(`not restarting dockerd on ${ctx.host.name}: the rolling restart stopped at ${turns.failed}, which failed; this host is left untouched`);
-    return await fn().catch((e: unknown) => {
-      turns.failed = ctx.host.name;
-      throw e;
-    });
-  } finally {
-    turns.release();
-  }
 }
 
 // ---------------------------------------------------------------- the gates

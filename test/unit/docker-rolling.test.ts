@@ -8,7 +8,8 @@ import { definePlaybook, type ExecOptions, type ExecResult } from '../../lib/typ
 import docker from '../../roles/docker/index.ts';
 import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } from '../../roles/docker/daemon-config.ts';
 import { waitForDocker } from '../../roles/docker/service.ts';
-import { describeGates, ORDER_WAIT_MS, parseStackContainers, peersNotUp, restartGates, RestartTurns, STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
+import { describeGates, parseStackContainers, peersNotUp, restartGates, STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
+import { ORDER_WAIT_MS, RestartTurns } from '../../roles/docker/turns.ts';
 import { parseServerStats } from '../../roles/lb/runtime.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 

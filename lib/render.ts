@@ -1,7 +1,7 @@
 // Rendering lives apart from the runner: a line per event here (not a TTY, or -v); the listr2 tree on a TTY
 // in tree-view.ts.
 import type { Listener, RunEvent } from './events.ts';
-import { errorLines, recapLines, seconds } from './report.ts';
+import { errorLines, recapLines, seconds, warningLines } from './report.ts';
 
 export interface RenderOptions {
   verbose: boolean;
@@ -47,7 +47,7 @@ export function plainRenderer(o: RenderOptions): Listener {
         if (o.verbose) o.write(`[${e.host}] # ${e.line}`);
         return;
       case 'run:end':
-        for (const line of [...errorLines(e.summary), ...recapLines(e.summary)]) o.write(line);
+        for (const line of [...errorLines(e.summary), ...warningLines(e.summary), ...recapLines(e.summary)]) o.write(line);
         return;
     }
   };

@@ -5,7 +5,7 @@
 // the SSH crypto in the same process).
 import { DefaultRenderer, Listr, type ListrTask } from 'listr2';
 import type { Listener, NodeStatus, RunEvent } from './events.ts';
-import { errorLines, recapLines } from './report.ts';
+import { errorLines, recapLines, warningLines } from './report.ts';
 import { hostEndLine, RunView } from './run-view.ts';
 import type { Renderer } from './render.ts';
 import type { StepResult } from './types.ts';
@@ -113,7 +113,7 @@ export function treeRenderer(o: { diff: boolean; write(line: string): void }): R
       case 'run:end':
         running = running.then(() => {
           for (const d of diffs) o.write(d.replace(/\n$/, ''));
-          for (const line of [...changedLines(e.summary.results), ...errorLines(e.summary), ...recapLines(e.summary)]) o.write(line);
+          for (const line of [...changedLines(e.summary.results), ...errorLines(e.summary), ...warningLines(e.summary), ...recapLines(e.summary)]) o.write(line);
         });
         return;
       default:

@@ -51,3 +51,16 @@ describe('run warnings', () => {
     expect(warningLines({} as RunSummary)).toEqual([]);
   });
 });
+
+describe('warnings on screen', () => {
+  it('the line-per-event output prints them between the errors and the recap', async () => {
+    const { plainRenderer } = await import('../../lib/render.ts');
+    const summary = await runWarning(() => 'etcd auth is off');
+    const lines: string[] = [];
+    plainRenderer({ verbose: false, diff: false, write: (l) => lines.push(l) })({ type: 'run:end', summary });
+    const at = lines.indexOf('WARNINGS (1)');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(lines[at + 1]).toMatch(/^e\d in etcd: etcd auth is off$/);
+    expect(lines[at + 2]).toBe('PLAY RECAP');
+  });
+});

@@ -5,7 +5,8 @@
 // is healthy again, ready it. A host where none of our containers runs (the docker play runs before the
 // stack exists on a fresh site) needs nothing beyond dockerd itself answering.
 import { sh } from '../../lib/shell.ts';
-import type { StepContext } from '../../lib/types.ts';
+import { UnreachableError } from '../../lib/errors.ts';
+import { CommandError, type StepContext } from '../../lib/types.ts';
 import { curlOn } from '../common/admin-api.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { LABEL_ROLE } from '../common/fingerprint.ts';
@@ -98,8 +99,12 @@ async function peersUp(ctx: StepContext, group: RollingGroup): Promise<void> {
   await waitFor(`${ctx.host.name}: the other ${BACKENDS_OF_GROUP[group].join('/')} servers UP before its dockerd restarts`, num(ctx.vars, 'lb_ready_timeout_s'), async () => {
     const problems: string[] = [];
     for (const lb of lbContexts(ctx)) {
-      // An LB without haproxy yet routes nothing (the same rule rollingChange drains by).
-      const stats = await serverStats(lb).catch(() => undefined);
+      // An LB without haproxy yet, or gone, routes nothing; an answer we cannot read is "not yet" (the rule
+      // rollingChange drains by).
+      const stats = await serverStats(lb).catch((e: unknown) => {
+        if (e instanceof CommandError || e instanceof UnreachableError) return undefined;
+        throw e;
+      });
       if (stats) problems.push(...peersNotUp(stats, ctx.host.name, group).map((p) => `${lb.host.name}: ${p}`));
     }
     return problems.length === 0 || problems.join(', ');

@@ -39,6 +39,8 @@ interface Script {
   restartFails?: string[];
   /** Hosts whose etcd endpoint is unhealthy. */
   etcdDown?: string[];
+  /** lb1 answers `show stat` with something that is not its CSV. */
+  lbGarbage?: boolean;
   /** The running engine's version (default 20.10.24); older ones get upgraded by the role. */
   engine?: string;
 }
@@ -87,7 +89,7 @@ async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-op
       return { stdout: endpoints.map((e, i) => `${e}, id${i}, 3.4.23, 20 kB, ${e.includes('//e1:')}, false, 2, 8, 8, `).join('\n') };
     }
     if (command.includes('UNIX-CONNECT')) {
-      if (stdin.startsWith('show stat')) return { stdout: stats(s.lbStatus ?? {}) };
+      if (stdin.startsWith('show stat')) return { stdout: s.lbGarbage ? 'Permission denied.\n' : stats(s.lbStatus ?? {}) };
       const set = /set server \w+\/(\w+) state (\w+)/.exec(stdin);
       if (set) log.push(`${host} ${set[2]} ${set[1]}`);
       return { stdout: '' };
@@ -195,6 +197,12 @@ describe('a daemon.json change rolls dockerd restarts over the whole play', () =
     expect(log.filter((l) => l.includes('drain'))).toEqual([]);
     expect(summary.errors.find((e) => e.host === 'g1')?.message).toMatch(/the other gateways_http\/gateways_https servers UP .*lb1: gateways_http\/g2 DOWN, lb1: gateways_https\/g2 DOWN/);
     expect(summary.errors.find((e) => e.host === 'g2')?.message).toMatch(/stopped at g1/);
+  });
+
+  it('an LB whose stats cannot be read is not taken for one that routes nothing: the first host it serves stops the roll', async () => {
+    const { summary, restarted } = await roll({ lbGarbage: true });
+    expect(restarted).toEqual([]);
+    expect(summary.errors.find((e) => e.host === 'e1')?.message).toMatch(/the other dashboards servers UP .*unexpected answer to show stat: Permission denied/);
   });
 
   it('a fresh site (no stack container yet) needs no gate beyond dockerd, and still rolls', async () => {

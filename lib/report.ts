@@ -20,6 +20,7 @@ export function recapLines(summary: RunSummary): string[] {
     const c = ansibleCounts(summary.hosts[name]);
     lines.push(`${name.padEnd(width)} : ok=${c.ok} changed=${c.changed} unreachable=${c.unreachable} failed=${c.failed} skipped=${c.skipped}`);
   }
+  if (summary.interrupted) lines.push(`interrupted by ${summary.interrupted}: work not started was skipped; what steps had taken down was put back`);
   lines.push(`wall time ${seconds(summary.durationMs)}`);
   return lines;
 }
@@ -47,6 +48,7 @@ export function jsonReport(summary: RunSummary): object {
     startedAt: summary.startedAt,
     durationMs: summary.durationMs,
     exitCode: summary.exitCode,
+    ...(summary.interrupted ? { interrupted: summary.interrupted } : {}),
     hosts: Object.fromEntries(Object.entries(summary.hosts).map(([name, c]) => [name, ansibleCounts(c)])),
     nodes: summary.nodes,
     results: summary.results,

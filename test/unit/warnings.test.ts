@@ -64,3 +64,15 @@ describe('warnings on screen', () => {
     expect(lines[at + 2]).toBe('PLAY RECAP');
   });
 });
+
+describe('an interrupted run says so', () => {
+  it('in the recap and in --json', async () => {
+    const { recapLines } = await import('../../lib/report.ts');
+    const summary: RunSummary = { ...(await runWarning(() => 'w')), interrupted: 'SIGINT', exitCode: 130 };
+    expect(recapLines(summary).join('\n')).toContain('interrupted by SIGINT');
+    expect(jsonReport(summary)).toMatchObject({ exitCode: 130, interrupted: 'SIGINT' });
+    const calm = await runWarning(() => 'w');
+    expect(recapLines(calm).join('\n')).not.toContain('interrupted');
+    expect(jsonReport(calm)).not.toHaveProperty('interrupted');
+  });
+});

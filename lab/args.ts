@@ -1,6 +1,6 @@
 // Parsing of `npm run lab -- <command> …` (pure).
 import type { InitMode } from './hosts.ts';
-import { findHost, HOSTS } from './topology.ts';
+import { findHost, HOSTS, LAB_ID, MACHINE, NET, PATHS } from './topology.ts';
 
 export const FAULTS = ['stop', 'kill', 'pause', 'unpause', 'start', 'cut', 'restore', 'freeze-docker', 'thaw-docker'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -16,12 +16,13 @@ export type LabCommand =
 export const HELP = `Usage: npm run lab -- <command> [options]
 
 The gateway guide's servers on this machine: Debian hosts with their own address, SSH, init system
-and (once a role installs it) Docker engine, on bridge labbr0 (10.77.0.0/24), and inventory/lab.yaml.
-Needs root on Debian; installs the Debian packages it lacks; runs its own dockerd.
+and (once a role installs it) Docker engine, on bridge ${NET.bridge} (${NET.subnet}), and ${PATHS.inventory}.
+Needs root on Debian; installs the Debian packages it lacks; runs its own dockerd. This is lab ${LAB_ID}
+(env LAB_ID, default 0; each id has its own subnet, bridge, engine, caches, .lab dir and inventory).
 
 Commands:
-  up [--init=systemd|none]   build what is missing (cached in /var/cache/gatewright-lab), start every
-                             host, wait for SSH, write inventory/lab.yaml and .lab/bundles; idempotent
+  up [--init=systemd|none]   build what is missing (cached in ${MACHINE.cacheDir}), start every
+                             host, wait for SSH, write the inventory and the bundles; idempotent
                              (brings back stopped, paused or cut hosts). --init=none: sshd as PID 1.
   down [--purge]             remove hosts, network, engine, mounts, cgroups and iptables rules;
                              --purge also the image cache, keys and bundles

@@ -53,6 +53,11 @@ export function removeOurCgroups(): void {
   }
 }
 
+/** A command line naming one of our directories (`/run/gatewright-lab1/…` is another lab's, not ours). */
+export function fromOurDirs(cmdline: string, dirs: readonly string[] = OUR_DIRS): boolean {
+  return cmdline.split('\0').some((arg) => dirs.some((d) => arg === d || arg.includes(`${d}/`)));
+}
+
 /** Pids running from our paths (dockerd, containerd, shims) or inside our cgroups. */
 export function ourProcesses(): number[] {
   const pids = new Set<number>();
@@ -62,7 +67,7 @@ export function ourProcesses(): number[] {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-      if (OUR_DIRS.some((d) => cmdline.includes(d)) || cgroup.includes(`/${MACHINE.cgroupParent}/`) || cgroup.includes(`/${MACHINE.cgroupParent}\n`)) pids.add(pid);
+      if (fromOurDirs(cmdline) || cgroup.includes(`/${MACHINE.cgroupParent}/`) || cgroup.includes(`/${MACHINE.cgroupParent}\n`)) pids.add(pid);
     } catch {
       // exited meanwhile
     }

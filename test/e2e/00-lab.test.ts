@@ -28,6 +28,7 @@ function ssh(host: string, command: string, opts: { user?: string; knownHosts?: 
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+const ipOf = (host: string): string => findHost(host).ip;
 const reachable = (host: string): boolean => ssh(host, 'true').code === 0;
 
 function sh(command: string): string {
@@ -48,8 +49,8 @@ describe('lab hosts', () => {
 
   it('is refused when its host key is not the one in known_hosts', () => {
     const other = join(mkdtempSync(join(tmpdir(), 'lab-kh-')), 'known_hosts');
-    const lab2Key = sh(`grep '^10.77.0.12 ' ${PATHS.knownHosts}`).trim().split(' ').slice(1).join(' ');
-    writeFileSync(other, `10.77.0.11 ${lab2Key}\n`);
+    const lab2Key = sh(`grep '^${ipOf('lab2')} ' ${PATHS.knownHosts}`).trim().split(' ').slice(1).join(' ');
+    writeFileSync(other, `${ipOf('lab1')} ${lab2Key}\n`);
     const r = ssh('lab1', 'true', { knownHosts: other });
     expect(r.code).toBe(255);
     expect(r.stderr).toMatch(/HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
@@ -70,20 +71,20 @@ describe('lab hosts', () => {
   });
 
   it('lets a host reach another: lab1 gets upstream1:80/get', () => {
-    const r = ssh('lab1', 'curl -sf "http://10.77.0.30/get?from=lab1"');
+    const r = ssh('lab1', `curl -sf "http://${ipOf('upstream1')}/get?from=lab1"`);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout);
-    expect(body.origin).toBe('10.77.0.11');
+    expect(body.origin).toBe(ipOf('lab1'));
     expect(body.args).toEqual({ from: 'lab1' });
   });
 
   it('serves an httpbin-like /get echo on upstream1', async () => {
-    const res = await fetch('http://10.77.0.30/get?a=1&b=two', { headers: { 'X-Probe': 'lab-test' } });
+    const res = await fetch(`http://${ipOf('upstream1')}/get?a=1&b=two`, { headers: { 'X-Probe': 'lab-test' } });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { args: Record<string, string>; headers: Record<string, string>; url: string };
     expect(body.args).toEqual({ a: '1', b: 'two' });
     expect(Object.entries(body.headers).some(([k, v]) => k.toLowerCase() === 'x-probe' && v === 'lab-test')).toBe(true);
-    expect(body.url).toBe('http://10.77.0.30/get?a=1&b=two');
+    expect(body.url).toBe(`http://${ipOf('upstream1')}/get?a=1&b=two`);
   });
 
   // Only a host this run created is known to be as the lab delivers it (a reused lab has had roles run on it).
@@ -162,11 +163,11 @@ describe('lab faults', () => {
     await cutHost(victim);
     expect(containerState(victim)).toBe('running');
     expect(reachable(victim)).toBe(false);
-    expect(ssh('lab1', 'nc -z -w 2 10.77.0.15 22').code).not.toBe(0);
-    expect(ssh('lab1', 'nc -z -w 2 10.77.0.14 22').code).toBe(0); // only the victim is cut
+    expect(ssh('lab1', `nc -z -w 2 ${ipOf('lab5')} 22`).code).not.toBe(0);
+    expect(ssh('lab1', `nc -z -w 2 ${ipOf('lab4')} 22`).code).toBe(0); // only the victim is cut
     await restoreHost(victim);
     expect(reachable(victim)).toBe(true);
-    expect(ssh('lab1', 'nc -z -w 2 10.77.0.15 22').code).toBe(0);
+    expect(ssh('lab1', `nc -z -w 2 ${ipOf('lab5')} 22`).code).toBe(0);
   });
 
   it('up again leaves the same lab and brings a stopped host back', async () => {

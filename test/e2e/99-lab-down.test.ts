@@ -18,11 +18,12 @@ describe.runIf(process.env.LAB_DOWN_TEST === '1')('lab down', () => {
     expect(existsSync(MACHINE.socket)).toBe(false); // no engine, hence no container
     expect(lines(run(`grep -E ' (${MACHINE.runDir}|${MACHINE.dataDir})[/ ]' /proc/self/mounts`).stdout)).toEqual([]);
     expect(lines(run(`find /sys/fs/cgroup -maxdepth 3 -name ${MACHINE.cgroupParent}`).stdout)).toEqual([]);
-    expect(lines(run(`iptables -w -S | grep -e '--comment ${MACHINE.iptablesComment}'`).stdout)).toEqual([]);
-    expect(lines(run(`iptables -w -S | grep -e ${NET.bridge}`).stdout)).toEqual([]);
+    // whole words: lab 1's comment gatewright-lab1 and bridge labbr1 are not lab 0's
+    expect(lines(run(`iptables -w -S | grep -E -e '--comment "?${MACHINE.iptablesComment}"?( |$)'`).stdout)).toEqual([]);
+    expect(lines(run(`iptables -w -S | grep -w -e ${NET.bridge}`).stdout)).toEqual([]);
     expect(run(`ip link show ${NET.bridge}`).code).not.toBe(0);
     // processes started from our directories (dockerd, containerd, shims) or living in our cgroups
-    expect(lines(run(`grep -l -s -e '[/]${MACHINE.runDir.slice(1)}' -e '[/]${MACHINE.dataDir.slice(1)}' /proc/[0-9]*/cmdline`).stdout)).toEqual([]);
+    expect(lines(run(`grep -l -s -e '[/]${MACHINE.runDir.slice(1)}/' -e '[/]${MACHINE.dataDir.slice(1)}/' /proc/[0-9]*/cmdline`).stdout)).toEqual([]);
     expect(lines(run(`grep -l -s /${MACHINE.cgroupParent}/ /proc/[0-9]*/cgroup`).stdout)).toEqual([]);
   });
 });

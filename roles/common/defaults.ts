@@ -18,6 +18,9 @@ export const STACK_DEFAULTS = {
   etcd_auth_enabled: false,
   etcd_tls_enabled: false,
   dashboard_port: 9000,
+  /** The services of the bundles' compose files we run (the guide: `docker compose up api7-dashboard -d`). */
+  dashboard_compose_service: 'api7-dashboard',
+  gateway_compose_service: 'api7-gateway',
   dashboard_admin_user: 'admin',
   dashboard_allow_list: [] as string[],
   gateway_http_port: 80,

@@ -1,7 +1,7 @@
 // Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
 // their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
 import { sh } from '../../lib/shell.ts';
-import { LABEL_ROLE, LABEL_SPEC } from './fingerprint.ts';
+import type { ServiceContainer } from './compose.ts';
 
 /** `sha256sum` of a remote file; prints nothing when it is missing. */
 export const sha256sumCmd = (path: string): string => sh`sha256sum -- ${path} 2>/dev/null || true`;
@@ -74,34 +74,55 @@ export const dockerLoadCmd = (tarball: string): string => sh`docker load -i ${ta
 
 export const dockerPullCmd = (ref: string): string => sh`docker pull ${ref}`;
 
-/** Our containers for a role: name, running, spec label; one line each. */
-export const ownContainersCmd = (role: string): string =>
-  sh`docker ps -aq --filter ${`label=${LABEL_ROLE}=${role}`}` +
-  sh` | xargs -r docker inspect --format ${`{{.Name}} {{.State.Running}} {{index .Config.Labels "${LABEL_SPEC}"}}`}`;
+/** Compose's labels on the containers it starts: how we find the bundle's service without labels of our own. */
+export const COMPOSE_LABEL = {
+  service: 'com.docker.compose.service',
+  project: 'com.docker.compose.project',
+  workingDir: 'com.docker.compose.project.working_dir',
+} as const;
 
-export interface OwnContainer {
-  name: string;
-  running: boolean;
-  spec: string;
-}
+const SERVICE_JSON =
+  `{"id":{{json .Id}},"name":{{json .Name}},"running":{{json .State.Running}},"image":{{json .Image}},"startedAt":{{json .State.StartedAt}},` +
+  `"project":{{json (index .Config.Labels "${COMPOSE_LABEL.project}")}},"workingDir":{{json (index .Config.Labels "${COMPOSE_LABEL.workingDir}")}}}`;
 
-export function parseOwnContainers(stdout: string): OwnContainer[] {
+/** Every container compose started for `service`, from any project (this bundle's, an older one's, a hand-made one). */
+export const serviceContainersCmd = (service: string): string =>
+  sh`docker ps -aq --filter ${`label=${COMPOSE_LABEL.service}=${service}`} | xargs -r docker inspect --format ${SERVICE_JSON}`;
+
+export function parseServiceContainers(stdout: string): ServiceContainer[] {
   return stdout
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
-      const [, name, running, spec] = /^(\S+) (\S+) ?(.*)$/.exec(line) ?? [, line, '', ''];
-      return { name: name.replace(/^\//, ''), running: running === 'true', spec: spec === '<no value>' ? '' : spec };
+      const c = JSON.parse(line) as Record<string, unknown>;
+      return {
+        id: String(c.id),
+        name: String(c.name).replace(/^\//, ''),
+        running: c.running === true,
+        image: String(c.image ?? ''),
+        startedAt: String(c.startedAt ?? ''),
+        project: String(c.project ?? ''),
+        workingDir: String(c.workingDir ?? ''),
+      };
     });
 }
+
+/** Newest modification time (find's %T@) of the regular files under `paths`; nothing when none exists. */
+export const newestMtimeCmd = (paths: string[]): string =>
+  sh`find ${paths} -type f -printf '%T@\\n' 2>/dev/null | sort -n | tail -n 1`;
+
+/** `<compose> <words>` in the bundle folder, as the guide types it (compose picks the project, file and override). */
+export const composeInDirCmd = (compose: readonly string[], dir: string, words: readonly string[]): string =>
+  sh`cd ${dir} && ${compose} ${words}`;
+
+/** Takes down another folder's project of the same service: `compose down` there, or the containers when the folder is gone. */
+export const retireContainersCmd = (compose: readonly string[], c: ServiceContainer): string =>
+  c.workingDir
+    ? sh`if [ -d ${c.workingDir} ]; then cd ${c.workingDir} && ${compose} -p ${c.project} down; else docker rm -f ${c.id}; fi`
+    : sh`docker rm -f ${c.id}`;
 
 /** Removes a container by name if it exists (stop first so etcd leaves cleanly). */
 export const removeContainerCmd = (name: string): string =>
   sh`if docker inspect ${name} >/dev/null 2>&1; then docker stop -t 30 ${name} >/dev/null && docker rm ${name} >/dev/null; fi`;
 
-/** `<compose> -p <project> -f <file> <words>` in `dir`; `compose` is the docker role's `composeCommand` fact:
- * `docker compose` (v2 plugin) or `docker-compose` (v1). */
-export function composeCmd(compose: readonly string[], dir: string, project: string, file: string, words: readonly string[]): string {
-  return sh`cd ${dir} && ${compose} -p ${project} -f ${file} ${words}`;
-}

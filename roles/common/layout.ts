@@ -1,4 +1,5 @@
-// Where a bundle lives on a host: /opt/api7/bundles/<file> and unpacked in /opt/api7/<version>/<cp|dp>.
+// Where a bundle lives on a host: /opt/api7/bundles/<file>, unpacked as the guide does into its own folder
+// /opt/api7/api7-<version>-<cp|dp>/ (compose derives the project, network and container names from it).
 import { posix } from 'node:path';
 import type { StepContext, Vars } from '../../lib/types.ts';
 import type { BundleFile } from './bundle.ts';
@@ -9,7 +10,7 @@ export type Plane = 'cp' | 'dp';
 export const bundleName = (vars: Vars, plane: Plane): string => `api7-${str(vars, 'api7_version')}-${plane}.tar.gz`;
 
 export const planeDir = (vars: Vars, plane: Plane): string =>
-  posix.join(str(vars, 'api7_install_dir'), str(vars, 'api7_version'), plane);
+  posix.join(str(vars, 'api7_install_dir'), `api7-${str(vars, 'api7_version')}-${plane}`);
 
 export function bundleFile(plane: Plane): BundleFile {
   return {

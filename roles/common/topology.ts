@@ -5,17 +5,26 @@ import { bool, edition, num, optStr, str } from './vars.ts';
 
 export interface EtcdMember {
   host: string;
-  /** ETCD_NAME: the inventory name unless `etcd_name` says otherwise. */
+  /** ETCD_NAME: the guide's api7-etcd-<N> in inventory order, unless the host's `etcd_name` says otherwise. */
   name: string;
   address: string;
 }
 
-export function etcdMember(h: Host): EtcdMember {
-  return { host: h.name, name: optStr(h.vars, 'etcd_name') ?? h.name, address: optStr(h.vars, 'etcd_address') ?? h.address };
-}
+const memberOf = (h: Host, i: number): EtcdMember => ({
+  host: h.name,
+  name: optStr(h.vars, 'etcd_name') ?? `api7-etcd-${i + 1}`,
+  address: optStr(h.vars, 'etcd_address') ?? h.address,
+});
 
 export const etcdMembers = (inv: Inventory, vars: Vars): EtcdMember[] =>
-  inv.group(str(vars, 'etcd_group')).map(etcdMember);
+  inv.group(str(vars, 'etcd_group')).map(memberOf);
+
+/** `ctx`'s host as an etcd member (it must be in the etcd group). */
+export function etcdMember(ctx: { host: Host; inventory: Inventory; vars: Vars }): EtcdMember {
+  const m = etcdMembers(ctx.inventory, ctx.vars).find((x) => x.host === ctx.host.name);
+  if (!m) throw new Error(`${ctx.host.name} is not in the etcd group ${str(ctx.vars, 'etcd_group')}`);
+  return m;
+}
 
 export const etcdScheme = (vars: Vars): string => (bool(vars, 'etcd_tls_enabled') ? 'https' : 'http');
 

@@ -1,13 +1,13 @@
-// conf.yaml of the control plane (apisix-dashboard shape, docs/STANDINS.md), rendered from variables.
-import { stringify } from 'yaml';
-import type { Edition } from '../common/vars.ts';
+// conf.yaml of the control plane: the bundle's own file (dashboard_conf/conf.yaml), edited only in the keys
+// the guide names (conf.etcd.*) plus the few the console needs to be reachable and logged into
+// (conf.allow_list, authentication.secret, the admin user's password). Comments and every other key stay.
+import { parseDocument } from 'yaml';
+import { editYaml, type EditResult, type KeyEdit } from '../common/yaml-edit.ts';
 
-export const DASHBOARD_CONF_PATH = '/usr/local/apisix-dashboard/conf/conf.yaml';
-export const DASHBOARD_CERTS_PATH = '/usr/local/apisix-dashboard/conf/certs';
+/** Inside the container: where the compose file mounts conf.yaml's folder, and our certificates under it. */
+export const DASHBOARD_CERTS_SUBDIR = 'certs';
 
 export interface DashboardConf {
-  edition: Edition;
-  port: number;
   /** Addresses or CIDRs admitted (the LB, the control hosts, loopback, extra). */
   allowList: string[];
   /** host:port (plain) or https://host:port (TLS). */
@@ -22,25 +22,42 @@ export interface DashboardConf {
   adminPassword: string;
 }
 
-export function renderDashboardConf(c: DashboardConf): string {
-  const etcd: Record<string, unknown> = { endpoints: c.etcdEndpoints, prefix: c.prefix };
-  if (c.etcdUser) Object.assign(etcd, { username: c.etcdUser, password: c.etcdPassword ?? '' });
-  if (c.mtls) etcd.mtls = { key_file: c.mtls.key, cert_file: c.mtls.cert, ca_file: c.mtls.ca };
-  const doc = {
-    conf: {
-      listen: { host: '0.0.0.0', port: c.port },
-      allow_list: c.allowList,
-      etcd,
-      log: { error_log: { level: 'warn', file_path: 'logs/error.log' }, access_log: { file_path: 'logs/access.log' } },
-    },
-    authentication: {
-      secret: c.jwtSecret,
-      expire_time: 3600,
-      users: [{ username: c.adminUser, password: c.adminPassword }],
-    },
-  };
-  return `# Rendered by gatewright (edition ${c.edition}): changes here are overwritten on the next run.\n${stringify(doc)}`;
+/** The keys we edit, and only these (docs/OPERATIONS.md, "What gatewright edits in the bundles' conf files"). */
+export function dashboardEdits(shipped: string, c: DashboardConf): KeyEdit[] {
+  const etcd = (...k: string[]) => ['conf', 'etcd', ...k];
+  const doc = parseDocument(shipped);
+  const has = (path: string[]) => doc.hasIn(path);
+  const edits: KeyEdit[] = [
+    { path: etcd('endpoints'), value: c.etcdEndpoints },
+    { path: etcd('prefix'), value: c.prefix },
+    { path: etcd('enable_auth'), value: !!c.etcdUser },
+    // Auth off: the shipped empty strings stay (no stale password left behind), absent keys stay absent.
+    { path: etcd('username'), value: c.etcdUser ?? (has(etcd('username')) ? '' : undefined) },
+    { path: etcd('password'), value: c.etcdUser ? (c.etcdPassword ?? '') : has(etcd('password')) ? '' : undefined },
+    { path: ['conf', 'allow_list'], value: c.allowList },
+    { path: ['authentication', 'secret'], value: c.jwtSecret },
+  ];
+  if (c.mtls) {
+    edits.push(
+      { path: etcd('mtls', 'enable'), value: true },
+      { path: etcd('mtls', 'key_file'), value: c.mtls.key },
+      { path: etcd('mtls', 'cert_file'), value: c.mtls.cert },
+      { path: etcd('mtls', 'ca_file'), value: c.mtls.ca },
+    );
+  } else if (has(etcd('mtls'))) {
+    edits.push({ path: etcd('mtls', 'enable'), value: false });
+  }
+  // The admin user's password, in place: the other users and their comments stay.
+  const users = (doc.getIn(['authentication', 'users']) as { toJSON?: () => unknown } | undefined)?.toJSON?.();
+  const list = Array.isArray(users) ? (users as { username?: string }[]) : [];
+  const i = list.findIndex((u) => u?.username === c.adminUser);
+  if (i >= 0) edits.push({ path: ['authentication', 'users', i, 'password'], value: c.adminPassword });
+  else edits.push({ path: ['authentication', 'users'], value: [...list, { username: c.adminUser, password: c.adminPassword }] });
+  return edits;
 }
+
+export const editDashboardConf = (shipped: string, c: DashboardConf, file?: string): EditResult =>
+  editYaml(shipped, dashboardEdits(shipped, c), file);
 
 /** Unique entries in first-seen order: the allow-list reads the same every run. */
 export const uniq = (xs: string[]): string[] => [...new Set(xs)];

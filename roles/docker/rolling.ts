@@ -9,6 +9,7 @@ import { UnreachableError } from '../../lib/errors.ts';
 import { CommandError, type StepContext } from '../../lib/types.ts';
 import { curlOn } from '../common/admin-api.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
+import { COMPOSE_LABEL } from '../common/docker-commands.ts';
 import { LABEL_ROLE } from '../common/fingerprint.ts';
 import { waitFor } from '../common/retry.ts';
 import { etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
@@ -23,8 +24,20 @@ import { inTurn } from './turns.ts';
 
 // ---------------------------------------------------------------- what a host's restart must gate (pure)
 
-/** Our containers on the host, running or not: `<role> <status>` per line (status "Up 3 hours", "Exited (0) ..."). */
-export const STACK_CONTAINERS = sh`docker ps -a --filter ${`label=${LABEL_ROLE}`} --format ${`{{.Label "${LABEL_ROLE}"}} {{.Status}}`}`;
+/**
+ * Every container on the host, running or not: `<our role label>|<compose service>|<name> <status>` per line
+ * (status "Up 3 hours", "Exited (0) ..."). The bundles' containers carry compose's labels, not ours.
+ */
+export const STACK_CONTAINERS = sh`docker ps -a --format ${`{{.Label "${LABEL_ROLE}"}}|{{.Label "${COMPOSE_LABEL.service}"}}|{{.Names}} {{.Status}}`}`;
+
+/** The stack role a container plays: our label (etcd), the bundles' compose services, the guide's etcd name. */
+export function stackRoleOf(ours: string, service: string, name: string): string | undefined {
+  if (ours) return ours;
+  if (/dashboard/.test(service)) return 'dashboard';
+  if (/gateway|apisix/.test(service)) return 'gateway';
+  if (name === 'etcd') return 'etcd';
+  return undefined;
+}
 
 export interface StackContainers {
   /** Roles of the running ones: etcd, dashboard, gateway. */
@@ -34,7 +47,16 @@ export interface StackContainers {
 }
 
 export function parseStackContainers(stdout: string): StackContainers {
-  const rows = stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split(/\s+/));
+  const rows = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [labels, status] = l.split(/\s+/);
+      const [ours = '', service = '', name = ''] = (labels ?? '').split('|');
+      return [stackRoleOf(ours, service, name), status] as const;
+    })
+    .filter((r): r is [string, string] => r[0] !== undefined);
   return { running: [...new Set(rows.filter((r) => r[1] === 'Up').map((r) => r[0]))], any: rows.length > 0 };
 }
 
@@ -84,7 +106,7 @@ export const withStackVars = (ctx: StepContext): StepContext => ({
 });
 
 async function otherMembersHealthy(ctx: StepContext): Promise<void> {
-  const me = etcdMember(ctx.host).name;
+  const me = etcdMember(ctx).name;
   const port = num(ctx.vars, 'etcd_client_port');
   const scheme = etcdScheme(ctx.vars);
   const others = etcdMembers(ctx.inventory, ctx.vars).filter((m) => m.name !== me).map((m) => `${scheme}://${m.address}:${port}`);

@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 import type { StepContext, Vars } from '../../lib/types.ts';
 import { fingerprint } from '../common/fingerprint.ts';
 import { imageId } from '../common/bundle.ts';
+import { bindMountSuffix } from '../preflight/selinux.ts';
 import { removeContainerCmd } from '../common/docker-commands.ts';
 import { waitFor } from '../common/retry.ts';
 import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
@@ -26,7 +27,7 @@ import {
 } from './commands.ts';
 import type { MemberSurvey } from './plan.ts';
 
-export const etcdImage = (v: Vars): string => optStr(v, 'etcd_image') ?? `gatewright/etcd:${str(v, 'etcd_version')}`;
+export const etcdImage = (v: Vars): string => optStr(v, 'etcd_image') ?? `bitnami/etcd:${str(v, 'etcd_version')}`;
 export const dataDir = (v: Vars): string => str(v, 'etcd_data_dir');
 /** Beside the data dir: snapshots, certificates, etcdctl's credentials. */
 export const snapshotDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'snapshots');
@@ -35,7 +36,7 @@ export const envFile = (v: Vars): string => posix.join(posix.dirname(dataDir(v))
 
 export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
   const v = ctx.vars;
-  const me = etcdMember(ctx.host);
+  const me = etcdMember(ctx);
   const peer = num(v, 'etcd_peer_port');
   return {
     image: etcdImage(v),
@@ -49,6 +50,7 @@ export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
     dataDir: dataDir(v),
     snapshotDir: snapshotDir(v),
     certDir: bool(v, 'etcd_tls_enabled') ? certDir(v) : undefined,
+    v2: bool(v, 'etcd_enable_v2'),
   };
 }
 
@@ -62,7 +64,7 @@ const SURVEY_TRIES = 2;
 /** What one member's host shows. A failed, timed-out or unreadable survey is a row too: known: false. */
 export async function surveyMember(ctx: StepContext, host: string): Promise<MemberSurvey> {
   const on = ctx.on(host);
-  const me = etcdMember(on.host);
+  const me = etcdMember(on);
   const cmd = surveyCmd(dataDir(on.vars), me.address, num(on.vars, 'etcd_client_port'));
   let error = '';
   for (let i = 0; i < SURVEY_TRIES; i++) {
@@ -102,12 +104,12 @@ export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoint
 }
 
 export const ownUrl = (ctx: StepContext): string =>
-  `${etcdScheme(ctx.vars)}://${etcdMember(ctx.host).address}:${num(ctx.vars, 'etcd_client_port')}`;
+  `${etcdScheme(ctx.vars)}://${etcdMember(ctx).address}:${num(ctx.vars, 'etcd_client_port')}`;
 
 /** Replaces this host's etcd container with the wanted one. */
 export async function startMember(ctx: StepContext, state: 'new' | 'existing'): Promise<void> {
   await ctx.run(removeContainerCmd('etcd'), { become: true, timeoutMs: 60_000 });
-  await ctx.run(etcdRunCmd(runSpec(ctx, state), await wantedSpec(ctx)), { become: true });
+  await ctx.run(etcdRunCmd(runSpec(ctx, state), await wantedSpec(ctx), await bindMountSuffix(ctx)), { become: true });
 }
 
 /** `etcdctl snapshot save` on a running member, into <data_dir>/../snapshots. */
@@ -121,7 +123,7 @@ export async function takeSnapshot(ctx: StepContext): Promise<void> {
 /** The guide's way back for a member whose data is gone: remove and re-add it through a healthy peer. */
 export async function rejoin(ctx: StepContext, peerHost: string): Promise<void> {
   const peer = ctx.on(peerHost);
-  const me = etcdMember(ctx.host);
+  const me = etcdMember(ctx);
   const peerUrl = `http://${me.address}:${num(ctx.vars, 'etcd_peer_port')}`;
   const members = parseMemberList((await etcdctl(peer, ['member', 'list'], { endpoints: [ownUrl(peer)] })).stdout);
   const old = members.find((m) => m.name === me.name || m.peerUrls.includes(peerUrl));

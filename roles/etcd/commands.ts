@@ -4,8 +4,10 @@ import { argv, sh } from '../../lib/shell.ts';
 import { LABEL_ROLE, LABEL_SPEC } from '../common/fingerprint.ts';
 
 export const ETCD_CONTAINER = 'etcd';
-/** Paths inside the container; the host folders are variables. */
-export const IN_DATA = '/etcd-data';
+/** Paths inside the container (the guide's /etcd_data, bitnami's contract); the host folders are variables. */
+export const IN_DATA = '/etcd_data';
+/** Where members started before the guide's layout kept their data: the survey still finds it there. */
+export const IN_DATA_OLD = '/etcd-data';
 export const IN_SNAPSHOTS = '/etcd-snapshots';
 export const IN_CERTS = '/etcd-certs';
 
@@ -23,11 +25,15 @@ export interface EtcdRun {
   snapshotDir: string;
   /** Host folder holding ca.pem, cert.pem, key.pem when client TLS is on. */
   certDir?: string;
+  /** ETCD_ENABLE_V2 (the guide turns the v2 API on). */
+  v2: boolean;
 }
 
 export function etcdEnv(r: EtcdRun): [string, string][] {
   const scheme = r.certDir ? 'https' : 'http';
   const env: [string, string][] = [
+    // bitnami's entrypoint refuses to start without a root password unless told so; auth is the etcd role's job.
+    ['ALLOW_NONE_AUTHENTICATION', 'yes'],
     ['ETCD_NAME', r.name],
     ['ETCD_DATA_DIR', IN_DATA],
     ['ETCD_LISTEN_CLIENT_URLS', `${scheme}://0.0.0.0:${r.clientPort}`],
@@ -37,6 +43,7 @@ export function etcdEnv(r: EtcdRun): [string, string][] {
     ['ETCD_INITIAL_CLUSTER', r.initialCluster],
     ['ETCD_INITIAL_CLUSTER_TOKEN', r.token],
     ['ETCD_INITIAL_CLUSTER_STATE', r.state],
+    ['ETCD_ENABLE_V2', String(r.v2)],
   ];
   if (r.certDir) {
     env.push(
@@ -70,12 +77,12 @@ export const etcdSpecInputs = (r: EtcdRun, imageId: string) => ({
   mounts: etcdMounts(r),
 });
 
-/** The guide's `docker run`, plus our labels. */
-export function etcdRunCmd(r: EtcdRun, spec: string): string {
+/** The guide's `docker run` (`-u root`, host network, restart always), plus our labels; `:Z` while SELinux enforces. */
+export function etcdRunCmd(r: EtcdRun, spec: string, mountSuffix: '' | ':Z' = ''): string {
   const env = etcdEnv(r).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const mounts = etcdMounts(r).flatMap(([from, to]) => ['-v', `${from}:${to}`]);
+  const mounts = etcdMounts(r).flatMap(([from, to]) => ['-v', `${from}:${to}${mountSuffix}`]);
   const labels = ['--label', `${LABEL_ROLE}=etcd`, '--label', `${LABEL_SPEC}=${spec}`];
-  return sh`docker run -d --name ${ETCD_CONTAINER} --network=host --restart always ${labels} ${mounts} ${env} ${r.image}`;
+  return sh`docker run -d --name ${ETCD_CONTAINER} -u root --network=host --restart always ${labels} ${mounts} ${env} ${r.image}`;
 }
 
 export interface Etcdctl {
@@ -105,8 +112,8 @@ export const pruneSnapshotsCmd = (hostDir: string, keep: number): string =>
 /** What the survey reads of each etcd container: its spec label and where its /etcd-data comes from. */
 const CONTAINER_JSON =
   `{"name":{{json .Name}},"running":{{json .State.Running}},"spec":{{json (index .Config.Labels "${LABEL_SPEC}")}},` +
-  `"dataMount":"{{range .Mounts}}{{if eq .Destination "${IN_DATA}"}}{{.Source}}{{end}}{{end}}"}`;
-const DATA_MOUNT = `{{range .Mounts}}{{if eq .Destination "${IN_DATA}"}}{{.Source}}{{end}}{{end}}`;
+  `"dataMount":"{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}"}`;
+const DATA_MOUNT = `{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}`;
 
 /**
  * One member's host, read in one go: the data dir, every etcd container (ours by label, or any named etcd) with

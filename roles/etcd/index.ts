@@ -30,7 +30,7 @@ const fromBundle = (ctx: StepContext) => imageSource(ctx.vars, 'etcd') === 'bund
 
 export default defineRole({
   name: 'etcd',
-  defaults: { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_cluster_token: 'api7-etcd-cluster', etcd_snapshot_keep: 5 },
+  defaults: { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_cluster_token: 'etcd-cluster', etcd_enable_v2: true, etcd_snapshot_keep: 5 },
   steps: [
     { ...uploadStep('upload the etcd image tarball', tarball), when: fromBundle },
     defineStep({

@@ -2,14 +2,11 @@
 import { posix } from 'node:path';
 import type { Vars } from '../../lib/types.ts';
 import { planeDir } from '../common/layout.ts';
-import { optStr, str } from '../common/vars.ts';
 import type { CurlResponse } from '../common/curl.ts';
 
 export const gatewayDir = (vars: Vars): string => planeDir(vars, 'dp');
-export const gatewayConfFile = (vars: Vars): string => posix.join(gatewayDir(vars), 'gateway_conf', 'config.yaml');
-export const gatewayCertsDir = (vars: Vars): string => posix.join(gatewayDir(vars), 'gateway_conf', 'certs');
-export const gatewayImage = (vars: Vars): string =>
-  optStr(vars, 'gateway_image') ?? `api7/api7-gateway:${str(vars, 'api7_version')}`;
+export const GATEWAY_CONF = 'gateway_conf/config.yaml';
+export const gatewayConfFile = (vars: Vars): string => posix.join(gatewayDir(vars), GATEWAY_CONF);
 
 /** A route only gatewright's health gate uses: a Host nobody else can send (.invalid). */
 export const PROBE_ROUTE_ID = 'gatewright-probe';

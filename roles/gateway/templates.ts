@@ -1,15 +1,12 @@
-// config.yaml of the data plane: API7 2.13 (APISIX 2.x) layout, or APISIX 3 `deployment` layout.
-import { stringify } from 'yaml';
+// config.yaml of the data plane: the bundle's own file (gateway_conf/config.yaml), edited only in etcd.host,
+// etcd.prefix and the etcd auth/TLS keys of APISIX's format (under `deployment.etcd` in an APISIX 3 layout).
+// Comments, listen ports and every other key stay as shipped.
+import { parseDocument } from 'yaml';
 import type { Edition } from '../common/vars.ts';
-
-export const GATEWAY_CONF_PATH = '/usr/local/apisix/conf/config.yaml';
-export const GATEWAY_CERTS_PATH = '/usr/local/apisix/conf/certs';
+import { editYaml, type EditResult, type KeyEdit } from '../common/yaml-edit.ts';
 
 export interface GatewayConf {
   edition: Edition;
-  httpPort: number;
-  httpsPort: number;
-  prometheusPort: number;
   /** http(s)://host:port of every etcd member. */
   etcdHosts: string[];
   prefix: string;
@@ -19,21 +16,23 @@ export interface GatewayConf {
   tls?: { ca: string; cert: string; key: string };
 }
 
-export function renderGatewayConf(c: GatewayConf): string {
-  const etcd: Record<string, unknown> = { host: c.etcdHosts, prefix: c.prefix, timeout: 30 };
-  if (c.etcdUser) Object.assign(etcd, { user: c.etcdUser, password: c.etcdPassword ?? '' });
-  if (c.tls) etcd.tls = { cert: c.tls.cert, key: c.tls.key, verify: true };
-  const ssl: Record<string, unknown> = { enable: true, listen: [{ port: c.httpsPort }] };
-  if (c.tls) ssl.ssl_trusted_certificate = c.tls.ca;
-  const apisix = { node_listen: c.httpPort, enable_admin: false, ssl };
-  const pluginAttr = { prometheus: { export_addr: { ip: '0.0.0.0', port: c.prometheusPort } } };
-  const doc =
-    c.edition === 'api7'
-      ? { apisix, etcd, plugin_attr: pluginAttr }
-      : {
-          apisix,
-          deployment: { role: 'data_plane', role_data_plane: { config_provider: 'etcd' }, etcd },
-          plugin_attr: pluginAttr,
-        };
-  return `# Rendered by gatewright (edition ${c.edition}): changes here are overwritten on the next run.\n${stringify(doc)}`;
+export function gatewayEdits(shipped: string, c: GatewayConf): KeyEdit[] {
+  const doc = parseDocument(shipped);
+  const base = c.edition === 'apisix' || doc.hasIn(['deployment', 'etcd']) ? ['deployment', 'etcd'] : ['etcd'];
+  const etcd = (...k: string[]) => [...base, ...k];
+  const trusted = ['apisix', 'ssl', 'ssl_trusted_certificate'];
+  const edits: KeyEdit[] = [
+    { path: etcd('host'), value: c.etcdHosts },
+    { path: etcd('prefix'), value: c.prefix },
+    { path: etcd('user'), value: c.etcdUser },
+    { path: etcd('password'), value: c.etcdUser ? (c.etcdPassword ?? '') : undefined },
+    { path: etcd('tls'), value: c.tls ? { cert: c.tls.cert, key: c.tls.key, verify: true } : undefined },
+  ];
+  // The CA APISIX verifies etcd with; removed when TLS goes off only if it is ours.
+  if (c.tls) edits.push({ path: trusted, value: c.tls.ca });
+  else if (doc.hasIn(trusted) && String(doc.getIn(trusted)).endsWith('/certs/ca.pem')) edits.push({ path: trusted, value: undefined });
+  return edits;
 }
+
+export const editGatewayConf = (shipped: string, c: GatewayConf, file?: string): EditResult =>
+  editYaml(shipped, gatewayEdits(shipped, c), file);

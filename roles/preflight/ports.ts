@@ -57,13 +57,17 @@ export function claimedPorts(groups: string[], vars: Vars): PortClaim[] {
 
 /** Label our roles put on their containers (Kamal-style ownership); any value counts. */
 export const OWN_CONTAINER_LABEL = 'io.gatewright.role';
-/** Container names of the guide's stack, for containers started before the label existed. */
+/** Container names (etcd, the guide's `docker run --name etcd`) and compose services (the bundles' `api7-dashboard`,
+ * `api7-gateway`, in whatever folder they were started) of the guide's stack: ours, not port conflicts. */
 export const OWN_CONTAINER_NAMES = ['etcd', 'api7-dashboard', 'api7-gateway', 'apisix-dashboard', 'apisix', 'haproxy'];
 /** Processes the stack runs outside containers (etcd from a package, the LB's haproxy). */
 export const OWN_PROCESSES = ['etcd', 'haproxy'];
 
+/** Compose's service label: a bundle's container (named by compose from its folder) is found by its service. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+
 const isOwnContainer = (c: Container, ownNames: string[]): boolean =>
-  OWN_CONTAINER_LABEL in c.labels || ownNames.includes(c.name);
+  OWN_CONTAINER_LABEL in c.labels || ownNames.includes(c.name) || ownNames.includes(c.labels[COMPOSE_SERVICE_LABEL] ?? '');
 
 export interface PortConflict {
   claim: PortClaim;

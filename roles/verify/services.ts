@@ -2,8 +2,7 @@
 // `up -d` in the bundle folder for a gateway or dashboard, `docker stop` / `start` for an etcd member.
 import { sh } from '../../lib/shell.ts';
 import type { StepContext, Vars } from '../../lib/types.ts';
-import { COMPOSE_FILE } from '../common/service.ts';
-import { composeCmd } from '../common/docker-commands.ts';
+import { composeInDirCmd } from '../common/docker-commands.ts';
 import { dashboardDir } from '../dashboard/commands.ts';
 import { composeCommand } from '../docker/facts.ts';
 import { ETCD_CONTAINER } from '../etcd/commands.ts';
@@ -16,20 +15,17 @@ export interface StackService {
   start(compose: readonly string[], vars: Vars): string;
 }
 
-/** The compose project and file the stack roles deploy, in their bundle folder. */
-const composeIn = (compose: readonly string[], dir: string, project: string, words: string[]): string =>
-  composeCmd(compose, dir, project, COMPOSE_FILE, words);
-
+/** Exactly the guide's commands in the bundle folder: `docker compose down`, then `up -d` (the dashboard by its service). */
 export const GATEWAY: StackService = {
   name: 'gateway',
-  stop: (c, v) => composeIn(c, gatewayDir(v), 'api7-gateway', ['down']),
-  start: (c, v) => composeIn(c, gatewayDir(v), 'api7-gateway', ['up', '-d']),
+  stop: (c, v) => composeInDirCmd(c, gatewayDir(v), ['down']),
+  start: (c, v) => composeInDirCmd(c, gatewayDir(v), ['up', '-d']),
 };
 
 export const DASHBOARD: StackService = {
   name: 'dashboard',
-  stop: (c, v) => composeIn(c, dashboardDir(v), 'api7-dashboard', ['down']),
-  start: (c, v) => composeIn(c, dashboardDir(v), 'api7-dashboard', ['up', '-d']),
+  stop: (c, v) => composeInDirCmd(c, dashboardDir(v), ['down']),
+  start: (c, v) => composeInDirCmd(c, dashboardDir(v), ['up', String(v.dashboard_compose_service ?? 'api7-dashboard'), '-d']),
 };
 
 export const ETCD: StackService = {

@@ -15,31 +15,37 @@ import {
 import { fingerprint } from '../../roles/common/fingerprint.ts';
 
 const lab1: EtcdRun = {
-  image: 'gatewright/etcd:3.4.23',
-  name: 'lab1',
+  image: 'bitnami/etcd:3.4.13',
+  name: 'api7-etcd-1',
   address: '10.77.0.11',
   clientPort: 2379,
   peerPort: 2380,
-  initialCluster: 'lab1=http://10.77.0.11:2380,lab2=http://10.77.0.12:2380,lab3=http://10.77.0.13:2380',
-  token: 'api7-etcd-cluster',
+  initialCluster: 'api7-etcd-1=http://10.77.0.11:2380,api7-etcd-2=http://10.77.0.12:2380,api7-etcd-3=http://10.77.0.13:2380',
+  token: 'etcd-cluster',
   state: 'new',
   dataDir: '/usr/local/etcd/etcd_data',
   snapshotDir: '/usr/local/etcd/snapshots',
+  v2: true,
 };
 
 describe('etcd docker run', () => {
-  it('is the guide command with our labels, every value quoted', () => {
+  it("is the guide's command (-u root, its env, data at /etcd_data) with our labels, every value quoted", () => {
     expect(etcdRunCmd(lab1, 'abc123')).toBe(
-      'docker run -d --name etcd --network=host --restart always' +
+      'docker run -d --name etcd -u root --network=host --restart always' +
         ' --label io.gatewright.role=etcd --label io.gatewright.spec=abc123' +
-        ' -v /usr/local/etcd/etcd_data:/etcd-data -v /usr/local/etcd/snapshots:/etcd-snapshots' +
-        ' -e ETCD_NAME=lab1 -e ETCD_DATA_DIR=/etcd-data' +
+        ' -v /usr/local/etcd/etcd_data:/etcd_data -v /usr/local/etcd/snapshots:/etcd-snapshots' +
+        ' -e ALLOW_NONE_AUTHENTICATION=yes -e ETCD_NAME=api7-etcd-1 -e ETCD_DATA_DIR=/etcd_data' +
         ' -e ETCD_LISTEN_CLIENT_URLS=http://0.0.0.0:2379 -e ETCD_ADVERTISE_CLIENT_URLS=http://10.77.0.11:2379' +
         ' -e ETCD_LISTEN_PEER_URLS=http://0.0.0.0:2380 -e ETCD_INITIAL_ADVERTISE_PEER_URLS=http://10.77.0.11:2380' +
-        ' -e ETCD_INITIAL_CLUSTER=lab1=http://10.77.0.11:2380,lab2=http://10.77.0.12:2380,lab3=http://10.77.0.13:2380' +
-        ' -e ETCD_INITIAL_CLUSTER_TOKEN=api7-etcd-cluster -e ETCD_INITIAL_CLUSTER_STATE=new' +
-        ' gatewright/etcd:3.4.23',
+        ' -e ETCD_INITIAL_CLUSTER=api7-etcd-1=http://10.77.0.11:2380,api7-etcd-2=http://10.77.0.12:2380,api7-etcd-3=http://10.77.0.13:2380' +
+        ' -e ETCD_INITIAL_CLUSTER_TOKEN=etcd-cluster -e ETCD_INITIAL_CLUSTER_STATE=new -e ETCD_ENABLE_V2=true' +
+        ' bitnami/etcd:3.4.13',
     );
+  });
+
+  it('labels its bind mounts :Z while SELinux enforces', () => {
+    const cmd = etcdRunCmd(lab1, 'x', ':Z');
+    expect(cmd).toContain(' -v /usr/local/etcd/etcd_data:/etcd_data:Z -v /usr/local/etcd/snapshots:/etcd-snapshots:Z ');
   });
 
   it('serves clients over TLS with client-certificate auth when certificates are given', () => {

@@ -75,7 +75,7 @@ function responder(s: Script, log: string[]) {
     }
     if (command.startsWith('docker run')) {
       const spec = /io\.gatewright\.spec=(\S+)/.exec(command)![1];
-      const mount = /-v (\S+):\/etcd-data/.exec(command)![1];
+      const mount = /-v (\S+):\/etcd_data/.exec(command)![1];
       log.push(`${host}: run ${/ETCD_INITIAL_CLUSTER_STATE=(\w+)/.exec(command)![1]}`);
       w.container = { running: true, spec, mount };
       w.data = mount;
@@ -128,7 +128,7 @@ describe('the etcd member step under faults (scripted hosts)', () => {
     const s: Script = { world: { lab1: running(spec.lab1), lab2: running(spec.lab2), lab3: { data: null, container: { running: false, spec: spec.lab3, mount: DIR }, serving: false } } };
     const { summary, log } = await run(s);
     expect(summary.exitCode).toBe(0);
-    expect(changes(log)).toEqual(['lab1: etcdctl member remove idlab3', 'lab1: etcdctl member add lab3 --peer-urls=http://lab3:2380', 'lab3: stop', 'lab3: wipe data', 'lab3: run existing']);
+    expect(changes(log)).toEqual(['lab1: etcdctl member remove idlab3', 'lab1: etcdctl member add api7-etcd-3 --peer-urls=http://lab3:2380', 'lab3: stop', 'lab3: wipe data', 'lab3: run existing']);
   });
 
   it('the rejoin re-checks the others: with another member unhealthy it removes nothing', async () => {

@@ -2,12 +2,12 @@
 // real delivery. Each is rebuilt only when what it is made of changes (a stamp file holds that
 // recipe), so a role's checksum comparison sees the same bundle on a rerun.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
 import type { LabRecipes } from './recipes.ts';
 import { imageTag } from './recipe.ts';
-import { bundleName, composeFile, LAYOUT, type Plane } from './bundle-files.ts';
+import { bundleFiles, bundleName, LAYOUT, type Plane } from './bundle-files.ts';
 import { ETCD_IMAGE, ETCD_VERSION, MACHINE, PATHS } from './topology.ts';
 import { $, DOCKER, docker, log } from './run.ts';
 
@@ -32,19 +32,21 @@ async function saveImage(builtTag: string, ref: string, out: string): Promise<vo
   await $`${DOCKER} save ${ref} | gzip -1 -n > ${out}`;
 }
 
-async function planeBundle(plane: Plane, version: string, builtTag: string): Promise<void> {
+async function planeBundle(plane: Plane, version: string, tag: string, builtTag: string): Promise<void> {
   const l = LAYOUT[plane];
   const name = bundleName(plane, version);
-  const compose = composeFile(plane, version);
-  const recipe = createHash('sha256').update(`${builtTag}\n${compose}\n${l.defaultConf}`).digest('hex');
+  const files = bundleFiles(plane, version, tag);
+  const recipe = createHash('sha256').update(JSON.stringify({ builtTag, tag, files, dirs: l.dirs })).digest('hex');
   await ensureBuilt(`${name}.tar.gz`, recipe, async (tmp) => {
     const staging = join(MACHINE.buildDir, 'bundles', name);
     rmSync(staging, { recursive: true, force: true });
-    mkdirSync(join(staging, name, 'images'), { recursive: true });
-    mkdirSync(join(staging, name, l.confFile, '..'), { recursive: true });
-    writeFileSync(join(staging, name, 'docker-compose.yaml'), compose);
-    writeFileSync(join(staging, name, l.confFile), l.defaultConf);
-    await saveImage(builtTag, l.image(version), join(staging, name, l.imageFile(version)));
+    for (const dir of ['images', ...l.dirs]) mkdirSync(join(staging, name, dir), { recursive: true });
+    for (const [path, file] of Object.entries(files)) {
+      mkdirSync(dirname(join(staging, name, path)), { recursive: true });
+      writeFileSync(join(staging, name, path), file.text, { mode: file.mode });
+      chmodSync(join(staging, name, path), file.mode);
+    }
+    await saveImage(builtTag, l.image(tag), join(staging, name, l.imageFile(version)));
     await $`tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C ${staging} -c ${name} | gzip -1 -n > ${tmp}`;
     rmSync(staging, { recursive: true, force: true });
   });
@@ -56,7 +58,7 @@ export async function ensureBundles(recipes: LabRecipes): Promise<void> {
   const etcdTag = imageTag(recipes.etcd);
   const jobs = [
     limit(() => ensureBuilt(`etcd-${ETCD_VERSION}.tar.gz`, etcdTag, (tmp) => saveImage(etcdTag, ETCD_IMAGE, tmp))),
-    ...recipes.standins.map((s) => limit(() => planeBundle(s.plane, s.version, imageTag(s.recipe)))),
+    ...recipes.standins.map((s) => limit(() => planeBundle(s.plane, s.version, s.tag, imageTag(s.recipe)))),
   ];
   await Promise.all(jobs);
 }

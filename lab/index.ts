@@ -4,5 +4,5 @@ export { stopHost, killHost, pauseHost, unpauseHost, startHost, cutHost, restore
 export { status, hostStatuses, type HostStatus } from './status.ts';
 export { hostInfo, sshReady, waitSsh } from './hosts.ts';
 export { sshOptions } from './keys.ts';
-export { HOSTS, PATHS, NET, MACHINE, API7_VERSIONS, ETCD_VERSION, ETCD_IMAGE, findHost, type LabHost } from './topology.ts';
+export { HOSTS, PATHS, NET, MACHINE, API7_VERSIONS, API7_IMAGE_TAGS, ETCD_VERSION, ETCD_IMAGE, findHost, type LabHost } from './topology.ts';
 export { DOCKER } from './run.ts';

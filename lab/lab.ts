@@ -74,7 +74,7 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
 export const ensureLab = async (opts: UpOptions = {}): Promise<string> => (await up(opts)).inventory;
 
 function allRecipes(r: LabRecipes): Recipe[] {
-  return [r.base, r.host, r.lb, r.upstream, r.etcd, r.runtime, ...r.standins.map((s) => s.recipe)];
+  return [r.base, r.host, r.lb, r.upstream, r.etcdDebian, r.etcd, r.runtime, ...r.standins.map((s) => s.recipe)];
 }
 
 function hostImage(recipes: LabRecipes, host: LabHost): string {

@@ -7,7 +7,7 @@ import type { DebianMirrors } from './apt-sources.ts';
 import { imageSourcesList } from './apt-sources.ts';
 import type { ContextFile, Recipe } from './recipe.ts';
 import { LAYOUT, type Plane } from './bundle-files.ts';
-import { API7_VERSIONS, ETCD_VERSION } from './topology.ts';
+import { API7_IMAGE_TAGS, API7_VERSIONS, ETCD_VERSION } from './topology.ts';
 import { $ } from './run.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
@@ -114,7 +114,8 @@ RUN systemctl enable upstream.service
   };
 }
 
-export function etcdRecipe(base: Recipe): Recipe {
+/** Debian's etcd 3.4.23 packages (the layer under the bitnami-contract image; unchanged, so cached). */
+export function etcdDebianRecipe(base: Recipe): Recipe {
   return {
     name: 'etcd',
     parent: base,
@@ -128,6 +129,26 @@ RUN printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/s
 ENV ETCDCTL_API=3
 EXPOSE 2379 2380
 ENTRYPOINT ["/usr/bin/etcd"]
+`,
+  };
+}
+
+/**
+ * `bitnami/etcd:3.4.23` of the lab: bitnami's contract (lab/etcd/entrypoint.sh: ETCD_* env,
+ * ALLOW_NONE_AUTHENTICATION, data in ETCD_DATA_DIR, `/entrypoint.sh etcd`, user 1001) around Debian's etcd.
+ */
+export function etcdRecipe(debian: Recipe): Recipe {
+  return {
+    name: 'etcd-bitnami',
+    parent: debian,
+    files: { 'entrypoint.sh': { copyFrom: join(HERE, 'etcd/entrypoint.sh'), mode: 0o755 } },
+    dockerfile: `FROM {{parent}}
+RUN mkdir -p /bitnami/etcd/data && chown -R 1001:0 /bitnami/etcd && chmod 700 /bitnami/etcd/data
+COPY entrypoint.sh /entrypoint.sh
+ENV ETCDCTL_API=3 ETCD_DATA_DIR=/bitnami/etcd/data
+USER 1001
+ENTRYPOINT ["/entrypoint.sh"]
+CMD ["etcd"]
 `,
   };
 }
@@ -172,25 +193,47 @@ export type Standin = 'dashboard' | 'gateway';
 /** The bundle each stand-in image ships in: the dashboard is the control plane, the gateway the data plane. */
 const PLANE: Record<Standin, Plane> = { dashboard: 'cp', gateway: 'dp' };
 
-/** api7/api7-<name>:<version>: the stand-in bundle on the runtime, reporting `version`. */
-export function standinRecipe(runtime: Recipe, name: Standin, version: string, bundle: string): Recipe {
+/** Where each stand-in sits in its image, as in the real image, and the command that starts it. */
+const STANDIN_IMAGE: Record<Standin, { home: string; launcher: string; entrypoint: string[]; cmd: string[] }> = {
+  dashboard: {
+    home: '/usr/local/apisix-dashboard',
+    launcher: 'manager-api',
+    entrypoint: ['/usr/local/apisix-dashboard/manager-api'],
+    cmd: ['-c', LAYOUT.cp.confMount],
+  },
+  gateway: {
+    home: '/usr/local/apisix',
+    launcher: 'docker-entrypoint.sh',
+    entrypoint: ['/usr/local/apisix/docker-entrypoint.sh'],
+    cmd: ['docker-start'],
+  },
+};
+
+/**
+ * The stand-in bundle on the runtime, reporting `tag` as its version (an image's version is its own tag,
+ * whatever the bundle it ships in is called); tagged api7ee.azurecr.io/api7-<name>:<tag> when saved.
+ */
+export function standinRecipe(runtime: Recipe, name: Standin, tag: string, bundle: string): Recipe {
+  const img = STANDIN_IMAGE[name];
   const conf = LAYOUT[PLANE[name]].confMount;
+  // `docker-start` is the real gateway image's CMD; the launcher passes the conf path either way.
+  const launcher = `#!/bin/sh\n[ "$1" = docker-start ] && shift && set -- -c ${conf}\nexec /usr/bin/node ${img.home}/${name}.cjs "$@"\n`;
   const tls = name === 'gateway'
-    ? `COPY gateway.crt gateway.key /usr/local/apisix/conf/cert/
-ENV GATEWAY_TLS_CERT=/usr/local/apisix/conf/cert/gateway.crt GATEWAY_TLS_KEY=/usr/local/apisix/conf/cert/gateway.key
+    ? `COPY gateway.crt gateway.key ${img.home}/conf/cert/
+ENV GATEWAY_TLS_CERT=${img.home}/conf/cert/gateway.crt GATEWAY_TLS_KEY=${img.home}/conf/cert/gateway.key
 `
     : '';
   return {
-    name: `${name}-${version}`,
+    name: `${name}-${tag}`,
     parent: runtime,
-    files: { [`${name}.cjs`]: { copyFrom: bundle }, VERSION: { text: `${version}\n` } },
+    files: { [`${name}.cjs`]: { copyFrom: bundle }, VERSION: { text: `${tag}\n` }, [img.launcher]: { text: launcher, mode: 0o755 } },
     prepare: name === 'gateway' ? selfSignedCert : undefined,
     dockerfile: `FROM {{parent}}
-COPY ${name}.cjs VERSION /app/
-${tls}ENV API7_VERSION=${version}
-WORKDIR /app
-ENTRYPOINT ["/usr/bin/node", "/app/${name}.cjs"]
-CMD ["-c", "${conf}"]
+COPY ${name}.cjs VERSION ${img.launcher} ${img.home}/
+${tls}ENV API7_VERSION=${tag}
+WORKDIR ${img.home}
+ENTRYPOINT ${JSON.stringify(img.entrypoint)}
+CMD ${JSON.stringify(img.cmd)}
 `,
   };
 }
@@ -205,9 +248,10 @@ export interface LabRecipes {
   host: Recipe;
   lb: Recipe;
   upstream: Recipe;
+  etcdDebian: Recipe;
   etcd: Recipe;
   runtime: Recipe;
-  standins: { plane: Plane; version: string; recipe: Recipe }[];
+  standins: { plane: Plane; version: string; tag: string; recipe: Recipe }[];
 }
 
 /** Without stand-in bundles (lab/standins not buildable) the upstream host is a plain host, no stand-in images. */
@@ -215,12 +259,14 @@ export function labRecipes(mirrors: DebianMirrors, bundles: StandinBundles | und
   const base = baseRecipe(mirrors);
   const host = hostRecipe(base);
   const runtime = runtimeRecipe(base);
+  const etcdDebian = etcdDebianRecipe(base);
   const standins = !bundles ? [] : API7_VERSIONS.flatMap((version) =>
     (['dashboard', 'gateway'] as const).map((name) => ({
       plane: PLANE[name],
       version,
-      recipe: standinRecipe(runtime, name, version, bundles[name]),
+      tag: API7_IMAGE_TAGS[version],
+      recipe: standinRecipe(runtime, name, API7_IMAGE_TAGS[version], bundles[name]),
     })),
   );
-  return { base, host, lb: lbRecipe(host), upstream: bundles ? upstreamRecipe(host, bundles) : host, etcd: etcdRecipe(base), runtime, standins };
+  return { base, host, lb: lbRecipe(host), upstream: bundles ? upstreamRecipe(host, bundles) : host, etcdDebian, etcd: etcdRecipe(etcdDebian), runtime, standins };
 }

@@ -103,8 +103,15 @@ export const GROUPS = ['etcd', 'control', 'gateway', 'lb', 'upstream'] as const;
 
 /** Bundle versions shipped in .lab/bundles (the first is the roles' default api7_version). */
 export const API7_VERSIONS = ['2.13.2304', '2.13.2309'] as const;
+/**
+ * The tag of the images inside each bundle: like the guide's 2.13.2209.1 image in a 2.13.2304 folder,
+ * a tag need not be the bundle's version, so the roles must read it from the bundle.
+ */
+export const API7_IMAGE_TAGS: Record<(typeof API7_VERSIONS)[number], string> = { '2.13.2304': '2.13.2304', '2.13.2309': '2.13.2309.1' };
+export const API7_REGISTRY = 'api7ee.azurecr.io';
 export const ETCD_VERSION = '3.4.23';
-export const ETCD_IMAGE = `gatewright/etcd:${ETCD_VERSION}`;
+/** bitnami's name and contract (ETCD_* env, /etcd_data, /entrypoint.sh etcd) around Debian's etcd 3.4.23. */
+export const ETCD_IMAGE = `bitnami/etcd:${ETCD_VERSION}`;
 
 export const NET = TOPOLOGY.net;
 

@@ -36,7 +36,10 @@ async function main(): Promise<void> {
   });
   closeOnSignals([server], log, { cleanup: () => client.close() });
   log.info(`listening on ${config.listen.host}:${config.listen.port}`);
-  log.info('The manager-api is running successfully!');
+  // manager-api's start-up banner, as the guide shows it in `docker logs`
+  process.stdout.write(
+    `The manager-api is running successfully!\n\nVersion : ${version}\nGitHash : stand-in\nListen  : ${config.listen.host}:${config.listen.port}\nLoglevel: ${config.logLevel}\n\n`,
+  );
 }
 
 main().catch((err) => {

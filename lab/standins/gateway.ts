@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const proxy = createProxy({ table, metrics, log, version });
   const node = hostname();
   const exporter = createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/apisix/prometheus/metrics') {
+    if (req.method === 'GET' && req.url?.split('?')[0] === config.metricsPath) {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(metrics.render({ etcdReachable: sync.reachable, routesTotal: table.size, hostname: node, version }));
     } else {

@@ -3,14 +3,15 @@
 // (its .debs cached), well-formed offline bundles, and faults that break and restore a host.
 import { describe, expect, it, afterAll, inject } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  API7_VERSIONS, DOCKER, ETCD_IMAGE, ETCD_VERSION, HOSTS, PATHS, cutHost, ensureLab, findHost, killHost, pauseHost,
+  API7_IMAGE_TAGS, API7_VERSIONS, DOCKER, ETCD_IMAGE, ETCD_VERSION, HOSTS, PATHS, cutHost, ensureLab, findHost, killHost, pauseHost,
   restoreHost, startHost, stopHost, unpauseHost,
 } from '../../lab/index.ts';
 import { loadInventory } from '../../lib/inventory.ts';
+import { composeFile } from '../../lab/bundle-files.ts';
 
 function ssh(host: string, command: string, opts: { user?: string; knownHosts?: string; extra?: string[] } = {}) {
   const r = spawnSync('ssh', [
@@ -111,23 +112,32 @@ describe('lab inventory and bundles', () => {
     expect(inv.hosts.get('lab1')!.vars.ssh_known_hosts_file).toBe(PATHS.knownHosts);
   });
 
-  it('ships etcd as a loadable image tarball', () => {
+  it('ships etcd as a loadable image tarball named as bitnami names it', () => {
     const file = join(PATHS.bundlesDir, `etcd-${ETCD_VERSION}.tar.gz`);
+    expect(ETCD_IMAGE).toBe(`bitnami/etcd:${ETCD_VERSION}`);
     expect(sh(`tar -xzOf ${file} manifest.json`)).toContain(`"${ETCD_IMAGE}"`);
   });
 
-  it.each(API7_VERSIONS.flatMap((v) => [[v, 'cp', 'dashboard', 'dashboard_conf/conf.yaml'], [v, 'dp', 'gateway', 'gateway_conf/config.yaml']]))(
-    'ships %s %s in the guide layout',
-    (version, plane, name, conf) => {
+  it.each(API7_VERSIONS.flatMap((v) => [[v, 'cp', 'dashboard'], [v, 'dp', 'gateway']]))(
+    'ships %s %s in the guide layout, its image named by the registry with the tag of the image',
+    (version, plane, name) => {
       const dir = `api7-${version}-${plane}`;
+      const tag = API7_IMAGE_TAGS[version as keyof typeof API7_IMAGE_TAGS];
       const file = join(PATHS.bundlesDir, `${dir}.tar.gz`);
-      const listing = sh(`tar -tzf ${file}`).split('\n').filter((l) => !l.endsWith('/') && l);
-      expect(listing.sort()).toEqual([`${dir}/${conf}`, `${dir}/docker-compose.yaml`, `${dir}/images/api7-${name}-${version}.tar.gz`].sort());
+      const listing = sh(`tar -tvzf ${file}`).split('\n').filter(Boolean).map((l) => {
+        const words = l.split(/\s+/);
+        return `${words[0]} ${words.at(-1)}`;
+      });
+      const image = `${dir}/images/api7-${name}-${version}.tar.gz`;
+      const expected = plane === 'cp'
+        ? [`drwxr-xr-x ${dir}/`, `drwxr-xr-x ${dir}/dashboard_conf/`, `-rw-r--r-- ${dir}/dashboard_conf/conf.yaml`, `-rw-r--r-- ${dir}/docker-compose.yaml`, `drwxr-xr-x ${dir}/images/`, `-rw-r--r-- ${image}`]
+        : [`drwxr-xr-x ${dir}/`, `-rwxr-xr-x ${dir}/cli.sh`, `-rw-r--r-- ${dir}/docker-compose.yaml`, `drwxr-xr-x ${dir}/gateway_conf/`, `-rw-r--r-- ${dir}/gateway_conf/config.yaml`, `drwxr-xr-x ${dir}/gateway_logs/`, `drwxr-xr-x ${dir}/images/`, `-rw-r--r-- ${image}`];
+      expect(listing.sort()).toEqual(expected.sort());
       const compose = sh(`tar -xzOf ${file} ${dir}/docker-compose.yaml`);
-      expect(compose).toContain(`image: api7/api7-${name}:${version}`);
-      expect(compose).toContain('network_mode: host');
-      const manifest = sh(`tar -xzOf ${file} ${dir}/images/api7-${name}-${version}.tar.gz | tar -xzOf - manifest.json`);
-      expect(manifest).toContain(`"api7/api7-${name}:${version}"`);
+      expect(compose).toBe(composeFile(plane as 'cp' | 'dp', version, tag));
+      expect(compose).toContain(`image: api7ee.azurecr.io/api7-${name}:${tag}\n`);
+      const manifest = JSON.parse(sh(`tar -xzOf ${file} ${image} | tar -xzOf - manifest.json`)) as { RepoTags: string[] }[];
+      expect(manifest.map((m) => m.RepoTags)).toEqual([[`api7ee.azurecr.io/api7-${name}:${tag}`]]);
     },
   );
 
@@ -137,6 +147,50 @@ describe('lab inventory and bundles', () => {
       ...API7_VERSIONS.flatMap((v) => [`api7-${v}-cp.tar.gz`, `api7-${v}-dp.tar.gz`]),
       `etcd-${ETCD_VERSION}.tar.gz`,
     ].sort());
+  });
+});
+
+// The lab's etcd image keeps bitnami/etcd's contract, checked on the lab's own engine (no network).
+describe('lab etcd image (bitnami/etcd contract)', () => {
+  const docker = (args: string) => spawnSync('bash', ['-c', `${DOCKER.join(' ')} ${args}`], { encoding: 'utf8', timeout: 60_000 });
+  const data = mkdtempSync(join(tmpdir(), 'lab-etcd-data-'));
+  const name = `etcd-contract-${process.pid}`;
+  afterAll(() => {
+    docker(`rm -f ${name}`);
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  it('refuses to start without ALLOW_NONE_AUTHENTICATION=yes when no root password is set', () => {
+    const r = docker(`run --rm --network none ${ETCD_IMAGE}`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('Set the environment variable ALLOW_NONE_AUTHENTICATION=yes');
+  });
+
+  it('runs as 1001: a root-owned data directory needs -u root, as the guide runs it', () => {
+    const r = docker(`run --rm --network none -e ALLOW_NONE_AUTHENTICATION=yes -e ETCD_DATA_DIR=/etcd_data -v ${data}:/etcd_data ${ETCD_IMAGE}`);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('/etcd_data is not writable by user 1001');
+  });
+
+  it("runs the guide's docker run: ETCD_* env, data in /etcd_data, v2 on, /entrypoint.sh etcd", async () => {
+    const env = {
+      ALLOW_NONE_AUTHENTICATION: 'yes', ETCD_NAME: 'api7-etcd-1', ETCD_LISTEN_PEER_URLS: 'http://0.0.0.0:2380',
+      ETCD_LISTEN_CLIENT_URLS: 'http://0.0.0.0:2379', ETCD_ADVERTISE_CLIENT_URLS: 'http://127.0.0.1:2379',
+      ETCD_INITIAL_ADVERTISE_PEER_URLS: 'http://127.0.0.1:2380', ETCD_INITIAL_CLUSTER_TOKEN: 'etcd-cluster',
+      ETCD_INITIAL_CLUSTER: 'api7-etcd-1=http://127.0.0.1:2380', ETCD_DATA_DIR: '/etcd_data', ETCD_ENABLE_V2: 'true',
+    };
+    const flags = Object.entries(env).map(([k, v]) => `-e ${k}=${v}`).join(' ');
+    expect(docker(`run -d --name ${name} --restart always -u root -v ${data}:/etcd_data ${flags} --network none ${ETCD_IMAGE}`).status).toBe(0);
+    expect(docker(`inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' ${name}`).stdout.trim()).toBe('["/entrypoint.sh"] ["etcd"]');
+    let health = docker(`exec ${name} etcdctl endpoint health`);
+    for (let i = 0; i < 40 && health.status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      health = docker(`exec ${name} etcdctl endpoint health`);
+    }
+    expect(health.status, health.stderr).toBe(0);
+    expect(docker(`exec ${name} bash -c "etcdctl member list"`).stdout).toMatch(/, started, api7-etcd-1, http:\/\/127\.0\.0\.1:2380,/);
+    expect(docker(`exec -e ETCDCTL_API=2 ${name} etcdctl set /v2-probe on`).stdout.trim()).toBe('on'); // ETCD_ENABLE_V2
+    expect(existsSync(join(data, 'member'))).toBe(true);
   });
 });
 

@@ -6,7 +6,6 @@ import { ourMountPoints } from '../../lab/teardown.ts';
 import { knownHostsText } from '../../lab/keys.ts';
 import { createArgs } from '../../lab/hosts.ts';
 import { cannotRun, missingPackages } from '../../lab/preflight.ts';
-import { composeFile } from '../../lab/bundle-files.ts';
 import { dockerdArgs } from '../../lab/engine.ts';
 import { findHost } from '../../lab/topology.ts';
 
@@ -118,23 +117,5 @@ describe('preflight', () => {
   it('names the Debian packages of the missing tools, once each', () => {
     const has = new Set(['/usr/bin/zstd', '/usr/bin/ssh', '/usr/bin/ssh-keygen', '/usr/bin/openssl', '/usr/bin/gzip', '/usr/bin/tar']);
     expect(missingPackages((p) => has.has(p))).toEqual(['docker.io', 'debootstrap', 'iptables']);
-  });
-});
-
-describe('bundle compose files', () => {
-  it('runs the dashboard on the host network, restarting, with its conf mounted where it reads it', () => {
-    expect(parse(composeFile('cp', '2.13.2309'))).toEqual({
-      version: '3',
-      services: {
-        'api7-dashboard': {
-          image: 'api7/api7-dashboard:2.13.2309',
-          container_name: 'api7-dashboard',
-          restart: 'always',
-          network_mode: 'host',
-          volumes: ['./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml'],
-        },
-      },
-    });
-    expect(parse(composeFile('dp', '2.13.2304')).services['api7-gateway'].volumes).toEqual(['./gateway_conf/config.yaml:/usr/local/apisix/conf/config.yaml']);
   });
 });

@@ -21,7 +21,9 @@ export interface AdminApi {
 
 /** Logs in as the console admin on `ctx`'s host and returns a client (token registered as a secret). */
 export async function adminApi(ctx: StepContext): Promise<AdminApi> {
-  const base = `http://127.0.0.1:${num(ctx.vars, 'dashboard_port')}`;
+  // The host's own address, not loopback: on the bundle's bridge network a loopback request reaches the console
+  // from the bridge's gateway, which its allow_list does not hold; the control hosts' addresses it does.
+  const base = `http://${ctx.host.address}:${num(ctx.vars, 'dashboard_port')}`;
   const password = str(ctx.vars, 'dashboard_admin_password');
   ctx.secret(password);
   const login = await curlOn(ctx, {

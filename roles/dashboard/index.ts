@@ -49,7 +49,7 @@ export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: 
 
 /** The console answers on its published port: the gate. (Its login is console API: checked, never gating.) */
 export async function health(ctx: StepContext): Promise<true | string> {
-  const ping = await curlOn(ctx, { url: `http://127.0.0.1:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
+  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
   return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
 }
 

@@ -135,7 +135,7 @@ async function peersUp(ctx: StepContext, group: RollingGroup): Promise<void> {
 
 async function dashboardPing(ctx: StepContext): Promise<true | string> {
   // /ping, not the role's login check: the docker play may run without the console password.
-  const ping = await curlOn(ctx, { url: `http://127.0.0.1:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
+  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
   return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
 }
 

@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { authChanges, rotationChanges, verifyStoredCredentials } from './auth.ts';
-import { localSha256, planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
+import { imageId, localSha256, planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
 import { STACK_DEFAULTS } from '../common/defaults.ts';
 import { imageSource } from '../common/layout.ts';
 import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../common/tls.ts';
@@ -42,6 +42,18 @@ export default defineRole({
       name: 'pull the etcd image',
       when: (ctx) => imageSource(ctx.vars, 'etcd') === 'registry' || 'the image comes from its tarball',
       plan: (ctx) => planPull(ctx, etcdImage(ctx.vars)),
+    }),
+    defineStep({
+      name: 'etcd image present',
+      // Before any member changes: an offline host must never try a pull inside `docker run`.
+      async plan(ctx) {
+        const ref = etcdImage(ctx.vars);
+        if (ctx.check || (await imageId(ctx, ref))) return [];
+        throw new Error(
+          `the etcd image ${ref} is not on ${ctx.host.name} after loading etcd-${str(ctx.vars, 'etcd_version')}.tar.gz: ` +
+            `set etcd_image to the tag that tarball holds, or etcd_image_source: registry. Nothing was changed on any member`,
+        );
+      },
     }),
     defineStep({
       name: 'etcd data and snapshot directories',

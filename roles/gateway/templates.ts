@@ -26,7 +26,10 @@ export function gatewayEdits(shipped: string, c: GatewayConf): KeyEdit[] {
     { path: etcd('prefix'), value: c.prefix },
     { path: etcd('user'), value: c.etcdUser },
     { path: etcd('password'), value: c.etcdUser ? (c.etcdPassword ?? '') : undefined },
-    { path: etcd('tls'), value: c.tls ? { cert: c.tls.cert, key: c.tls.key, verify: true } : undefined },
+    // Only the certificate keys are ours: a shipped `tls.verify` (or sni) stays when TLS is off.
+    { path: etcd('tls', 'cert'), value: c.tls?.cert },
+    { path: etcd('tls', 'key'), value: c.tls?.key },
+    ...(c.tls ? [{ path: etcd('tls', 'verify'), value: true }] : []),
   ];
   // The CA APISIX verifies etcd with; removed when TLS goes off only if it is ours.
   if (c.tls) edits.push({ path: trusted, value: c.tls.ca });

@@ -4,6 +4,7 @@
 import https from 'node:https';
 import { describe, expect, it } from 'vitest';
 import { findHost } from '../../lab/index.ts';
+import { API7_IMAGE_TAGS } from '../../lab/topology.ts';
 import { httpRequest, probe } from '../../roles/verify/http.ts';
 import { startLoad, type LoadStats } from '../../roles/verify/load.ts';
 import { cliRunner, DASHBOARD_PASSWORD, onHost as onLabHost, type Report } from './helpers.ts';
@@ -12,7 +13,11 @@ const play = cliRunner('30', ['-e', `dashboard_admin_password=${DASHBOARD_PASSWO
 const onHost = (host: string, command: string) => onLabHost(host, command).out;
 
 const LB = findHost('lb1').ip;
-const gatewayImage = (host: string) => onHost(host, "sudo docker inspect --format '{{.Config.Image}}' api7-gateway");
+/** The bundle's gateway container, found as the roles find it: by compose's service label (its name comes from the folder). */
+const gatewayImage = (host: string) =>
+  onHost(host, "sudo docker ps -q --filter label=com.docker.compose.service=api7-gateway | xargs -r sudo docker inspect --format '{{.Config.Image}}'");
+/** The registry-named image each lab bundle carries (2.13.2309 holds tag 2.13.2309.1, as the guide's folders can). */
+const IMAGE_TAG: Record<string, string> = API7_IMAGE_TAGS;
 
 /** The smoke route through the LB, 2 clients every 50 ms, bounded to 10 minutes / 30000 requests. */
 async function underLoad(during: () => Promise<void>): Promise<LoadStats> {
@@ -80,14 +85,18 @@ describe('verify playbook', () => {
 describe('rolling gateway upgrade', () => {
   for (const [from, to] of [['2.13.2304', '2.13.2309'], ['2.13.2309', '2.13.2304']]) {
     it(`${from} -> ${to} under load loses no request`, async () => {
-      expect(gatewayImage('lab4')).toBe(`api7/api7-gateway:${from}`);
+      expect(gatewayImage('lab4')).toBe(`api7ee.azurecr.io/api7-gateway:${IMAGE_TAG[from]}`);
       let report: Report | undefined;
       const stats = await underLoad(async () => {
         report = await play('gateway', '-e', `api7_version=${to}`);
       });
       expect(report?.errors).toEqual([]);
       expect(report?.exitCode).toBe(0);
-      for (const host of ['lab4', 'lab5']) expect(gatewayImage(host), host).toBe(`api7/api7-gateway:${to}`);
+      for (const host of ['lab4', 'lab5']) {
+        expect(gatewayImage(host), host).toBe(`api7ee.azurecr.io/api7-gateway:${IMAGE_TAG[to]}`);
+        // The previous version's compose project went down in the same turn: one gateway container per host.
+        expect(onHost(host, 'sudo docker ps -aq --filter label=com.docker.compose.service=api7-gateway | wc -l'), host).toBe('1');
+      }
       expect(stats.sent).toBeGreaterThan(50);
       expect(stats).toMatchObject({ failed: 0, errors: {} });
     });

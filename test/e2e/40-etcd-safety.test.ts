@@ -21,7 +21,7 @@ const changed = (r: Report) => r.results.filter((x) => x.status === 'changed').m
 const memberStep = (r: Report, host: string) => r.results.find((x) => x.host === host && x.play === 'etcd' && x.step === 'etcd member');
 const own = (host: string) => ({ endpoints: `http://${ip(host)}:2379` });
 const inspect = (host: string, format: string) => onHost(host, `sudo docker inspect -f '${format}' etcd`).out;
-const dataMount = (host: string) => inspect(host, '{{range .Mounts}}{{if eq .Destination "/etcd-data"}}{{.Source}}{{end}}{{end}}');
+const dataMount = (host: string) => inspect(host, '{{range .Mounts}}{{if eq .Destination "/etcd_data"}}{{.Source}}{{end}}{{end}}');
 const memberIds = () => etcdctl('lab1', 'member list').out.split('\n').map((l) => l.split(', ').slice(0, 3).join(', ')).sort();
 const healthyCount = (from: string) => (etcdctl(from, 'endpoint health').out.match(/ is healthy: /g) ?? []).length;
 

@@ -70,7 +70,7 @@ describe('etcd auth on the lab (site playbook)', () => {
     expectSecretsKept(r);
     // Files holding the password: etcdctl's credentials and the gateway config (the console conf already was 0600).
     for (const h of ETCD_HOSTS) expect(onHost(h, 'sudo stat -c %a /usr/local/etcd/etcdctl.env').out, h).toBe('600');
-    for (const h of ['lab4', 'lab5']) expect(onHost(h, 'sudo stat -c %a /opt/api7/2.13.2304/dp/gateway_conf/config.yaml').out, h).toBe('600');
+    for (const h of ['lab4', 'lab5']) expect(onHost(h, 'sudo stat -c %a /opt/api7/api7-2.13.2304-dp/gateway_conf/config.yaml').out, h).toBe('600');
     // The console token secret: random (64 hex), root-only, the same on both control hosts.
     const tokenSecret = ['lab1', 'lab2'].map((h) => onHost(h, 'f=/opt/api7/dashboard_jwt_secret; sudo stat -c %a:%U $f && sudo sha256sum $f && sudo grep -cE "^[0-9a-f]{64}$" $f').out);
     expect(tokenSecret[0]).toMatch(/^600:root\n[0-9a-f]{64} {2}\/opt\/api7\/dashboard_jwt_secret\n1$/);

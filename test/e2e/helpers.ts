@@ -78,13 +78,16 @@ export function throughGateway(host: string, hostHeader: string, path = '/get'):
   return { status: Number(lines.pop()), body: lines.join('\n') };
 }
 
-/** A route through the console of `host` (curl on the host; password and token on stdin, as the roles do). */
+/**
+ * A route through the console of `host` (curl on the host; password and token on stdin, as the roles do), at the
+ * host's own address: on the bundle's bridge network a loopback request arrives from the bridge gateway.
+ */
 export function putRouteThroughDashboard(id: string, body: object, host = 'lab1'): void {
   const script = [
     'set -e',
     'read -r pw',
-    `tok=$(printf '{"username":"admin","password":"%s"}' "$pw" | curl -sS --data @- -H 'Content-Type: application/json' http://127.0.0.1:9000/apisix/admin/user/login | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
-    `printf 'header = "Authorization: %s"\\n' "$tok" | curl -sS -f -K - -X PUT -H 'Content-Type: application/json' --data ${quote(JSON.stringify(body))} ${quote(`http://127.0.0.1:9000/apisix/admin/routes/${id}?cluster_id=default`)}`,
+    `tok=$(printf '{"username":"admin","password":"%s"}' "$pw" | curl -sS --data @- -H 'Content-Type: application/json' http://${ip(host)}:9000/apisix/admin/user/login | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
+    `printf 'header = "Authorization: %s"\\n' "$tok" | curl -sS -f -K - -X PUT -H 'Content-Type: application/json' --data ${quote(JSON.stringify(body))} ${quote(`http://${ip(host)}:9000/apisix/admin/routes/${id}?cluster_id=default`)}`,
   ].join('\n');
   const r = onHost(host, `sh -c ${quote(script)}`, `${DASHBOARD_PASSWORD}\n`);
   expect(r.code, r.out).toBe(0);

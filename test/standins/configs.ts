@@ -15,7 +15,17 @@ export interface DashboardConfOptions {
   password?: string;
   secret: string;
   admin: { username: string; password: string };
+  /** conf.etcd.enable_auth; default: true when a username is given. */
+  enableAuth?: boolean;
+  /** More key edits after the others, e.g. a misspelt key ([path, value]). */
+  edits?: Edit[];
 }
+
+export type Edit = [(string | number)[], unknown];
+
+const applyEdits = (doc: ReturnType<typeof parseDocument>, edits: Edit[] = []): void => {
+  for (const [keys, value] of edits) doc.setIn(keys, doc.createNode(value));
+};
 
 export function dashboardConf(o: DashboardConfOptions): string {
   const doc = shipped('cp', 'dashboard_conf/conf.yaml');
@@ -25,13 +35,14 @@ export function dashboardConf(o: DashboardConfOptions): string {
   // endpoints without a scheme, as the guide writes them
   doc.setIn(['conf', 'etcd', 'endpoints'], doc.createNode(o.endpoints.map((e) => e.replace(/^http:\/\//, ''))));
   doc.setIn(['conf', 'etcd', 'prefix'], o.prefix);
-  doc.setIn(['conf', 'etcd', 'enable_auth'], o.username !== undefined);
+  doc.setIn(['conf', 'etcd', 'enable_auth'], o.enableAuth ?? o.username !== undefined);
   if (o.username !== undefined) {
     doc.setIn(['conf', 'etcd', 'username'], o.username);
     doc.setIn(['conf', 'etcd', 'password'], o.password ?? '');
   }
   doc.setIn(['authentication', 'secret'], o.secret);
   doc.setIn(['authentication', 'users'], doc.createNode([o.admin]));
+  applyEdits(doc, o.edits);
   return doc.toString();
 }
 
@@ -45,6 +56,8 @@ export interface GatewayConfOptions {
   prefix: string;
   user?: string;
   password?: string;
+  /** More key edits of the shipped file (layout api7), e.g. a misspelt key. */
+  edits?: Edit[];
 }
 
 export function gatewayConf(o: GatewayConfOptions): string {
@@ -70,5 +83,6 @@ export function gatewayConf(o: GatewayConfOptions): string {
     doc.setIn(['etcd', 'user'], o.user);
     doc.setIn(['etcd', 'password'], o.password ?? '');
   }
+  applyEdits(doc, o.edits);
   return doc.toString();
 }

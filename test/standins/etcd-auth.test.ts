@@ -46,3 +46,18 @@ test('no credentials against an etcd with auth enabled fail the same way', async
   expect(await gateway.proc.exit).toBe(1);
   expect(gateway.proc.output).toMatch(/etcd authentication failed/);
 });
+
+test("the shipped sample credentials do not count while conf.etcd.enable_auth is false (API7's switch)", async () => {
+  const dashboard = await lab.spawnDashboard({ endpoints: etcd.endpoints, prefix: '/api7', username: 'root', password: ROOT_PASSWORD, enableAuth: false });
+  expect(await dashboard.proc.exit).toBe(1);
+  expect(dashboard.proc.output).toMatch(/etcd authentication failed/);
+});
+
+test('a misspelt key stops either stand-in at start, naming the key', async () => {
+  const dashboard = await lab.spawnDashboard({ endpoints: etcd.endpoints, prefix: '/api7', username: 'root', password: ROOT_PASSWORD, edits: [[['conf', 'etcd', 'enable_auht'], true]] });
+  const gateway = await lab.spawnGateway({ layout: 'api7', endpoints: etcd.endpoints, prefix: '/api7/default', user: 'root', password: ROOT_PASSWORD, edits: [[['etcd', 'username'], 'root']] });
+  expect(await dashboard.proc.exit).toBe(1);
+  expect(dashboard.proc.output).toContain('conf.etcd.enable_auht: unknown key');
+  expect(await gateway.proc.exit).toBe(1);
+  expect(gateway.proc.output).toContain('etcd.username: unknown key');
+});

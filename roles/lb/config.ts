@@ -5,7 +5,7 @@ import type { Change, StepContext } from '../../lib/types.ts';
 import { installCandidate, reloadHaproxy, removeFile, validateConfig } from './commands.ts';
 import { haproxyFact } from './facts.ts';
 import { lbModel } from './model.ts';
-import { renderHaproxyConfig } from './templates.ts';
+import { haproxyLevel, renderHaproxyConfig, type HaproxyLevel } from './templates.ts';
 
 /** Writes `content` next to the live config and asks haproxy whether it would run it; throws its message. */
 export async function validateOnHost(ctx: StepContext, path: string, content: string): Promise<void> {
@@ -22,10 +22,14 @@ export async function validateOnHost(ctx: StepContext, path: string, content: st
 
 export async function planHaproxyConfig(ctx: StepContext): Promise<Change[]> {
   const path = String(ctx.vars.lb_config_file);
-  const content = renderHaproxyConfig(lbModel(ctx.vars, ctx.inventory, ctx.host.name));
+  // The config level the installed haproxy accepts (CentOS 7: 1.5, EL8: 1.8), read fresh after the install step.
+  const haproxy = await ctx.fact(haproxyFact, { fresh: true });
+  const forced = ctx.vars.lb_haproxy_level as HaproxyLevel | undefined;
+  if (forced !== undefined && !['modern', '1.8', '1.5'].includes(forced)) throw new Error(`lb_haproxy_level must be modern, 1.8 or 1.5, got ${JSON.stringify(forced)}`);
+  const level = forced ?? haproxyLevel(haproxy.version);
+  const content = renderHaproxyConfig(lbModel(ctx.vars, ctx.inventory, ctx.host.name), level);
   const file = await ensureFile(ctx, { path, content, mode: 0o644, owner: 'root:root', become: true });
   if (file.length === 0) return [];
-  const haproxy = await ctx.fact(haproxyFact);
   // Every change of the file goes through validation: the candidate is put in place only when haproxy accepts it.
   const changes: Change[] = [
     {

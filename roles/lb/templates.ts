@@ -2,6 +2,27 @@
 // Pure renderer, golden-tested; `haproxy -c` on the host has the last word before it is put in place.
 import { BACKENDS, type LbModel, type LbServer } from './model.ts';
 
+/**
+ * What the installed haproxy accepts (read as a fact): `modern` (2.2+: http-check send, retry-on), `1.8`
+ * (EL8: expose-fd listeners, `option redispatch 1`, no L7 retries, checks in `option httpchk`'s own line),
+ * `1.5` (CentOS 7: no expose-fd, plain `option redispatch`). Older is refused with what to install.
+ */
+export type HaproxyLevel = 'modern' | '1.8' | '1.5';
+
+export function haproxyLevel(version: string | undefined): HaproxyLevel {
+  if (version === undefined) return 'modern'; // not installed yet (--check on a bare host): the package we install
+  const [major, minor] = version.split(/[.-]/).map(Number);
+  if (!Number.isInteger(major) || !Number.isInteger(minor)) throw new Error(`cannot read the haproxy version "${version}"`);
+  const v = major * 100 + minor;
+  if (v >= 202) return 'modern';
+  if (v >= 108) return '1.8';
+  if (v >= 105) return '1.5';
+  throw new Error(
+    `haproxy ${version} is too old: the LB config needs haproxy 1.5 or later (CentOS 7's base haproxy is 1.5, EL8's 1.8); ` +
+      'install it from the distribution (yum/dnf install haproxy) or a newer build (e.g. the IUS or haproxy.debian.net packages), then rerun',
+  );
+}
+
 // Retry only when the server itself failed to answer (refused, reset, empty or garbled response), never on an
 // HTTP status: a 503 may be a gateway's rate limit, and retrying it elsewhere would double the load.
 // Layer-7 retries resend the request, so only idempotent GET/HEAD get them; connection failures are always
@@ -20,12 +41,23 @@ const GATEWAY_CHECK = [
 
 const DASHBOARD_CHECK = ['option httpchk', 'http-check send meth GET uri /ping', 'http-check expect string pong'];
 
+// Before 2.2 the check request is written in `option httpchk`'s own line (the Host header after an escaped CRLF).
+const GATEWAY_CHECK_OLD = [
+  'option httpchk GET /gatewright-health HTTP/1.1\\r\\nHost:\\ gatewright-health.invalid',
+  'http-check expect rstatus ^[234]',
+];
+const DASHBOARD_CHECK_OLD = ['option httpchk GET /ping', 'http-check expect string pong'];
+
 const server = (s: LbServer): string =>
   `server ${s.name} ${s.address}:${s.port} check${s.checkPort && s.checkPort !== s.port ? ` port ${s.checkPort}` : ''}`;
 
 const section = (head: string, lines: string[]): string => [head, ...lines.map((l) => `    ${l}`)].join('\n');
 
-export function renderHaproxyConfig(m: LbModel): string {
+export function renderHaproxyConfig(m: LbModel, level: HaproxyLevel = 'modern'): string {
+  const modern = level === 'modern';
+  const gatewayCheck = modern ? GATEWAY_CHECK : GATEWAY_CHECK_OLD;
+  const dashboardCheck = modern ? DASHBOARD_CHECK : DASHBOARD_CHECK_OLD;
+  const retries = modern ? RETRIES : [];
   const sections = [
     section('global', [
       'log /dev/log local0',
@@ -36,7 +68,7 @@ export function renderHaproxyConfig(m: LbModel): string {
       'daemon',
       'maxconn 4096',
       // Admin level for drain/ready during rolling changes; root only (mode 660, owned by root).
-      `stats socket ${m.adminSocket} mode 660 level admin expose-fd listeners`,
+      `stats socket ${m.adminSocket} mode 660 level admin${level === '1.5' ? '' : ' expose-fd listeners'}`,
       'stats timeout 30s',
     ]),
     section('defaults', [
@@ -52,7 +84,7 @@ export function renderHaproxyConfig(m: LbModel): string {
       'timeout queue 5s',
       'timeout check 2s',
       'retries 3',
-      'option redispatch 1',
+      level === '1.5' ? 'option redispatch' : 'option redispatch 1',
       // Checks every 2 s, every 0.5 s once a connection error was seen on live traffic; 2 misses mark a server
       // down and cut its sessions so clients of a dead server reconnect instead of hanging.
       'default-server inter 2s fastinter 500ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error fastinter on-marked-down shutdown-sessions',
@@ -62,8 +94,8 @@ export function renderHaproxyConfig(m: LbModel): string {
     section(`backend ${BACKENDS.dashboards}`, [
       'balance source',
       'hash-type consistent',
-      ...DASHBOARD_CHECK,
-      ...RETRIES,
+      ...dashboardCheck,
+      ...retries,
       ...m.dashboards.map(server),
     ]),
     section('frontend data_plane_http', [
@@ -73,8 +105,8 @@ export function renderHaproxyConfig(m: LbModel): string {
     ]),
     section(`backend ${BACKENDS.gatewaysHttp}`, [
       'balance roundrobin',
-      ...GATEWAY_CHECK,
-      ...RETRIES,
+      ...gatewayCheck,
+      ...retries,
       ...m.gatewaysHttp.map(server),
     ]),
     // TLS passes through untouched (the gateways hold the certificates); health is checked on the HTTP port.
@@ -87,7 +119,7 @@ export function renderHaproxyConfig(m: LbModel): string {
     section(`backend ${BACKENDS.gatewaysHttps}`, [
       'mode tcp',
       'balance roundrobin',
-      ...GATEWAY_CHECK,
+      ...gatewayCheck,
       ...m.gatewaysHttps.map(server),
     ]),
   ];

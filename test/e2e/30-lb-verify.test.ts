@@ -49,6 +49,25 @@ describe('load balancer', () => {
     expect((await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } })).status).toBe(200);
   });
 
+  it("the lowest config level (CentOS 7's haproxy 1.5) passes the lab's haproxy -c and serves; the default level is put back", async () => {
+    const low = await play('lb', '-e', 'lb_haproxy_level=1.5');
+    expect(low.errors).toEqual([]);
+    expect(low.exitCode).toBe(0);
+    const cfg = onHost('lb1', 'sudo cat /etc/haproxy/haproxy.cfg');
+    expect(cfg).toContain('option httpchk GET /gatewright-health HTTP/1.1\\r\\nHost:\\ gatewright-health.invalid');
+    expect(cfg).not.toMatch(/retry-on|expose-fd/);
+    // Both backends' servers come UP with the old-style checks.
+    let res = await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } });
+    for (let i = 0; i < 20 && res.status !== 200; i++) {
+      await new Promise((ok) => setTimeout(ok, 500));
+      res = await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } });
+    }
+    expect(res.status).toBe(200);
+    const back = await play('lb');
+    expect(back.exitCode).toBe(0);
+    expect(onHost('lb1', 'sudo cat /etc/haproxy/haproxy.cfg')).toContain('retry-on');
+  });
+
   it('serves the data plane (80, 443 passed through) and the console (9000)', async () => {
     const get = await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } });
     expect(get.status).toBe(200);

@@ -20,6 +20,12 @@ describe('haproxy -c on the rendered config', () => {
     expect(existsSync(`${path}.gatewright-candidate`)).toBe(false);
   });
 
+  it.each(['1.8', '1.5'] as const)('accepts the %s-level config (EL8 ships 1.8, CentOS 7 1.5) too', async (level) => {
+    const cfg = renderHaproxyConfig(model(), level);
+    await validateOnHost(lb, path, cfg);
+    expect(readFileSync(path, 'utf8')).toBe(cfg);
+  });
+
   it("refuses a broken config with haproxy's message and leaves the running one untouched", async () => {
     const running = readFileSync(path, 'utf8');
     const broken = renderHaproxyConfig({ ...model(), httpBind: '127.0.0.30:99999' });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeHost, makeInventory } from '../../lib/inventory.ts';
 import type { Host } from '../../lib/types.ts';
 import { lbModel } from '../../roles/lb/model.ts';
-import { renderHaproxyConfig } from '../../roles/lb/templates.ts';
+import { haproxyLevel, renderHaproxyConfig } from '../../roles/lb/templates.ts';
 
 function labInventory(extra: Record<string, Record<string, unknown>> = {}) {
   const spec: [string, string, string[]][] = [
@@ -20,6 +20,27 @@ function labInventory(extra: Record<string, Record<string, unknown>> = {}) {
   for (const [name, , gs] of spec) for (const g of gs) groups.set(g, [...(groups.get(g) ?? []), name]);
   return makeInventory('lab.yaml', hosts, groups);
 }
+
+describe('haproxy.cfg for the installed version', () => {
+  it('reads the level from the version fact; older than 1.5 is refused with what to install', () => {
+    expect(haproxyLevel('2.6.12-1+deb12u4')).toBe('modern');
+    expect(haproxyLevel('2.2.0')).toBe('modern');
+    expect(haproxyLevel('2.0.29')).toBe('1.8');
+    expect(haproxyLevel('1.8.27-4.el8')).toBe('1.8');
+    expect(haproxyLevel('1.5.18')).toBe('1.5');
+    expect(haproxyLevel(undefined)).toBe('modern');
+    expect(() => haproxyLevel('1.4.24')).toThrow(/haproxy 1\.4\.24 is too old: the LB config needs haproxy 1\.5 or later .*yum\/dnf install haproxy/);
+  });
+
+  it.each(['1.8', '1.5'] as const)('renders the %s level (golden): no L7 retries, checks in option httpchk', async (level) => {
+    const cfg = renderHaproxyConfig(lbModel({}, labInventory()), level);
+    await expect(cfg).toMatchFileSnapshot(`golden/lb-haproxy.${level}.cfg`);
+    expect(cfg).not.toMatch(/retry-on|disable-l7-retry|http-check send/);
+    expect(cfg).toContain('option httpchk GET /gatewright-health HTTP/1.1\\r\\nHost:\\ gatewright-health.invalid');
+    expect(cfg.includes('expose-fd listeners')).toBe(level === '1.8');
+    expect(cfg).toContain(level === '1.5' ? '    option redispatch\n' : '    option redispatch 1\n');
+  });
+});
 
 describe('haproxy.cfg', () => {
   it('renders the lab stack (golden)', async () => {

@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// These tests spell out lab 0's names; pure, so they must not follow a LAB_ID exported for the e2e runs.
+vi.hoisted(() => {
+  process.env.LAB_ID = '0';
+});
 import { parse } from 'yaml';
 import { debianMirrors, imageSourcesList, sourceUris } from '../../lab/apt-sources.ts';
 import { cutRules, forwardRule, ourRulesFromListing } from '../../lab/firewall.ts';

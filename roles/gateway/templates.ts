@@ -16,12 +16,42 @@ export interface GatewayConf {
   tls?: { ca: string; cert: string; key: string };
 }
 
+/**
+ * An edition switch on a file of the other layout moves the etcd section (APISIX 3 keeps it under `deployment`,
+ * with the data-plane role; API7 2.13 / APISIX 2 at the top), so the gateway never sees it twice.
+ */
+function layoutEdits(doc: ReturnType<typeof parseDocument>, edition: Edition): KeyEdit[] {
+  const js = (path: string[]) => (doc.getIn(path, true) as { toJSON?: () => unknown } | undefined)?.toJSON?.();
+  const top = doc.hasIn(['etcd']);
+  const nested = doc.hasIn(['deployment', 'etcd']);
+  if (edition === 'apisix' && top && !nested) {
+    return [
+      { path: ['deployment', 'role'], value: 'data_plane' },
+      { path: ['deployment', 'role_data_plane'], value: { config_provider: 'etcd' } },
+      { path: ['deployment', 'etcd'], value: js(['etcd']) ?? {} },
+      { path: ['etcd'], value: undefined },
+    ];
+  }
+  const deployment = js(['deployment']);
+  const ours = deployment && typeof deployment === 'object' && Object.keys(deployment).every((k) => ['role', 'role_data_plane', 'etcd'].includes(k));
+  if (edition === 'api7' && nested && !top && ours) {
+    return [
+      { path: ['etcd'], value: js(['deployment', 'etcd']) ?? {} },
+      { path: ['deployment'], value: undefined },
+    ];
+  }
+  return [];
+}
+
 export function gatewayEdits(shipped: string, c: GatewayConf): KeyEdit[] {
   const doc = parseDocument(shipped);
-  const base = c.edition === 'apisix' || doc.hasIn(['deployment', 'etcd']) ? ['deployment', 'etcd'] : ['etcd'];
+  const layout = layoutEdits(doc, c.edition);
+  const nested = layout.length ? c.edition === 'apisix' : doc.hasIn(['deployment', 'etcd']) && !doc.hasIn(['etcd']);
+  const base = nested ? ['deployment', 'etcd'] : ['etcd'];
   const etcd = (...k: string[]) => [...base, ...k];
   const trusted = ['apisix', 'ssl', 'ssl_trusted_certificate'];
   const edits: KeyEdit[] = [
+    ...layout,
     { path: etcd('host'), value: c.etcdHosts },
     { path: etcd('prefix'), value: c.prefix },
     { path: etcd('user'), value: c.etcdUser },

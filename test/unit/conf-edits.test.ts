@@ -88,6 +88,17 @@ describe('named-key edits of the shipped config.yaml (golden)', () => {
     expect(changedKeys(GW, off.text)).toEqual(['etcd.host']);
   });
 
+  it('edition apisix on a file of the 2.x layout moves etcd under deployment (never twice); api7 moves it back', () => {
+    const v3 = editGatewayConf(GW, { ...gw, edition: 'apisix', prefix: '/apisix' }).text;
+    const doc = parse(v3);
+    expect(doc.etcd).toBeUndefined();
+    expect(doc.deployment).toEqual({ role: 'data_plane', role_data_plane: { config_provider: 'etcd' }, etcd: { host: gw.etcdHosts, prefix: '/apisix', timeout: 30, tls: { verify: true } } });
+    const back = parse(editGatewayConf(v3, gw).text);
+    expect(back.deployment).toBeUndefined();
+    expect(back.etcd).toEqual({ host: gw.etcdHosts, prefix: '/api7/default', timeout: 30, tls: { verify: true } });
+    expect(editGatewayConf(editGatewayConf(v3, gw).text, gw).changed).toEqual([]);
+  });
+
   it('an APISIX 3 layout is edited under deployment.etcd', () => {
     const v3 = 'deployment:\n  role: data_plane\n  etcd:\n    host: ["http://127.0.0.1:2379"]\n    prefix: /apisix\n';
     const r = editGatewayConf(v3, { ...gw, edition: 'apisix', prefix: '/apisix' });

@@ -21,9 +21,9 @@ const LB = findHost('lb1').ip;
 
 const daemonJson = (host: string) => JSON.parse(onHost(host, 'cat /etc/docker/daemon.json').out) as unknown;
 const dockerdPid = (host: string) => onHost(host, 'pidof dockerd').out;
-/** When each of our containers last started: unchanged means it ran through the restart. */
+/** When each stack container last started (etcd by our label, the bundles' by compose's): unchanged means it ran through the restart. */
 const startedAt = (host: string) =>
-  onHost(host, "sudo docker ps -q --filter label=io.gatewright.role | xargs -r sudo docker inspect --format '{{.Name}} {{.State.StartedAt}}'").out;
+  onHost(host, "{ sudo docker ps -q --filter label=io.gatewright.role; sudo docker ps -q --filter label=com.docker.compose.service; } | sort -u | xargs -r sudo docker inspect --format '{{.Name}} {{.State.StartedAt}}'").out;
 
 interface Sample {
   at: number;

@@ -95,7 +95,7 @@ describe('etcd auth on the lab (site playbook)', () => {
   });
 
   it('the stack works through auth: both consoles, a new route through both gateways, the smoke route', async () => {
-    for (const h of ['lab1', 'lab2']) expect(onHost(h, 'curl -sS http://127.0.0.1:9000/ping').out, h).toBe('pong');
+    for (const h of ['lab1', 'lab2']) expect(onHost(h, `curl -sS http://${ip(h)}:9000/ping`).out, h).toBe('pong');
 
     // Written through the second console (a write needs its etcd credentials), read by the gateways' watch (theirs).
     putRouteThroughDashboard('e2e-etcd-auth', { uri: '/get', host: 'auth.e2e.test.com', upstream: { type: 'roundrobin', nodes: { [`${ip('upstream1')}:80`]: 1 } } }, 'lab2');

@@ -152,7 +152,8 @@ export function planeCompose(p: PlaneService): ComposeDeploy {
     dir: (ctx) => dirOf(ctx, p),
     service: (ctx) => serviceName(ctx, p),
     compose: (ctx) => bundleCompose(ctx, p),
-    startFiles: (ctx) => [confOf(ctx, p), ...(tlsEnabled(ctx.vars) ? [certsDirOf(ctx, p)] : [])],
+    // What the container reads at start, and our override (a changed mount there needs a recreate too).
+    startFiles: (ctx) => [confOf(ctx, p), posix.join(dirOf(ctx, p), OVERRIDE_FILE), ...(tlsEnabled(ctx.vars) ? [certsDirOf(ctx, p)] : [])],
     confPending: async (ctx) => {
       const c = await bundleCompose(ctx, p);
       const path = confOf(ctx, p);

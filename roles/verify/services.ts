@@ -25,7 +25,7 @@ export const GATEWAY: StackService = {
 export const DASHBOARD: StackService = {
   name: 'dashboard',
   stop: (c, v) => composeInDirCmd(c, dashboardDir(v), ['down']),
-  start: (c, v) => composeInDirCmd(c, dashboardDir(v), ['up', String(v.dashboard_compose_service ?? 'api7-dashboard'), '-d']),
+  start: (c, v) => composeInDirCmd(c, dashboardDir(v), ['up', '-d', String(v.dashboard_compose_service ?? 'api7-dashboard')]),
 };
 
 export const ETCD: StackService = {

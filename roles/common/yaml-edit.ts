@@ -1,7 +1,7 @@
 // Edits of named keys in a vendor's YAML file (the bundles' conf.yaml / config.yaml): the `yaml` package's
 // Document API keeps comments, key order and every key we do not name. When no named key's value differs,
 // the text is returned untouched (byte-identical), so a file is written only when a value really changes.
-import { isMap, isNode, isSeq, parseDocument } from 'yaml';
+import { isMap, isNode, isSeq, parseDocument, type Node, type YAMLSeq } from 'yaml';
 import { stableJson } from './fingerprint.ts';
 
 /** Set `path` to `value`; `value: undefined` removes the key when present. */
@@ -41,11 +41,36 @@ export function editYaml(text: string, edits: KeyEdit[], file = 'the YAML file')
       // The comments on the old value (`port: 9000 # why`) stay with the key.
       const old = doc.getIn(e.path, true);
       if (isNode(old)) Object.assign(node, { comment: old.comment, commentBefore: old.commentBefore, spaceBefore: old.spaceBefore });
+      if (isSeq(old) && isSeq(node)) keepItemComments(old, node);
       doc.setIn(e.path, node);
     }
     changed.push(e.path.join('.'));
   }
   return { text: changed.length ? doc.toString({ lineWidth: 0 }) : text, changed };
+}
+
+/**
+ * A replaced list keeps its items' comments in place (`- 0.0.0.0/0  # why`): item i's go to the new item i, and
+ * those of items the new list no longer has go under its last item, so no comment of the shipped file is lost.
+ */
+function keepItemComments(old: YAMLSeq, next: YAMLSeq): void {
+  const items = next.items as Node[];
+  if (!items.length) return;
+  const left: string[] = [];
+  (old.items as unknown[]).forEach((item, i) => {
+    if (!isNode(item)) return;
+    const target = items[i];
+    if (target && isNode(target)) {
+      if (item.commentBefore) target.commentBefore = item.commentBefore;
+      if (item.comment) target.comment = item.comment;
+    } else {
+      left.push(...[item.commentBefore, item.comment].filter((c): c is string => !!c));
+    }
+  });
+  if (left.length) {
+    const last = items[items.length - 1];
+    last.comment = [last.comment, ...left].filter(Boolean).join('\n');
+  }
 }
 
 /** The values at the named paths of a parsed file (for comparing a deployed file with the shipped one). */

@@ -22,8 +22,11 @@ const startedAt = (host: string, service: string) =>
 const workingDir = (host: string) =>
   onHost(host, `sudo docker inspect -f '{{index .Config.Labels "com.docker.compose.project.working_dir"}}' $(sudo docker ps -q --filter label=com.docker.compose.service=api7-gateway)`).out;
 
+/** The compose the host has, as an operator would type it: `docker compose` (v2) or `docker-compose` (v1) as `$compose`. */
+const COMPOSE = 'if docker compose version >/dev/null 2>&1; then compose="docker compose"; else compose=docker-compose; fi';
+
 function sh(host: string, script: string): void {
-  const r = onHost(host, `sudo sh -c ${quote(`set -e\n${script}`)}`);
+  const r = onHost(host, `sudo sh -c ${quote(`set -e\n${COMPOSE}\n${script}`)}`);
   expect(r.code, `${host}: ${r.out}`).toBe(0);
 }
 
@@ -46,14 +49,14 @@ function handMadeGateway(host: string): void {
     `cd ${HOME_DP} && docker load < images/api7-gateway-2.13.2304.tar.gz >/dev/null`,
     // The guide: edit etcd.host in gateway_conf/config.yaml.
     `sed -i '/^  host:/,/^  prefix:/{/^    - /d}' gateway_conf/config.yaml && sed -i 's|^  host:.*|&\\n${hosts}|' gateway_conf/config.yaml`,
-    `cd ${DP} && docker compose down`,
-    `cd ${HOME_DP} && docker compose up -d`,
+    `cd ${DP} && $compose down`,
+    `cd ${HOME_DP} && $compose up -d`,
   ].join('\n'));
 }
 
 afterAll(async () => {
   // Whatever happened: the stack converged from /opt/api7 again, the operator's folders gone.
-  for (const h of ['lab4', 'lab5']) onHost(h, `sudo sh -c 'if [ -d ${HOME_DP} ]; then cd ${HOME_DP} && docker compose down; fi; rm -rf ${HOME_DP}'`);
+  for (const h of ['lab4', 'lab5']) onHost(h, `sudo sh -c ${quote(`${COMPOSE}; if [ -d ${HOME_DP} ]; then cd ${HOME_DP} && $compose down; fi; rm -rf ${HOME_DP}`)}`);
   const r = await play('site');
   expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
 });
@@ -63,7 +66,7 @@ describe('a deployment made by hand with the guide', () => {
     // etcd on lab3: the guide's own docker run on the member's data.
     sh('lab3', `docker rm -f etcd >/dev/null && ${guideEtcdRun(3)} >/dev/null`);
     // The dashboards: stopped and started by hand in their folder, as the guide does.
-    for (const h of ['lab1', 'lab2']) sh(h, `cd ${CP} && docker compose down && docker compose up api7-dashboard -d`);
+    for (const h of ['lab1', 'lab2']) sh(h, `cd ${CP} && $compose down && $compose up -d api7-dashboard`);
     for (const h of ['lab4', 'lab5']) handMadeGateway(h);
     for (const h of ['lab4', 'lab5']) expect(workingDir(h), h).toBe(HOME_DP);
     for (let i = 0; i < 40 && (await httpRequest({ host: LB, port: 80, path: '/get', headers: { host: 'test.com' } })).status !== 200; i++) {

@@ -114,6 +114,15 @@ describe('editYaml', () => {
   it('refuses to set a key under a scalar', () => {
     expect(() => editYaml('etcd: text\n', [{ path: ['etcd', 'host'], value: 1 }])).toThrow(/etcd is not a mapping/);
   });
+  it("keeps a replaced list's item comments, those of dropped items under the last one", () => {
+    const text = 'allow_list:   # who\n  - 0.0.0.0/0  # first match wins\n  - ::/0       # CIDR too\n';
+    const longer = editYaml(text, [{ path: ['allow_list'], value: ['a', 'b', 'c'] }]).text;
+    expect(comments(longer).sort()).toEqual(['CIDR too', 'first match wins', 'who']);
+    const shorter = editYaml(text, [{ path: ['allow_list'], value: ['a'] }]).text;
+    expect(comments(shorter).sort()).toEqual(['CIDR too', 'first match wins', 'who']);
+    expect(parse(shorter)).toEqual({ allow_list: ['a'] });
+  });
+
   it('reads named keys back for comparison', () => {
     expect(readKeys(GW, [['etcd', 'prefix']])).toEqual({ 'etcd.prefix': '/api7/default' });
   });

@@ -42,7 +42,9 @@ describe('load balancer', () => {
 
   it("refuses a config haproxy rejects, with haproxy's message, and keeps the running one", async () => {
     const before = onHost('lb1', 'sudo sha256sum /etc/haproxy/haproxy.cfg');
-    const r = await play('lb', '-e', 'lb_http_port=99999');
+    // A value the loader lets through (address:port shape) that haproxy's parser refuses (lb_http_port=99999 is
+    // now refused at load, exit 4, before anything runs).
+    const r = await play('lb', '-e', 'lb_stats_bind=127.0.0.1:99999');
     expect(r.exitCode).toBe(2);
     expect(r.errors.map((e) => e.message).join('\n')).toMatch(/haproxy refused the new \/etc\/haproxy\/haproxy\.cfg \(the running config is untouched\)[\s\S]*invalid port '99999'/);
     expect(onHost('lb1', 'sudo sha256sum /etc/haproxy/haproxy.cfg')).toBe(before);

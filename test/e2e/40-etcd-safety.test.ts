@@ -122,7 +122,7 @@ describe('etcd safety under real faults (issue 9)', () => {
 
   it('c) an etcd image whose etcd exits: the rolling change stops after the first member, the other two keep the old container', async () => {
     const image = inspect('lab1', '{{.Config.Image}}');
-    expect(image).toMatch(/^gatewright\/etcd:/);
+    expect(image).toMatch(/^bitnami\/etcd:/);
     for (const h of ETCD_HOSTS) {
       // The real image with an entrypoint that exits at once.
       const build = `sudo docker rm -f gw-e2e-broken-src >/dev/null 2>&1; sudo docker create --name gw-e2e-broken-src ${image} >/dev/null && sudo docker commit --change 'ENTRYPOINT ["/bin/false"]' gw-e2e-broken-src ${BROKEN_IMAGE} >/dev/null && sudo docker rm gw-e2e-broken-src >/dev/null`;

@@ -207,7 +207,7 @@ describe('faults in the middle of a run', () => {
     expect(node('gateway', 'lab4')?.status, run.output()).toBe('unreachable');
     expect(node('gateway', 'lab5')?.status, run.output()).toMatch(/^(ok|changed)$/);
     expect(report.errors.filter((e) => e.host !== 'lab4')).toEqual([]);
-    const probe = report.results.find((r) => r.step === 'probe route through the control plane' && r.status === 'changed');
+    const probe = report.results.find((r) => r.step === 'probe route through the control plane (console API)' && r.status === 'changed');
     expect(probe?.host).toBe('lab5');
     // Served through the LB with lab4 gone, once HAProxy has marked it down.
     await waitUntil('lb1 marking lab4 down', 2 * MINUTE, () => lbServers().filter((s) => s.server === 'lab4').every((s) => s.status.startsWith('DOWN')));

@@ -21,6 +21,7 @@ import {
   waitClusterHealthy,
 } from './cluster.ts';
 import { memberStep } from './member.ts';
+import { membershipStep } from './membership.ts';
 
 const tarball = {
   local: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_bundle_dir'), `etcd-${str(ctx.vars, 'etcd_version')}.tar.gz`),
@@ -84,6 +85,7 @@ export default defineRole({
       plan: async () => [],
       verify: (ctx) => (ctx.check ? Promise.resolve() : waitClusterHealthy(ctx)),
     }),
+    membershipStep,
     defineStep({
       name: 'etcd auth (root user)',
       when: firstHostOfPlay,

@@ -10,7 +10,8 @@ export const BATCHED_READ = [
   'docker ps -a --format "{{.Names}} {{.Image}} {{.Status}} {{.Labels}}" 2>/dev/null',
   'ids=$(docker ps -aq 2>/dev/null); [ -n "$ids" ] && docker inspect $ids >/dev/null 2>&1',
   'cat /etc/docker/daemon.json 2>/dev/null',
-  'sha256sum /opt/api7/*/*/docker-compose.yaml /opt/api7/*/*/*_conf/*.yaml /opt/api7/bundles/* /etc/haproxy/haproxy.cfg 2>/dev/null',
+  // The bundles unpack to /opt/api7/api7-<ver>-cp|dp (the guide's folders).
+  'sha256sum /opt/api7/*/docker-compose*.yaml /opt/api7/*/*_conf/*.yaml /opt/api7/bundles/* /etc/haproxy/haproxy.cfg 2>/dev/null',
   'ls -ld /usr/local/etcd/etcd_data 2>/dev/null',
   'uname -r; nproc; head -1 /proc/meminfo',
   'true',

@@ -7,7 +7,7 @@ import { InputError } from './errors.ts';
 import { Interrupt, trapSignals } from './interrupt.ts';
 import { loadInventory } from './inventory.ts';
 import { lockOwner, RunLock } from './lock.ts';
-import { planRun, stepTags } from './plan.ts';
+import { limitHosts, planRun, stepTags } from './plan.ts';
 import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
 import { askPassword } from './prompt.ts';
 import { Keyring, vaultPasswords } from './vault.ts';
@@ -136,7 +136,7 @@ async function connect(opts: CliOptions, keyring: Keyring): Promise<{ redactor: 
 async function adhoc(opts: CliOptions, pattern: string, command: string, inventory: Inventory, keyring: Keyring): Promise<number> {
   let hosts = resolvePattern(inventory, pattern);
   if (opts.limit !== undefined) {
-    const limit = new Set(resolvePattern(inventory, opts.limit).map((h) => h.name));
+    const limit = new Set(limitHosts(inventory, opts.limit));
     hosts = hosts.filter((h) => limit.has(h.name));
   }
   if (!hosts.length) throw new InputError(`host pattern ${pattern}${opts.limit ? ` with --limit ${opts.limit}` : ''} selects no host`);

@@ -97,7 +97,7 @@ export function planRun(playbook: Playbook, inventory: Inventory, sel: Selection
 }
 
 /** `--limit` hosts; selecting none is bad input, as in Ansible (a run that does nothing is no success). */
-function limitHosts(inventory: Inventory, limit: string): string[] {
+export function limitHosts(inventory: Inventory, limit: string): string[] {
   const names = resolvePattern(inventory, limit).map((h) => h.name);
   if (!names.length) throw new InputError(`--limit ${limit} selects no host`);
   return names;

@@ -201,6 +201,11 @@ export interface Role {
   name: string;
   /** Defaults for vars; inventory vars override them. */
   defaults?: Vars;
+  /**
+   * The facts this role's steps read: fetched together, in one batched remote command per host, when the role
+   * starts on a host (then memoised as any fact; a step re-reads one with `fresh` after a change).
+   */
+  facts?: readonly Fact<unknown>[];
   steps: Step[];
 }
 
@@ -224,10 +229,20 @@ export interface Play {
   tags?: string[];
 }
 
+/** The variables a playbook's roles read: checked once per host when the inventory is loaded, before anything runs. */
+export interface VariableSchema {
+  /** Problems in one host's merged vars (bad type, bad value), each naming its key; [] when valid. */
+  check(vars: Vars): { key: string; message: string }[];
+  /** Every variable name the roles read, for the unknown-name warning (with the closest known name). */
+  readonly names: readonly string[];
+}
+
 export interface Playbook {
   name: string;
   description: string;
   plays: Play[];
+  /** The stack's variable schema; without it the runner checks only its own connection vars. */
+  variables?: VariableSchema;
 }
 
 export const defineRole = (role: Role): Role => role;

@@ -2,7 +2,9 @@
 // then a reload (never a restart) when haproxy is already running.
 import { ensureFile } from '../../lib/files.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
+import { waitFor } from '../common/retry.ts';
 import { installCandidate, reloadHaproxy, removeFile, validateConfig } from './commands.ts';
+import { serverStats } from './drain.ts';
 import { haproxyFact } from './facts.ts';
 import { lbModel } from './model.ts';
 import { haproxyLevel, renderHaproxyConfig, type HaproxyLevel } from './templates.ts';
@@ -41,7 +43,15 @@ export async function planHaproxyConfig(ctx: StepContext): Promise<Change[]> {
   if (haproxy.running) {
     changes.push({
       summary: 'reload haproxy (config changed)',
-      apply: async () => void (await ctx.run(reloadHaproxy(haproxy.serviceManager), { become: true })),
+      async apply() {
+        await ctx.run(reloadHaproxy(haproxy.serviceManager), { become: true });
+        // A reload only signals the master: the new worker opens the admin socket (maybe at a new path) a moment
+        // later. The steps after this one read that socket, so wait until it answers.
+        await waitFor(`${ctx.host.name}: haproxy admin socket after the reload`, Number(ctx.vars.lb_ready_timeout_s), async () => {
+          await serverStats(ctx);
+          return true;
+        });
+      },
     });
   }
   return changes;

@@ -1,9 +1,8 @@
 // The control plane's paths and requests, as pure values.
 import { posix } from 'node:path';
 import type { Vars } from '../../lib/types.ts';
-import { planeDir } from '../common/layout.ts';
+import { dashboardDir } from '../../ops/layout.ts';
 
-export const dashboardDir = (vars: Vars): string => planeDir(vars, 'cp');
 export const DASHBOARD_CONF = 'dashboard_conf/conf.yaml';
 export const dashboardConfFile = (vars: Vars): string => posix.join(dashboardDir(vars), DASHBOARD_CONF);
 

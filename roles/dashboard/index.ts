@@ -3,18 +3,19 @@
 // check /ping; then, through the console's API (not documented by the guide, so it never gates the deploy),
 // make sure the data-plane cluster the gateways join exists.
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
-import { adminApi, curlOn, putOrThrow } from '../common/admin-api.ts';
-import { planeCompose, planeSteps, type PlaneService } from '../common/plane-steps.ts';
-import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { composeUpStep } from '../common/service.ts';
-import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { dashboardPrefix, etcdMembers, firstHostOfPlay, groupAddresses } from '../common/topology.ts';
-import { edition, list, num, str } from '../common/vars.ts';
-import { consoleStep } from '../common/console.ts';
+import { adminApi, curlOn, putOrThrow } from '../../ops/admin-api.ts';
+import { planeCompose, planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { composeUpStep } from '../../ops/service.ts';
+import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
+import { dashboardPrefix, etcdMembers, firstHostOfPlay, groupAddresses } from '../../ops/topology.ts';
+import { edition, list, num, str } from '../../ops/vars.ts';
+import { consoleStep } from '../../ops/console.ts';
 import { clusterBody, clusterPath, DASHBOARD_CONF } from './commands.ts';
 import { editDashboardConf, uniq } from './templates.ts';
 import { tokenSecret, tokenSecretChanges } from './token-secret.ts';
-import { optStr } from '../common/vars.ts';
+import { optStr } from '../../ops/vars.ts';
+import { GROUPS } from '../../ops/layout.ts';
 
 export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: string, file: string) {
   const v = ctx.vars;
@@ -30,8 +31,8 @@ export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: 
     {
       allowList: uniq([
         '127.0.0.1',
-        ...groupAddresses(ctx.inventory, str(v, 'lb_group')),
-        ...groupAddresses(ctx.inventory, str(v, 'control_group')),
+        ...groupAddresses(ctx.inventory, GROUPS.lb),
+        ...groupAddresses(ctx.inventory, GROUPS.control),
         ...list(v, 'dashboard_allow_list'),
       ]),
       etcdEndpoints: etcdMembers(ctx.inventory, v).map((m) => `${tls ? 'https://' : ''}${m.address}:${port}`),

@@ -2,7 +2,7 @@
 // the guide names (conf.etcd.*) plus the few the console needs to be reachable and logged into
 // (conf.allow_list, authentication.secret, the admin user's password). Comments and every other key stay.
 import { parseDocument } from 'yaml';
-import { editYaml, type EditResult, type KeyEdit } from '../common/yaml-edit.ts';
+import { editYaml, type EditResult, type KeyEdit } from '../../ops/yaml-edit.ts';
 
 /** Inside the container: where the compose file mounts conf.yaml's folder, and our certificates under it. */
 export const DASHBOARD_CERTS_SUBDIR = 'certs';

@@ -7,8 +7,9 @@ import { posix } from 'node:path';
 import { UnreachableError } from '../../lib/errors.ts';
 import { ensureFile } from '../../lib/files.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
-import { readSecretFile } from '../common/secret-file.ts';
-import { optStr, str } from '../common/vars.ts';
+import { readSecretFile } from '../../ops/secret-file.ts';
+import { optStr, str } from '../../ops/vars.ts';
+import { GROUPS } from '../../ops/layout.ts';
 
 const STATE_KEY = 'console token secret';
 
@@ -20,7 +21,7 @@ export const tokenSecretFile = (ctx: StepContext): string => posix.join(str(ctx.
  * back); a host that answers but whose file cannot be read fails the step: its secret is unknown.
  */
 async function sharedSecret(ctx: StepContext): Promise<string> {
-  for (const host of ctx.inventory.group(str(ctx.vars, 'control_group'))) {
+  for (const host of ctx.inventory.group(GROUPS.control)) {
     let content: string | undefined;
     try {
       content = await readSecretFile(ctx.on(host.name), tokenSecretFile(ctx));

@@ -1,7 +1,7 @@
 // Carrying out an install plan on a host: offline artifacts into root's private folder, each checked
 // against the controller's file (sha256) before anything installs it, then the unit file, then the commands.
 import type { StepContext } from '../../lib/types.ts';
-import { localSha256, remoteSha256 } from '../common/bundle.ts';
+import { localSha256, remoteSha256 } from '../../ops/bundle.ts';
 import { sh } from '../../lib/shell.ts';
 import { checksumRefusal, OFFLINE_DIR_CMD, type InstallPlan } from './install.ts';
 

@@ -6,11 +6,11 @@ import { posix } from 'node:path';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { ensureFile } from '../../lib/files.ts';
 import { raw, sh } from '../../lib/shell.ts';
-import { osFact } from '../preflight/facts.ts';
-import { atLeast, MIN_DOCKER } from '../preflight/versions.ts';
+import { osFact } from '../../facts/os.ts';
+import { atLeast, MIN_DOCKER } from '../../facts/versions.ts';
 import { applyInstall } from './apply-install.ts';
 import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } from './daemon-config.ts';
-import { aptCandidatesFact, composeArgvOf, dockerFact, type DockerInfo, type InitSystem } from './facts.ts';
+import { aptCandidatesFact, composeArgvOf, dockerFact, type DockerInfo, type InitSystem } from '../../facts/docker.ts';
 import {
   APT,
   CE_PACKAGES,
@@ -239,4 +239,4 @@ export default defineRole({
   steps: [installed, daemonConfig, running, compose, restartIfChanged].map(tracked),
 });
 
-export { composeCommand, composeArgvOf, dockerFact, type ComposeArgv, type DockerInfo } from './facts.ts';
+export { composeCommand, composeArgvOf, dockerFact, type ComposeArgv, type DockerInfo } from '../../facts/docker.ts';

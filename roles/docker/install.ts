@@ -2,7 +2,7 @@
 // uploads and commands out (tested per distribution in test/unit/docker-install.test.ts).
 import { posix } from 'node:path';
 import { raw, sh } from '../../lib/shell.ts';
-import type { OsInfo } from '../preflight/facts.ts';
+import type { OsInfo } from '../../facts/os.ts';
 
 export type InstallMethod = 'distro' | 'docker-ce' | 'offline';
 export const INSTALL_METHODS: InstallMethod[] = ['distro', 'docker-ce', 'offline'];

@@ -7,19 +7,18 @@
 import { sh } from '../../lib/shell.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import { CommandError, type StepContext } from '../../lib/types.ts';
-import { curlOn } from '../common/admin-api.ts';
-import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { COMPOSE_LABEL } from '../common/docker-commands.ts';
-import { LABEL_ROLE } from '../common/fingerprint.ts';
-import { waitFor } from '../common/retry.ts';
-import { etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
-import { num } from '../common/vars.ts';
-import { clusterState, waitMemberHealthy } from '../etcd/cluster.ts';
-import etcdRole from '../etcd/index.ts';
-import { health as gatewayHealth } from '../gateway/index.ts';
-import { lbContexts, rollingChange, serverStats, type RollingGroup } from '../lb/drain.ts';
-import { BACKENDS_OF_GROUP, LB_DEFAULTS } from '../lb/model.ts';
-import type { ServerStat } from '../lb/runtime.ts';
+import { curlOn } from '../../ops/admin-api.ts';
+import { LB_DEFAULTS, STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { COMPOSE_LABEL } from '../../ops/docker.ts';
+import { LABEL_ROLE } from '../../ops/fingerprint.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { etcdMember, etcdMembers, etcdScheme } from '../../ops/topology.ts';
+import { num } from '../../ops/vars.ts';
+import { clusterState, waitMemberHealthy } from '../../ops/etcd.ts';
+import { gatewayHealth } from '../../ops/gateway-health.ts';
+import { lbContexts, rollingChange, serverStats, type RollingGroup } from '../../ops/lb-drain.ts';
+import { BACKENDS_OF_GROUP } from '../../ops/layout.ts';
+import type { ServerStat } from '../../ops/lb-runtime.ts';
 import { inTurn } from './turns.ts';
 
 // ---------------------------------------------------------------- what a host's restart must gate (pure)
@@ -102,7 +101,7 @@ export function peersNotUp(stats: ServerStat[], server: string, group: RollingGr
 /** The docker role knows none of the stack's variables: the gates read them with the stack's defaults under them. */
 export const withStackVars = (ctx: StepContext): StepContext => ({
   ...ctx,
-  vars: { ...STACK_DEFAULTS, ...etcdRole.defaults, ...LB_DEFAULTS, ...ctx.vars },
+  vars: { ...STACK_DEFAULTS, ...LB_DEFAULTS, ...ctx.vars },
 });
 
 async function otherMembersHealthy(ctx: StepContext): Promise<void> {

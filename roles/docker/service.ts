@@ -2,7 +2,7 @@
 // Where no init system runs (containers whose PID 1 is sshd), dockerd runs detached in its own session,
 // logging to a file; every path ends by waiting until `docker info` answers.
 import { raw, sh } from '../../lib/shell.ts';
-import type { DockerInfo, InitSystem } from './facts.ts';
+import type { DockerInfo, InitSystem } from '../../facts/docker.ts';
 
 export const DETACHED_LOG = '/var/log/dockerd.log';
 export const DOCKER_PIDFILE = '/var/run/docker.pid';

@@ -4,11 +4,12 @@
 // dies midway leaves etcd with either the stored or the wanted password, and the rerun tells which.
 import { sh } from '../../lib/shell.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
-import { readSecretFile } from '../common/secret-file.ts';
-import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { bool } from '../common/vars.ts';
-import { authEnableCmds, credentialsFile, envFile, etcdctl, ownUrl } from './cluster.ts';
-import { AUTH_REFUSED, etcdctlCmd } from './commands.ts';
+import { readSecretFile } from '../../ops/secret-file.ts';
+import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
+import { bool } from '../../ops/vars.ts';
+import { authEnableCmds, credentialsFile } from './cluster.ts';
+import { envFile, etcdctl, ownUrl } from '../../ops/etcd.ts';
+import { AUTH_REFUSED, etcdctlCmd } from '../../ops/etcdctl.ts';
 
 /** What etcd answers to credentials while its auth is off. */
 const AUTH_OFF = /authentication is not enabled/i;

@@ -2,38 +2,19 @@
 // rejoin a member that lost its data, move one to a new data dir, and the health gates.
 import { posix } from 'node:path';
 import type { StepContext, Vars } from '../../lib/types.ts';
-import { fingerprint } from '../common/fingerprint.ts';
-import { imageId } from '../common/bundle.ts';
-import { bindMountSuffix } from '../preflight/selinux.ts';
-import { removeContainerCmd } from '../common/docker-commands.ts';
-import { waitFor } from '../common/retry.ts';
-import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from '../common/topology.ts';
-import { bool, num, optStr, str } from '../common/vars.ts';
-import {
-  AUTH_REFUSED,
-  countHealthy,
-  emptyDataDirCmd,
-  etcdctlCmd,
-  etcdRunCmd,
-  etcdSpecInputs,
-  moveDataCmd,
-  parseEndpointStatus,
-  parseMemberList,
-  parseSurvey,
-  pruneSnapshotsCmd,
-  snapshotFile,
-  surveyCmd,
-  type EtcdRun,
-} from './commands.ts';
+import { fingerprint } from '../../ops/fingerprint.ts';
+import { imageId } from '../../ops/bundle.ts';
+import { bindMountSuffix } from '../../facts/selinux.ts';
+import { removeContainerCmd } from '../../ops/docker.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from '../../ops/topology.ts';
+import { bool, num, optStr, str } from '../../ops/vars.ts';
+import { emptyDataDirCmd, etcdRunCmd, etcdSpecInputs, moveDataCmd, parseSurvey, pruneSnapshotsCmd, snapshotFile, surveyCmd, type EtcdRun } from './commands.ts';
+import { AUTH_REFUSED, countHealthy, etcdctlCmd, parseEndpointStatus, parseMemberList } from '../../ops/etcdctl.ts';
 import type { MemberSurvey } from './plan.ts';
+import { certDir, dataDir, etcdctl, ownUrl, snapshotDir } from '../../ops/etcd.ts';
 
 export const etcdImage = (v: Vars): string => optStr(v, 'etcd_image') ?? `bitnami/etcd:${str(v, 'etcd_version')}`;
-export const dataDir = (v: Vars): string => str(v, 'etcd_data_dir');
-/** Beside the data dir: snapshots, certificates, etcdctl's credentials. */
-export const snapshotDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'snapshots');
-export const certDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'certs');
-export const envFile = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'etcdctl.env');
-
 export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
   const v = ctx.vars;
   const me = etcdMember(ctx);
@@ -86,26 +67,6 @@ export async function surveyMember(ctx: StepContext, host: string): Promise<Memb
 export const survey = (ctx: StepContext): Promise<MemberSurvey[]> =>
   ctx.play.once('etcd survey', () => Promise.all(etcdMembers(ctx.inventory, ctx.vars).map((m) => surveyMember(ctx, m.host))));
 
-/** etcdctl in this host's etcd container; credentials (when auth is on) from the 0600 env file. */
-export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoints?: string[]; stdin?: string; nothrow?: boolean; timeoutMs?: number } = {}) {
-  const base = { endpoints: opts.endpoints ?? etcdClientUrls(ctx.inventory, ctx.vars), tls: bool(ctx.vars, 'etcd_tls_enabled'), stdin: opts.stdin !== undefined };
-  const run = (withAuth: boolean) =>
-    ctx.run(etcdctlCmd({ ...base, envFile: withAuth ? envFile(ctx.vars) : undefined }, args), { become: true, stdin: opts.stdin, nothrow: true, timeoutMs: opts.timeoutMs });
-  const wanted = bool(ctx.vars, 'etcd_auth_enabled');
-  let r = await run(wanted);
-  // Before the role has turned auth on, etcd refuses credentials.
-  if (!r.ok && /authentication is not enabled/.test(r.stderr)) r = await run(false);
-  // After the vars turned auth off but before the role has disabled it, etcd still asks for the stored ones.
-  if (!r.ok && !wanted && AUTH_REFUSED.test(r.stderr + r.stdout)) r = await run(true);
-  if (!r.ok && !opts.nothrow) {
-    throw new Error(`etcdctl ${args.join(' ')} on ${ctx.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-400)}`);
-  }
-  return r;
-}
-
-export const ownUrl = (ctx: StepContext): string =>
-  `${etcdScheme(ctx.vars)}://${etcdMember(ctx).address}:${num(ctx.vars, 'etcd_client_port')}`;
-
 /** Replaces this host's etcd container with the wanted one. */
 export async function startMember(ctx: StepContext, state: 'new' | 'existing'): Promise<void> {
   await ctx.run(removeContainerCmd('etcd'), { become: true, timeoutMs: 60_000 });
@@ -140,50 +101,6 @@ export async function migrate(ctx: StepContext, from: string): Promise<void> {
   await ctx.run(moveDataCmd(from, dataDir(ctx.vars)), { become: true, timeoutMs: 600_000 });
   ctx.log(`etcd member ${ctx.host.name}: data moved from ${from} to ${dataDir(ctx.vars)}`);
   await startMember(ctx, 'existing');
-}
-
-/** Is `host`'s member healthy right now? Asked of its own container (bounded), so a hung host counts as not. */
-export async function memberHealth(ctx: StepContext, host: string): Promise<{ host: string; healthy: boolean; why: string }> {
-  try {
-    const on = ctx.on(host);
-    const r = await etcdctl(on, ['endpoint', 'health'], { endpoints: [ownUrl(on)], nothrow: true, timeoutMs: 30_000 });
-    const healthy = r.ok && countHealthy(`${r.stdout}\n${r.stderr}`) === 1;
-    return { host, healthy, why: healthy ? 'healthy' : (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.code}` };
-  } catch (e) {
-    return { host, healthy: false, why: e instanceof Error ? e.message.split('\n')[0] : String(e) };
-  }
-}
-
-/** Every other member's health, asked at once. */
-export const othersHealth = (ctx: StepContext) =>
-  Promise.all(etcdMembers(ctx.inventory, ctx.vars).filter((m) => m.host !== ctx.host.name).map((m) => memberHealth(ctx, m.host)));
-
-/** Healthy endpoints and leaders among `endpoints`. */
-export async function clusterState(ctx: StepContext, endpoints?: string[]) {
-  const health = await etcdctl(ctx, ['endpoint', 'health'], { endpoints, nothrow: true });
-  const status = await etcdctl(ctx, ['endpoint', 'status'], { endpoints, nothrow: true });
-  return {
-    healthy: countHealthy(`${health.stdout}\n${health.stderr}`),
-    leaders: parseEndpointStatus(status.stdout).filter((s) => s.leader).length,
-  };
-}
-
-/** The gate: every endpoint healthy and exactly one leader. */
-export function waitClusterHealthy(ctx: StepContext): Promise<void> {
-  const n = etcdMembers(ctx.inventory, ctx.vars).length;
-  return waitFor(`etcd cluster (checked from ${ctx.host.name})`, num(ctx.vars, 'health_timeout'), async () => {
-    const s = await clusterState(ctx);
-    return (s.healthy === n && s.leaders === 1) || `${s.healthy}/${n} endpoints healthy, ${s.leaders} leader(s)`;
-  });
-}
-
-/** Inside a rolling change: this member healthy and the cluster led, before the next member goes. */
-export function waitMemberHealthy(ctx: StepContext): Promise<void> {
-  return waitFor(`etcd member ${ctx.host.name}`, num(ctx.vars, 'health_timeout'), async () => {
-    const own = await clusterState(ctx, [ownUrl(ctx)]);
-    const all = await clusterState(ctx);
-    return (own.healthy === 1 && all.leaders === 1) || `member healthy: ${own.healthy === 1}, ${all.leaders} leader(s)`;
-  });
 }
 
 export const authEnableCmds = {

@@ -1,15 +1,9 @@
 // Pure builders for the guide's etcd commands (`docker run` with the ETCD_* environment, etcdctl through
 // `docker exec`) and parsers of etcdctl's simple output. Tested by exact strings.
 import { argv, sh } from '../../lib/shell.ts';
-import { LABEL_ROLE, LABEL_SPEC } from '../common/fingerprint.ts';
+import { LABEL_ROLE, LABEL_SPEC } from '../../ops/fingerprint.ts';
+import { ETCD_CONTAINER, IN_CERTS, IN_DATA, IN_DATA_OLD, IN_SNAPSHOTS } from '../../ops/layout.ts';
 
-export const ETCD_CONTAINER = 'etcd';
-/** Paths inside the container (the guide's /etcd_data, bitnami's contract); the host folders are variables. */
-export const IN_DATA = '/etcd_data';
-/** Where members started before the guide's layout kept their data: the survey still finds it there. */
-export const IN_DATA_OLD = '/etcd-data';
-export const IN_SNAPSHOTS = '/etcd-snapshots';
-export const IN_CERTS = '/etcd-certs';
 
 export interface EtcdRun {
   image: string;
@@ -83,24 +77,6 @@ export function etcdRunCmd(r: EtcdRun, spec: string, mountSuffix: '' | ':Z' = ''
   const mounts = etcdMounts(r).flatMap(([from, to]) => ['-v', `${from}:${to}${mountSuffix}`]);
   const labels = ['--label', `${LABEL_ROLE}=etcd`, '--label', `${LABEL_SPEC}=${spec}`];
   return sh`docker run -d --name ${ETCD_CONTAINER} -u root --network=host --restart always ${labels} ${mounts} ${env} ${r.image}`;
-}
-
-export interface Etcdctl {
-  endpoints: string[];
-  tls: boolean;
-  /** 0600 file with ETCDCTL_USER=root:<password>: credentials never in argv. */
-  envFile?: string;
-  /** Pass stdin through (`docker exec -i`). */
-  stdin?: boolean;
-}
-
-/** What etcdctl says when a request lacks (valid) credentials because auth is on. */
-export const AUTH_REFUSED = /user name is empty|authentication failed|permission denied|invalid auth token/i;
-
-export function etcdctlCmd(o: Etcdctl, args: string[]): string {
-  const exec = ['docker', 'exec', ...(o.stdin ? ['-i'] : []), ...(o.envFile ? ['--env-file', o.envFile] : [])];
-  const tls = o.tls ? [`--cacert=${IN_CERTS}/ca.pem`, `--cert=${IN_CERTS}/cert.pem`, `--key=${IN_CERTS}/key.pem`] : [];
-  return argv([...exec, ETCD_CONTAINER, 'etcdctl', `--endpoints=${o.endpoints.join(',')}`, ...tls, ...args]);
 }
 
 export const snapshotFile = (stamp: string): string => `${IN_SNAPSHOTS}/etcd-${stamp}.db`;
@@ -203,41 +179,3 @@ export const moveDataCmd = (from: string, to: string): string => {
 /** Empties a lost member's data dir before it rejoins (it must start empty with state existing). */
 export const emptyDataDirCmd = (dataDir: string): string =>
   sh`rm -rf -- ${`${dataDir}/member`} && mkdir -p -- ${dataDir} && chmod 700 -- ${dataDir}`;
-
-// ------------------------------------------------------------------ parsers of etcdctl -w simple
-
-export interface MemberLine {
-  id: string;
-  status: string;
-  name: string;
-  peerUrls: string[];
-}
-
-/** `member list`: "8e9e05c52164694d, started, lab1, http://10.77.0.11:2380, http://10.77.0.11:2379, false". */
-export function parseMemberList(stdout: string): MemberLine[] {
-  return stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .map((line) => {
-      const [id, status, name, peers] = line.split(', ');
-      return { id, status, name: name ?? '', peerUrls: (peers ?? '').split(',').filter(Boolean) };
-    });
-}
-
-/** `endpoint status`: "http://a:2379, 8e9e.., 3.4.23, 20 kB, true, false, 2, 8, 8, " (5th = is leader). */
-export function parseEndpointStatus(stdout: string): { endpoint: string; id: string; leader: boolean }[] {
-  return stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => /^https?:\/\//.test(l))
-    .map((line) => {
-      const f = line.split(', ');
-      return { endpoint: f[0], id: f[1], leader: f[4] === 'true' };
-    });
-}
-
-/** `endpoint health`: one "<url> is healthy: ..." line per healthy endpoint. */
-export const countHealthy = (output: string): number =>
-  output.split('\n').filter((l) => / is healthy: /.test(l)).length;
-

@@ -5,21 +5,14 @@ import { posix } from 'node:path';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { authChanges, rotationChanges, verifyStoredCredentials } from './auth.ts';
-import { imageId, localSha256, planImageLoads, planPull, uploadStep } from '../common/bundle.ts';
-import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { imageSource } from '../common/layout.ts';
-import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { firstHostOfPlay } from '../common/topology.ts';
-import { bool, str } from '../common/vars.ts';
-import {
-  certDir,
-  credentialsFile,
-  dataDir,
-  envFile,
-  etcdImage,
-  snapshotDir,
-  waitClusterHealthy,
-} from './cluster.ts';
+import { imageId, localSha256, planImageLoads, planPull, uploadStep } from '../../ops/bundle.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { imageSource } from '../../ops/layout.ts';
+import { ensureTlsFiles, etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
+import { firstHostOfPlay } from '../../ops/topology.ts';
+import { bool, str } from '../../ops/vars.ts';
+import { credentialsFile, etcdImage } from './cluster.ts';
+import { certDir, dataDir, envFile, snapshotDir, waitClusterHealthy } from '../../ops/etcd.ts';
 import { memberStep } from './member.ts';
 import { membershipStep } from './membership.ts';
 
@@ -31,7 +24,7 @@ const fromBundle = (ctx: StepContext) => imageSource(ctx.vars, 'etcd') === 'bund
 
 export default defineRole({
   name: 'etcd',
-  defaults: { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_cluster_token: 'etcd-cluster', etcd_enable_v2: true, etcd_snapshot_keep: 5 },
+  defaults: { ...STACK_DEFAULTS },
   steps: [
     { ...uploadStep('upload the etcd image tarball', tarball), when: fromBundle },
     defineStep({

@@ -2,9 +2,10 @@
 // play-wide lock. Down members go first; a member is taken down only while every other one is healthy right
 // now; the first failure stops the rolling change for every member after it.
 import { defineStep, type Change, type StepContext } from '../../lib/types.ts';
-import { etcdMembers } from '../common/topology.ts';
-import { num } from '../common/vars.ts';
-import { dataDir, migrate, othersHealth, rejoin, startMember, survey, surveyMember, takeSnapshot, waitMemberHealthy, wantedSpec } from './cluster.ts';
+import { etcdMembers } from '../../ops/topology.ts';
+import { num } from '../../ops/vars.ts';
+import { migrate, rejoin, startMember, survey, surveyMember, takeSnapshot, wantedSpec } from './cluster.ts';
+import { dataDir, othersHealth, waitMemberHealthy } from '../../ops/etcd.ts';
 import { etcdContainer, isDown, knownSelf, othersUnhealthy, planMember, snapshotSources, stillValid, type MemberAction, type MemberSurvey, type Wanted } from './plan.ts';
 
 const LOCK = 'etcd member';

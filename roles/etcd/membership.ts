@@ -2,10 +2,10 @@
 // member is destructive and changes the quorum: gatewright never does it by itself; it says which member,
 // and how to remove it by hand, once the member's host is retired (docs/OPERATIONS.md).
 import { defineStep, type StepContext } from '../../lib/types.ts';
-import { etcdMembers, firstHostOfPlay } from '../common/topology.ts';
-import { num } from '../common/vars.ts';
-import { etcdctl } from './cluster.ts';
-import { parseMemberList, type MemberLine } from './commands.ts';
+import { etcdMembers, firstHostOfPlay } from '../../ops/topology.ts';
+import { num } from '../../ops/vars.ts';
+import { etcdctl } from '../../ops/etcd.ts';
+import { parseMemberList, type MemberLine } from '../../ops/etcdctl.ts';
 
 /** The members whose peer URL is none of the group's (name alone can be changed by `etcd_name`). */
 export function unlistedMembers(members: MemberLine[], wantedPeerUrls: string[]): MemberLine[] {

@@ -2,15 +2,16 @@
 // images, edit etcd.host / etcd.prefix of gateway_conf/config.yaml, `docker compose up -d` there one gateway
 // at a time, and prove each one from the gateway itself: its metrics port and its HTTP port.
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
-import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../common/admin-api.ts';
-import { planeCompose, planeSteps, type PlaneService } from '../common/plane-steps.ts';
-import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { composeUpStep } from '../common/service.ts';
-import { consoleStep } from '../common/console.ts';
-import { etcdCredentials, tlsEnabled } from '../common/tls.ts';
-import { etcdClientUrls, firstHostOfPlay, gatewayPrefix, upstreamNodes } from '../common/topology.ts';
-import { edition, num } from '../common/vars.ts';
-import { GATEWAY_CONF, metricsPath, PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, probeVerdict } from './commands.ts';
+import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
+import { planeCompose, planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { composeUpStep } from '../../ops/service.ts';
+import { consoleStep } from '../../ops/console.ts';
+import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
+import { etcdClientUrls, firstHostOfPlay, gatewayPrefix, upstreamNodes } from '../../ops/topology.ts';
+import { edition, num } from '../../ops/vars.ts';
+import { GATEWAY_CONF } from './commands.ts';
+import { gatewayHealth, PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, sawProbeRoute } from '../../ops/gateway-health.ts';
 import { editGatewayConf } from './templates.ts';
 
 export function gatewayEditsFor(ctx: StepContext, shipped: string, certsPath: string, file: string) {
@@ -30,27 +31,6 @@ export function gatewayEditsFor(ctx: StepContext, shipped: string, certsPath: st
   );
 }
 
-/** Whether this run saw the probe route in place (written through the console, which may not have worked). */
-const probeRouteIn = new WeakSet<object>();
-
-/**
- * The gate after a restart (here and in the docker role's roll), from the gateway itself: its metrics port
- * answers, and its HTTP port serves: the probe route routes once this run saw it in place, else any answer of
- * the gateway's own (its 404 JSON) will do.
- */
-export async function health(ctx: StepContext): Promise<true | string> {
-  const metrics = await curlOn(ctx, { url: `http://127.0.0.1:${num(ctx.vars, 'gateway_prometheus_port')}${metricsPath}`, timeoutSec: 5 });
-  if (metrics.status !== 200) return `metrics port answered ${metrics.status} ${metrics.body.slice(0, 80)}`;
-  const withRoute = upstreamNodes(ctx).length > 0 && probeRouteIn.has(ctx.inventory);
-  const probe = await curlOn(ctx, {
-    url: `http://127.0.0.1:${num(ctx.vars, 'gateway_http_port')}${withRoute ? PROBE_URI : '/gatewright-probe'}`,
-    headers: { Host: PROBE_HOST },
-    timeoutSec: 10,
-  });
-  if (!withRoute && probe.status !== 0 && !(probe.status === 404 && /Route Not Found/i.test(probe.body))) return probeVerdict(probe, true);
-  return probeVerdict(probe, withRoute);
-}
-
 const plane: PlaneService = {
   plane: 'dp',
   role: 'gateway',
@@ -58,7 +38,7 @@ const plane: PlaneService = {
   editConf: gatewayEditsFor,
   confSecret: (ctx) => !!etcdCredentials(ctx),
   lbGroup: 'gateway',
-  health,
+  health: gatewayHealth,
 };
 
 export default defineRole({
@@ -76,14 +56,14 @@ export default defineRole({
         const path = routePath(ctx, PROBE_ROUTE_ID);
         const body = routeBody(PROBE_HOST, PROBE_URI, upstreamNodes(ctx));
         if (!(await routeDiffers(api, path, body))) {
-          probeRouteIn.add(ctx.inventory);
+          sawProbeRoute(ctx.inventory);
           return [];
         }
         return [{
           summary: `route ${PROBE_ROUTE_ID} (Host ${PROBE_HOST}) via ${api.host}`,
           apply: async () => {
             await putOrThrow(api, path, body);
-            probeRouteIn.add(ctx.inventory);
+            sawProbeRoute(ctx.inventory);
           },
         }];
       },

@@ -2,8 +2,8 @@
 // etcd.prefix and the etcd auth/TLS keys of APISIX's format (under `deployment.etcd` in an APISIX 3 layout).
 // Comments, listen ports and every other key stay as shipped.
 import { parseDocument } from 'yaml';
-import type { Edition } from '../common/vars.ts';
-import { editYaml, type EditResult, type KeyEdit } from '../common/yaml-edit.ts';
+import type { Edition } from '../../ops/vars.ts';
+import { editYaml, type EditResult, type KeyEdit } from '../../ops/yaml-edit.ts';
 
 export interface GatewayConf {
   edition: Edition;

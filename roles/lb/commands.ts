@@ -1,8 +1,7 @@
 // Pure command builders for the lb role: package, config validation, service. Tested by exact value.
 import { sh } from '../../lib/shell.ts';
-
-export type PackageManager = 'apt' | 'dnf' | 'yum';
-export type ServiceManager = 'systemd' | 'sysv';
+import type { ServiceManager } from '../../facts/haproxy.ts';
+import type { PackageManager } from '../../facts/os.ts';
 
 /**
  * Installs haproxy from the host's configured repositories (or a local mirror/cache when offline).

@@ -2,10 +2,10 @@
 // then a reload (never a restart) when haproxy is already running.
 import { ensureFile } from '../../lib/files.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
-import { waitFor } from '../common/retry.ts';
+import { waitFor } from '../../ops/retry.ts';
 import { installCandidate, reloadHaproxy, removeFile, validateConfig } from './commands.ts';
-import { serverStats } from './drain.ts';
-import { haproxyFact } from './facts.ts';
+import { serverStats } from '../../ops/lb-drain.ts';
+import { haproxyFact } from '../../facts/haproxy.ts';
 import { lbModel } from './model.ts';
 import { haproxyLevel, renderHaproxyConfig, type HaproxyLevel } from './templates.ts';
 

@@ -1,14 +1,16 @@
 // Load balancers: HAProxy in front of the control plane (dashboards, port 9000) and the data plane
 // (gateways, 80 and 443 passed through), with health checks, retries and an admin socket for rolling changes.
 import { defineRole, defineStep } from '../../lib/types.ts';
-import { waitFor } from '../common/retry.ts';
-import { osFact, selinuxFact } from '../preflight/facts.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { osFact } from '../../facts/os.ts';
+import { selinuxFact } from '../../facts/selinux.ts';
 import { installHaproxy, startHaproxy } from './commands.ts';
 import { planHaproxyConfig } from './config.ts';
-import { runtimeApi, serverStats } from './drain.ts';
-import { haproxyFact } from './facts.ts';
-import { BACKENDS_OF_GROUP, LB_DEFAULTS } from './model.ts';
-import { leftOutOfRotation, setServerState, socketErrors } from './runtime.ts';
+import { runtimeApi, serverStats } from '../../ops/lb-drain.ts';
+import { haproxyFact } from '../../facts/haproxy.ts';
+import { LB_DEFAULTS } from '../../ops/defaults.ts';
+import { BACKENDS_OF_GROUP } from '../../ops/layout.ts';
+import { leftOutOfRotation, setServerState, socketErrors } from '../../ops/lb-runtime.ts';
 
 const installed = defineStep({
   name: 'haproxy package',
@@ -91,6 +93,6 @@ const running = defineStep({
 
 export default defineRole({
   name: 'lb',
-  defaults: { ...LB_DEFAULTS, lb_group: 'lb' },
+  defaults: { ...LB_DEFAULTS },
   steps: [installed, selinux, config, inRotation, running],
 });

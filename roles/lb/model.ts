@@ -3,6 +3,7 @@
 import { InputError } from '../../lib/errors.ts';
 import type { Host, Inventory, Vars } from '../../lib/types.ts';
 import { SAFE_VALUES } from '../../lib/vars.ts';
+import { LB_DEFAULTS } from '../../ops/defaults.ts';
 
 /** One backend server: HAProxy names it after the inventory host, so socket commands can find it. */
 export interface LbServer {
@@ -26,31 +27,6 @@ export interface LbModel {
   gatewaysHttp: LbServer[];
   gatewaysHttps: LbServer[];
 }
-
-/** Backend names: the socket commands of rolling changes address servers through them. */
-export const BACKENDS = {
-  dashboards: 'dashboards',
-  gatewaysHttp: 'gateways_http',
-  gatewaysHttps: 'gateways_https',
-} as const;
-
-/** Which backends hold a host of each stack group (what a rolling change drains). */
-export const BACKENDS_OF_GROUP = {
-  control: [BACKENDS.dashboards],
-  gateway: [BACKENDS.gatewaysHttp, BACKENDS.gatewaysHttps],
-} as const satisfies Record<string, readonly string[]>;
-
-export const LB_DEFAULTS = {
-  lb_bind_address: '',
-  lb_control_port: 9000,
-  lb_http_port: 80,
-  lb_https_port: 443,
-  lb_admin_socket: '/var/lib/haproxy/admin.sock',
-  lb_stats_bind: '127.0.0.1:8404',
-  lb_config_file: '/etc/haproxy/haproxy.cfg',
-  lb_drain_timeout_s: 30,
-  lb_ready_timeout_s: 60,
-} satisfies Vars;
 
 /**
  * A value for haproxy.cfg, refused unless it has the shape its place needs: a newline, a space or a `#` in it

@@ -1,6 +1,7 @@
 // haproxy.cfg for the stack: control plane (dashboards) and data plane (gateways, TLS passed through).
 // Pure renderer, golden-tested; `haproxy -c` on the host has the last word before it is put in place.
-import { BACKENDS, type LbModel, type LbServer } from './model.ts';
+import { type LbModel, type LbServer } from './model.ts';
+import { BACKENDS } from '../../ops/layout.ts';
 
 /**
  * What the installed haproxy accepts (read as a fact): `modern` (2.2+: http-check send, retry-on), `1.8`

@@ -1,6 +1,7 @@
 // The guide's host requirements as pure checks: facts and thresholds in, findings out.
-import { atLeast, KNOWN_BAD_KERNEL, MIN_DOCKER, MIN_KERNEL } from './versions.ts';
-import type { DiskFree, MachineInfo, OsInfo, SelinuxInfo } from './facts.ts';
+import { atLeast, KNOWN_BAD_KERNEL, MIN_DOCKER, MIN_KERNEL } from '../../facts/versions.ts';
+import type { DiskFree, MachineInfo, OsInfo } from '../../facts/os.ts';
+import type { SelinuxInfo } from '../../facts/selinux.ts';
 import type { PortConflict } from './ports.ts';
 
 export interface Finding {

@@ -1,9 +1,10 @@
 // preflight: the guide's "prepare the hosts" chapter. Looks at every requirement and reports all of a
 // host's problems at once; changes only what it is asked to: the firewall ports and SELinux mode.
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
-import { dockerFact } from '../docker/facts.ts';
+import { dockerFact } from '../../facts/docker.ts';
 import * as check from './checks.ts';
-import { diskFact, machineFact, osFact, selinuxFact, timeSyncFact } from './facts.ts';
+import { diskFact, machineFact, osFact, timeSyncFact } from '../../facts/os.ts';
+import { selinuxFact } from '../../facts/selinux.ts';
 import { checkStep, verdictStep } from './findings.ts';
 import { firewallWants, planFirewall, stackSources } from './firewall.ts';
 import { containersFact, firewallFact, listenersFact } from './network-facts.ts';
@@ -118,5 +119,4 @@ export default defineRole({
   ],
 });
 
-export { bindMountSuffix } from './selinux.ts';
 export { claimedPorts, OWN_CONTAINER_LABEL } from './ports.ts';

@@ -1,7 +1,6 @@
 // SELinux and container bind mounts. Enterprise hosts keep SELinux enforcing, so by default we leave
 // it so and label bind mounts for the container (`:Z`); `preflight_selinux: permissive` relaxes it instead.
-import type { StepContext } from '../../lib/types.ts';
-import { selinuxFact, type SelinuxInfo } from './facts.ts';
+import type { SelinuxInfo } from '../../facts/selinux.ts';
 
 export type SelinuxWanted = 'keep' | 'permissive';
 
@@ -14,15 +13,4 @@ export function planSelinux(s: SelinuxInfo, wanted: SelinuxWanted): string[] {
     commands.push("sed -i 's/^SELINUX=enforcing/SELINUX=permissive/' /etc/selinux/config");
   }
   return commands;
-}
-
-/** The bind-mount suffix for a SELinux mode: ":Z" (private relabel) while enforcing, else nothing. */
-export const mountSuffixFor = (s: SelinuxInfo): '' | ':Z' => (s.mode === 'Enforcing' ? ':Z' : '');
-
-/**
- * For the roles that bind-mount host paths into containers: append this to `-v host:container`
- * (or compose `volumes:` entries). Read from the host, after preflight may have changed the mode.
- */
-export async function bindMountSuffix(ctx: StepContext): Promise<'' | ':Z'> {
-  return mountSuffixFor(await ctx.fact(selinuxFact));
 }

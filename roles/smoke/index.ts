@@ -1,11 +1,12 @@
 // The guide's closing check: a route for Host test.com to the httpbin upstream, created through the
 // control plane (GET, compare, PUT only when different), answered through every gateway.
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
-import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../common/admin-api.ts';
-import { STACK_DEFAULTS } from '../common/defaults.ts';
-import { waitFor } from '../common/retry.ts';
-import { upstreamNodes } from '../common/topology.ts';
-import { bool, num, str } from '../common/vars.ts';
+import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { upstreamNodes } from '../../ops/topology.ts';
+import { bool, num, str } from '../../ops/vars.ts';
+import { GROUPS } from '../../ops/layout.ts';
 
 export const SMOKE_ROUTE_ID = 'gatewright-smoke';
 
@@ -13,7 +14,7 @@ const wanted = (ctx: StepContext) => routeBody(str(ctx.vars, 'smoke_route_host')
 
 /** curl <gateway>:<port><uri> -H "Host: <host>" from this host: the upstream's JSON must come back. */
 async function throughEveryGateway(ctx: StepContext): Promise<void> {
-  const gateways = ctx.inventory.group(str(ctx.vars, 'gateway_group'));
+  const gateways = ctx.inventory.group(GROUPS.gateway);
   await Promise.all(
     gateways.map((gw) =>
       waitFor(`smoke route through ${gw.name}`, num(ctx.vars, 'health_timeout'), async () => {

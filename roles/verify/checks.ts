@@ -1,21 +1,23 @@
 // The guide's three HA checks, each under load through the LB, each restoring what it stopped.
 import type { Host, StepContext } from '../../lib/types.ts';
-import { waitFor } from '../common/retry.ts';
-import { num, str } from '../common/vars.ts';
-import { clusterState, waitClusterHealthy } from '../etcd/cluster.ts';
-import { waitServerStatus, type RollingGroup } from '../lb/drain.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { num, str } from '../../ops/vars.ts';
+import { clusterState, waitClusterHealthy } from '../../ops/etcd.ts';
+import { waitServerStatus, type RollingGroup } from '../../ops/lb-drain.ts';
 import { consolePingTarget, consoleViaLb, dataPlaneTarget, gatewayServes, VERIFY_HOST, writeVerifyRoute } from './console.ts';
 import { DASHBOARD, ETCD, GATEWAY, withServiceStopped } from './services.ts';
 import { sleep, underLoad } from './under-load.ts';
+import { GROUPS } from '../../ops/layout.ts';
 
 /** How long a stopped service stays stopped once the LB has noticed, with the load still running. */
 const HOLD_MS = 5000;
 
-const group = (ctx: StepContext, varName: string): Host[] => ctx.inventory.group(str(ctx.vars, varName));
+type Group = keyof typeof GROUPS;
+const group = (ctx: StepContext, name: Group): Host[] => ctx.inventory.group(GROUPS[name]);
 
-function pick(ctx: StepContext, varName: string, min: number): Host[] {
-  const hosts = group(ctx, varName);
-  if (hosts.length < min) throw new Error(`this check needs ${min} hosts in group ${str(ctx.vars, varName)}, found ${hosts.length}`);
+function pick(ctx: StepContext, name: Group, min: number): Host[] {
+  const hosts = group(ctx, name);
+  if (hosts.length < min) throw new Error(`this check needs ${min} hosts in group ${GROUPS[name]}, found ${hosts.length}`);
   return hosts;
 }
 
@@ -28,7 +30,7 @@ const within = (ctx: StepContext, what: string, check: () => Promise<true | stri
 
 /** 1. A gateway stopped: requests through the data-plane LB keep succeeding. */
 export async function gatewayDown(ctx: StepContext): Promise<void> {
-  const gateways = pick(ctx, 'gateway_group', 2);
+  const gateways = pick(ctx, 'gateway', 2);
   const [gw] = gateways;
   await allInRotation(ctx, gateways, 'gateway');
   await underLoad(ctx, dataPlaneTarget(ctx), async () => {
@@ -42,9 +44,9 @@ export async function gatewayDown(ctx: StepContext): Promise<void> {
 
 /** 2. A dashboard stopped: the console answers through the LB and a route written through it reaches every gateway. */
 export async function dashboardDown(ctx: StepContext): Promise<void> {
-  const dashboards = pick(ctx, 'control_group', 2);
+  const dashboards = pick(ctx, 'control', 2);
   const [dash] = dashboards;
-  const gateways = group(ctx, 'gateway_group');
+  const gateways = group(ctx, 'gateway');
   await allInRotation(ctx, dashboards, 'control');
   await underLoad(ctx, consolePingTarget(ctx), async () => {
     await withServiceStopped(ctx, dash.name, DASHBOARD, async () => {
@@ -65,10 +67,10 @@ export async function dashboardDown(ctx: StepContext): Promise<void> {
  * others healthy, and a gateway restarted meanwhile starts and serves.
  */
 export async function etcdMemberDown(ctx: StepContext): Promise<void> {
-  const members = pick(ctx, 'etcd_group', 3);
+  const members = pick(ctx, 'etcd', 3);
   const victim = members[members.length - 1];
   const witness = ctx.on(members[0].name);
-  const gateways = pick(ctx, 'gateway_group', 2);
+  const gateways = pick(ctx, 'gateway', 2);
   const [gw] = gateways;
   await allInRotation(ctx, gateways, 'gateway');
   await waitClusterHealthy(witness);

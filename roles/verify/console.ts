@@ -1,9 +1,9 @@
 // What the checks ask through the LB from the controller: the data-plane route, the console's /ping,
 // and the console's admin API (login, then routes) — and a route read straight from each gateway.
 import type { Host, StepContext } from '../../lib/types.ts';
-import { coversWanted, responseData, routeBody, routePath } from '../common/admin-api.ts';
-import { upstreamNodes } from '../common/topology.ts';
-import { num, str } from '../common/vars.ts';
+import { coversWanted, responseData, routeBody, routePath } from '../../ops/admin-api.ts';
+import { upstreamNodes } from '../../ops/topology.ts';
+import { num, str } from '../../ops/vars.ts';
 import { httpRequest } from './http.ts';
 import type { Target } from './under-load.ts';
 

@@ -1,10 +1,7 @@
 // The HA proof: the guide's three checks, each under a steady load through the LB, each restoring what it
 // stopped. Read-only for the stack's configuration; it does stop and start services, so never in --check.
 import { defineRole, defineStep, type Step, type StepContext } from '../../lib/types.ts';
-import dashboard from '../dashboard/index.ts';
-import etcd from '../etcd/index.ts';
-import gateway from '../gateway/index.ts';
-import { LB_DEFAULTS } from '../lb/model.ts';
+import { LB_DEFAULTS, STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { dashboardDown, etcdMemberDown, gatewayDown } from './checks.ts';
 
 function check(name: string, tag: string, run: (ctx: StepContext) => Promise<void>): Step {
@@ -19,7 +16,7 @@ function check(name: string, tag: string, run: (ctx: StepContext) => Promise<voi
 
 export default defineRole({
   name: 'verify',
-  defaults: { ...etcd.defaults, ...dashboard.defaults, ...gateway.defaults, ...LB_DEFAULTS, lb_group: 'lb' },
+  defaults: { ...STACK_DEFAULTS, ...LB_DEFAULTS },
   steps: [
     check('a gateway stopped: the data plane keeps answering through the LB', 'data-plane', gatewayDown),
     check('a dashboard stopped: the console answers, a route written reaches every gateway', 'control-plane', dashboardDown),

@@ -2,11 +2,9 @@
 // `up -d` in the bundle folder for a gateway or dashboard, `docker stop` / `start` for an etcd member.
 import { sh } from '../../lib/shell.ts';
 import type { StepContext, Vars } from '../../lib/types.ts';
-import { composeInDirCmd } from '../common/docker-commands.ts';
-import { dashboardDir } from '../dashboard/commands.ts';
-import { composeCommand } from '../docker/facts.ts';
-import { ETCD_CONTAINER } from '../etcd/commands.ts';
-import { gatewayDir } from '../gateway/commands.ts';
+import { composeInDirCmd } from '../../ops/docker.ts';
+import { composeCommand } from '../../facts/docker.ts';
+import { dashboardDir, ETCD_CONTAINER, gatewayDir } from '../../ops/layout.ts';
 
 export interface StackService {
   /** What the messages call it. */

@@ -1,7 +1,7 @@
 // Each check runs under a steady load sent from the controller through the LB: the figures (sent, failed,
 // longest gap) are reported with the step, and a single failed request fails the check.
 import type { StepContext } from '../../lib/types.ts';
-import { waitFor } from '../common/retry.ts';
+import { waitFor } from '../../ops/retry.ts';
 import { probe, type HttpRequest } from './http.ts';
 import { formatStats, startLoad, type LoadStats } from './load.ts';
 

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findHost, sshOptions } from '../../lab/index.ts';
 import { quote } from '../../lib/shell.ts';
-import { adminSocketCommand, parseServerStats, SHOW_SERVERS, socketInput } from '../../roles/lb/runtime.ts';
+import { adminSocketCommand, parseServerStats, SHOW_SERVERS, socketInput } from '../../ops/lb-runtime.ts';
 import { probe } from '../../roles/verify/http.ts';
 import { startLoad, type LoadStats } from '../../roles/verify/load.ts';
 import { cliRunner, DASHBOARD_PASSWORD, etcdctl, onHost, type Report } from './helpers.ts';

@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hostStatuses, killHost, PATHS, startHost } from '../../lab/index.ts';
 import { quote } from '../../lib/shell.ts';
 import { LOCK_FILE } from '../../lib/lock.ts';
-import { LB_DEFAULTS } from '../../roles/lb/model.ts';
-import { adminSocketCommand, parseServerStats, setServerState, SHOW_SERVERS, socketInput, type ServerStat } from '../../roles/lb/runtime.ts';
+import { LB_DEFAULTS } from '../../ops/defaults.ts';
+import { adminSocketCommand, parseServerStats, setServerState, SHOW_SERVERS, socketInput, type ServerStat } from '../../ops/lb-runtime.ts';
 import { httpRequest } from '../../roles/verify/http.ts';
 import { cliRunner, DASHBOARD_PASSWORD, etcdctl, ip, onHost, type Report } from './helpers.ts';
 

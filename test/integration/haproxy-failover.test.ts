@@ -2,12 +2,12 @@
 // request (retries + redispatch), and the rolling-change helper drains a server through the admin socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { rollingChange, serverStats } from '../../roles/lb/drain.ts';
-import { SOCKET_CLIENTS, parseServerStats, SHOW_SERVERS, socketInput } from '../../roles/lb/runtime.ts';
+import { rollingChange, serverStats } from '../../ops/lb-drain.ts';
+import { SOCKET_CLIENTS, parseServerStats, SHOW_SERVERS, socketInput } from '../../ops/lb-runtime.ts';
 import { renderHaproxyConfig } from '../../roles/lb/templates.ts';
 import { probe } from '../../roles/verify/http.ts';
 import { startLoad } from '../../roles/verify/load.ts';
-import { waitFor } from '../../roles/common/retry.ts';
+import { waitFor } from '../../ops/retry.ts';
 import { Backend, LB_ADDRESS, localContexts, PORTS, runHaproxy, tempDir } from './haproxy-fixture.ts';
 
 const tmp = tempDir();

@@ -13,9 +13,10 @@ import { LocalTransport } from '../../lib/local.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { Host, StepContext, Vars } from '../../lib/types.ts';
-import { waitFor } from '../../roles/common/retry.ts';
-import { serverStats } from '../../roles/lb/drain.ts';
-import { LB_DEFAULTS, lbModel, type LbModel } from '../../roles/lb/model.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { serverStats } from '../../ops/lb-drain.ts';
+import { lbModel, type LbModel } from '../../roles/lb/model.ts';
+import { LB_DEFAULTS } from '../../ops/defaults.ts';
 
 export const LB_ADDRESS = '127.0.0.30';
 export const PORTS = { control: 19000, http: 18080, https: 18443, gateway: 18081, dashboard: 19001 };

@@ -9,7 +9,7 @@ import {
   stripComponents,
   tarballManifestCmd,
   unpackCmd,
-} from '../../roles/common/docker-commands.ts';
+} from '../../ops/docker.ts';
 
 const HEX = 'a'.repeat(64);
 

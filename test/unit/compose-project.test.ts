@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { containerPathOf, findMtimeNs, parseComposeFile, planCompose, projectName, projectOfDir, rfc3339Ns, type ServiceContainer } from '../../roles/common/compose.ts';
-import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, retireContainersCmd, serviceContainersCmd } from '../../roles/common/docker-commands.ts';
-import { renderOverride } from '../../roles/common/service.ts';
+import { containerPathOf, findMtimeNs, parseComposeFile, planCompose, projectName, projectOfDir, rfc3339Ns, type ServiceContainer } from '../../ops/compose.ts';
+import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, retireContainersCmd, serviceContainersCmd } from '../../ops/docker.ts';
+import { renderOverride } from '../../ops/service.ts';
 
 const DIR = '/opt/api7/api7-2.13.2304-cp';
 const VENDOR = `services:

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { editYaml, readKeys } from '../../roles/common/yaml-edit.ts';
+import { editYaml, readKeys } from '../../ops/yaml-edit.ts';
 import { editDashboardConf, type DashboardConf } from '../../roles/dashboard/templates.ts';
 import { editGatewayConf, type GatewayConf } from '../../roles/gateway/templates.ts';
 

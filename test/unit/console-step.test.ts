@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../lib/errors.ts';
 import type { StepContext } from '../../lib/types.ts';
-import { consoleStep } from '../../roles/common/console.ts';
+import { consoleStep } from '../../ops/console.ts';
 
 function ctx() {
   const warnings: string[] = [];

@@ -7,7 +7,7 @@ import { readFileCommand } from '../../lib/files.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { PlayShared, StepContext } from '../../lib/types.ts';
-import { STACK_DEFAULTS } from '../../roles/common/defaults.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { tokenSecret, tokenSecretChanges } from '../../roles/dashboard/token-secret.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 

@@ -10,7 +10,7 @@ import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } fr
 import { waitForDocker } from '../../roles/docker/service.ts';
 import { describeGates, parseStackContainers, peersNotUp, restartGates, STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
 import { ORDER_WAIT_MS, RestartTurns } from '../../roles/docker/turns.ts';
-import { parseServerStats } from '../../roles/lb/runtime.ts';
+import { parseServerStats } from '../../ops/lb-runtime.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 
 const inventory = () =>

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DPKG_CONFIGURE } from '../../roles/docker/install.ts';
-import { composeArgvOf, composeCommand, parseAptPolicy, parseDocker, type DockerInfo } from '../../roles/docker/facts.ts';
+import { composeArgvOf, composeCommand, parseAptPolicy, parseDocker, type DockerInfo } from '../../facts/docker.ts';
 import { planRestart, planStart, RESET_FAILED, START_DETACHED, waitForDocker } from '../../roles/docker/service.ts';
 import { renderDaemonJson } from '../../roles/docker/daemon-config.ts';
 import { loadFacts } from './fixtures/facts/load.ts';

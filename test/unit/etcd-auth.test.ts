@@ -8,7 +8,7 @@ import { makeContext } from '../../lib/context.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { StepContext } from '../../lib/types.ts';
-import { STACK_DEFAULTS } from '../../roles/common/defaults.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import type { RunEvent } from '../../lib/events.ts';
 import { AUTH_OFF_WARNING, authChanges, parseCredentialsFile, probeOutcome, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
 import { FakeTransport, fakeInventory, type Responder } from '../helpers/fake-transport.ts';

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  countHealthy,
-  etcdctlCmd,
-  etcdRunCmd,
-  etcdSpecInputs,
-  moveDataCmd,
-  parseEndpointStatus,
-  parseMemberList,
-  parseSurvey,
-  pruneSnapshotsCmd,
-  surveyCmd,
-  type EtcdRun,
-} from '../../roles/etcd/commands.ts';
-import { fingerprint } from '../../roles/common/fingerprint.ts';
+import { etcdRunCmd, etcdSpecInputs, moveDataCmd, parseSurvey, pruneSnapshotsCmd, surveyCmd, type EtcdRun } from '../../roles/etcd/commands.ts';
+import { countHealthy, etcdctlCmd, parseEndpointStatus, parseMemberList } from '../../ops/etcdctl.ts';
+import { fingerprint } from '../../ops/fingerprint.ts';
 
 const lab1: EtcdRun = {
   image: 'bitnami/etcd:3.4.13',

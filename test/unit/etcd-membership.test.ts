@@ -1,6 +1,6 @@
 // Members the etcd group no longer lists are named (a warning with the remove command), never removed.
 import { describe, expect, it } from 'vitest';
-import { parseMemberList } from '../../roles/etcd/commands.ts';
+import { parseMemberList } from '../../ops/etcdctl.ts';
 import { unlistedMembers } from '../../roles/etcd/membership.ts';
 
 const LIST = [

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, defineRole } from '../../lib/types.ts';
-import { STACK_DEFAULTS } from '../../roles/common/defaults.ts';
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { memberStep } from '../../roles/etcd/member.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 

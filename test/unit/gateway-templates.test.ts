@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeVerdict } from '../../roles/gateway/commands.ts';
+import { probeVerdict } from '../../ops/gateway-health.ts';
 
 describe('gateway probe verdict', () => {
   const notFound = { status: 404, body: '{"error_msg":"404 Route Not Found"}' };

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions } from '../../lib/types.ts';
 import lb from '../../roles/lb/index.ts';
-import { leftOutOfRotation, parseServerStats } from '../../roles/lb/runtime.ts';
+import { leftOutOfRotation, parseServerStats } from '../../ops/lb-runtime.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 
 const row = (backend: string, server: string, status: string, check = 'L7OK') => `${backend},${server},0,${status},${check},`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { installHaproxy, reloadHaproxy, startHaproxy, validateConfig } from '../../roles/lb/commands.ts';
-import { haproxyFact, parseHaproxyInfo } from '../../roles/lb/facts.ts';
+import { haproxyFact, parseHaproxyInfo } from '../../facts/haproxy.ts';
 import { execFileSync } from 'node:child_process';
 import {
   adminSocketCommand,
@@ -9,7 +9,7 @@ import {
   SHOW_SERVERS,
   socketErrors,
   socketInput,
-} from '../../roles/lb/runtime.ts';
+} from '../../ops/lb-runtime.ts';
 
 describe('runtime API commands', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DISTROS, loadFacts } from './fixtures/facts/load.ts';
 import * as check from '../../roles/preflight/checks.ts';
-import { parseDisk, parseOsRelease, parseTimeSync } from '../../roles/preflight/facts.ts';
+import { parseDisk, parseOsRelease, parseTimeSync } from '../../facts/os.ts';
 import { claimedPorts, portConflicts } from '../../roles/preflight/ports.ts';
 import { verdict } from '../../roles/preflight/findings.ts';
 

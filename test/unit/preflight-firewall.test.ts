@@ -3,8 +3,8 @@ import { makeHost, makeInventory } from '../../lib/inventory.ts';
 import { firewallWants, planFirewall, richRule, stackSources } from '../../roles/preflight/firewall.ts';
 import { claimedPorts } from '../../roles/preflight/ports.ts';
 import { parseFirewall, type FirewallInfo } from '../../roles/preflight/network-facts.ts';
-import { mountSuffixFor, planSelinux } from '../../roles/preflight/selinux.ts';
-import { parseSelinux } from '../../roles/preflight/facts.ts';
+import { planSelinux } from '../../roles/preflight/selinux.ts';
+import { mountSuffixFor, parseSelinux } from '../../facts/selinux.ts';
 import { loadFacts } from './fixtures/facts/load.ts';
 
 describe('firewalld', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atLeast, compareVersions, findVersion, versionParts } from '../../roles/preflight/versions.ts';
+import { atLeast, compareVersions, findVersion, versionParts } from '../../facts/versions.ts';
 import { checkDockerVersion, checkKernel } from '../../roles/preflight/checks.ts';
 
 const machine = (kernel: string) => ({ kernel, arch: 'x86_64', cpus: 2, memoryMb: 4000 });

@@ -9,7 +9,7 @@ import { InputError } from '../../lib/errors.ts';
 import { LOCK_FILE, LockHeldError, lockOwner, parseTake, releaseLockCmd, RunLock, takeLockCmd } from '../../lib/lock.ts';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, defineRole, defineStep } from '../../lib/types.ts';
-import { rollingChange } from '../../roles/lb/drain.ts';
+import { rollingChange } from '../../ops/lb-drain.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });

@@ -4,7 +4,7 @@ import type { RunEvent } from '../../lib/events.ts';
 import { Interrupt } from '../../lib/interrupt.ts';
 import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, defineRole, defineStep, type Play, type Step } from '../../lib/types.ts';
-import { firstHostOfPlay } from '../../roles/common/topology.ts';
+import { firstHostOfPlay } from '../../ops/topology.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 // Each step runs `echo <play>/<step>` so the order of events is visible in the commands and events.

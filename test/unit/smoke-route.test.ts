@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { coversWanted, responseData, routeBody } from '../../roles/common/admin-api.ts';
-import { curlConfig, curlQuote, parseCurlOutput } from '../../roles/common/curl.ts';
-import { firstHostOfPlay } from '../../roles/common/topology.ts';
+import { coversWanted, responseData, routeBody } from '../../ops/admin-api.ts';
+import { curlConfig, curlQuote, parseCurlOutput } from '../../ops/curl.ts';
+import { firstHostOfPlay } from '../../ops/topology.ts';
 import { SharedPlay } from '../../lib/play-shared.ts';
 import type { Host, StepContext } from '../../lib/types.ts';
 

@@ -1,6 +1,6 @@
 // HAProxy's runtime API over the admin unix socket: command texts, the client that carries them, and the
 // parser of `show stat`. Pure; roles/lb/drain.ts runs them on the LB hosts.
-import { sh } from '../../lib/shell.ts';
+import { sh } from '../lib/shell.ts';
 
 /** Admin states a rolling change moves a server through. */
 export type ServerState = 'ready' | 'drain' | 'maint';

@@ -1,9 +1,10 @@
 // Rolling changes behind the load balancers: drain a server on every LB host, change it, health-gate it,
 // put it back. Called by the stack roles around the step that recreates a gateway or dashboard.
-import { UnreachableError } from '../../lib/errors.ts';
-import { CommandError, type StepContext } from '../../lib/types.ts';
-import { waitFor } from '../common/retry.ts';
-import { BACKENDS_OF_GROUP, LB_DEFAULTS } from './model.ts';
+import { UnreachableError } from '../lib/errors.ts';
+import { CommandError, type StepContext } from '../lib/types.ts';
+import { waitFor } from './retry.ts';
+import { LB_DEFAULTS } from './defaults.ts';
+import { BACKENDS_OF_GROUP, GROUPS } from './layout.ts';
 import {
   adminSocketCommand,
   parseServerStats,
@@ -13,14 +14,13 @@ import {
   socketInput,
   type ServerState,
   type ServerStat,
-} from './runtime.ts';
+} from './lb-runtime.ts';
 
 export type RollingGroup = keyof typeof BACKENDS_OF_GROUP;
 
-/** Contexts of the LB hosts (group `lb_group`, default `lb`); none: nothing to drain. */
+/** Contexts of the LB hosts (group `lb`); none: nothing to drain. */
 export function lbContexts(ctx: StepContext): StepContext[] {
-  const group = String(ctx.vars.lb_group ?? 'lb');
-  return ctx.inventory.groups.has(group) ? ctx.inventory.group(group).map((h) => ctx.on(h.name)) : [];
+  return ctx.inventory.groups.has(GROUPS.lb) ? ctx.inventory.group(GROUPS.lb).map((h) => ctx.on(h.name)) : [];
 }
 
 const lbVar = (lb: StepContext, name: keyof typeof LB_DEFAULTS) => lb.vars[name] ?? LB_DEFAULTS[name];

@@ -1,8 +1,8 @@
 // Steps that speak the console's API (create the data-plane cluster, write the probe route). The guide does
 // not document that API (docs/OPERATIONS.md says what is assumed of it), so a failure there is a warning in
 // the recap, never a failed deploy: health comes from the services themselves. An unreachable host still fails.
-import { UnreachableError } from '../../lib/errors.ts';
-import { defineStep, type Step, type StepContext } from '../../lib/types.ts';
+import { UnreachableError } from '../lib/errors.ts';
+import { defineStep, type Step, type StepContext } from '../lib/types.ts';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
 

@@ -1,8 +1,8 @@
 // Client TLS to etcd: the controller's CA, certificate and key copied to a host folder as
 // ca.pem, cert.pem, key.pem (key 0600, never shown in a diff).
 import { readFileSync } from 'node:fs';
-import { ensureDir, ensureFile } from '../../lib/files.ts';
-import type { Change, StepContext, Vars } from '../../lib/types.ts';
+import { ensureDir, ensureFile } from '../lib/files.ts';
+import type { Change, StepContext, Vars } from '../lib/types.ts';
 import { bool, optStr, str } from './vars.ts';
 
 export const tlsEnabled = (vars: Vars): boolean => bool(vars, 'etcd_tls_enabled');

@@ -1,7 +1,8 @@
 // Who is where: the etcd members, their client URLs, the prefixes of each edition. Pure reads of the
 // inventory, shared by the etcd, dashboard and gateway roles.
-import type { Host, Inventory, StepContext, Vars } from '../../lib/types.ts';
+import type { Host, Inventory, StepContext, Vars } from '../lib/types.ts';
 import { bool, edition, num, optStr, str } from './vars.ts';
+import { GROUPS } from './layout.ts';
 
 export interface EtcdMember {
   host: string;
@@ -17,12 +18,12 @@ const memberOf = (h: Host, i: number): EtcdMember => ({
 });
 
 export const etcdMembers = (inv: Inventory, vars: Vars): EtcdMember[] =>
-  inv.group(str(vars, 'etcd_group')).map(memberOf);
+  inv.group(GROUPS.etcd).map(memberOf);
 
 /** `ctx`'s host as an etcd member (it must be in the etcd group). */
 export function etcdMember(ctx: { host: Host; inventory: Inventory; vars: Vars }): EtcdMember {
   const m = etcdMembers(ctx.inventory, ctx.vars).find((x) => x.host === ctx.host.name);
-  if (!m) throw new Error(`${ctx.host.name} is not in the etcd group ${str(ctx.vars, 'etcd_group')}`);
+  if (!m) throw new Error(`${ctx.host.name} is not in the etcd group ${GROUPS.etcd}`);
   return m;
 }
 

@@ -1,5 +1,5 @@
 // Health gates poll until a check passes or time runs out; the last reason goes into the error.
-import { UnreachableError } from '../../lib/errors.ts';
+import { UnreachableError } from '../lib/errors.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,9 @@
 // What the lb role looks at on an LB host.
-import { defineFact } from '../../lib/types.ts';
-import { keyValues } from '../preflight/facts.ts';
-import type { ServiceManager } from './commands.ts';
+import { defineFact } from '../lib/types.ts';
+import { keyValues } from './os.ts';
+
+/** How the host starts services: systemd, or SysV init scripts (`service`). */
+export type ServiceManager = 'systemd' | 'sysv';
 
 export interface HaproxyInfo {
   /** `2.6.12-1+deb12u4`, or undefined when haproxy is not installed. */

@@ -1,8 +1,9 @@
 // The control plane's REST API (docs/STANDINS.md), spoken by curl on a control host: login once per
 // play, then GET/PUT with the token. Password and token go through curl's stdin config, never argv.
-import type { StepContext } from '../../lib/types.ts';
+import type { StepContext } from '../lib/types.ts';
 import { CURL_CMD, curlConfig, parseCurlOutput, type CurlRequest, type CurlResponse } from './curl.ts';
 import { edition, num, str } from './vars.ts';
+import { GROUPS } from './layout.ts';
 
 /** curl on `ctx`'s host; never throws on HTTP errors (the caller reads status). */
 export async function curlOn(ctx: StepContext, req: CurlRequest, opts: { secretOutput?: boolean } = {}): Promise<CurlResponse> {
@@ -48,7 +49,7 @@ export async function adminApi(ctx: StepContext): Promise<AdminApi> {
 /** A client on the first control host whose dashboard answers (delegated from any play). */
 export async function controlPlane(ctx: StepContext): Promise<AdminApi> {
   const errors: string[] = [];
-  for (const h of ctx.inventory.group(str(ctx.vars, 'control_group'))) {
+  for (const h of ctx.inventory.group(GROUPS.control)) {
     try {
       return await adminApi(ctx.on(h.name));
     } catch (e) {

@@ -3,8 +3,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { sh } from '../../lib/shell.ts';
-import { defineStep, type Change, type Step, type StepContext } from '../../lib/types.ts';
+import { sh } from '../lib/shell.ts';
+import { defineStep, type Change, type Step, type StepContext } from '../lib/types.ts';
 import {
   dockerLoadCmd,
   dockerPullCmd,
@@ -20,7 +20,7 @@ import {
   tarballManifestCmd,
   tarListCmd,
   unpackCmd,
-} from './docker-commands.ts';
+} from './docker.ts';
 
 const localShas = new Map<string, Promise<string>>();
 

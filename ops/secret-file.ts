@@ -1,7 +1,7 @@
 // A secret kept in a root-owned 0600 file on a host (etcdctl's credentials, the console token secret): read
 // without the content ever reaching a log, and a failed read is an error, never "no file".
-import { readFileCommand } from '../../lib/files.ts';
-import type { StepContext } from '../../lib/types.ts';
+import { readFileCommand } from '../lib/files.ts';
+import type { StepContext } from '../lib/types.ts';
 
 /** The file's content, registered as a secret; undefined when the file does not exist. */
 export async function readSecretFile(ctx: StepContext, path: string): Promise<string | undefined> {

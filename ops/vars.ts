@@ -1,5 +1,5 @@
 // Typed reads of merged variables: a wrong type fails with the variable's name, not later in a command.
-import type { Vars } from '../../lib/types.ts';
+import type { Vars } from '../lib/types.ts';
 
 export function str(vars: Vars, name: string): string {
   const v = vars[name];

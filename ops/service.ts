@@ -5,13 +5,13 @@
 // was last written. A recreate is a rolling change behind the LBs (roles/lb/drain.ts): one host at a time,
 // drained first, the previous version's project taken down in the same turn, health-gated inside the lock.
 import { stringify } from 'yaml';
-import { defineStep, type Step, type StepContext } from '../../lib/types.ts';
-import { composeCommand } from '../docker/facts.ts';
+import { defineStep, type Step, type StepContext } from '../lib/types.ts';
+import { composeCommand } from '../facts/docker.ts';
 import { planCompose, findMtimeNs, type ComposeFile, type ComposeService, type ServiceContainer } from './compose.ts';
-import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, retireContainersCmd, serviceContainersCmd } from './docker-commands.ts';
+import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, retireContainersCmd, serviceContainersCmd } from './docker.ts';
 import { imageId } from './bundle.ts';
 import { waitFor } from './retry.ts';
-import { rollingChange, type RollingGroup } from '../lb/drain.ts';
+import { rollingChange, type RollingGroup } from './lb-drain.ts';
 import { num } from './vars.ts';
 
 export const COMPOSE_FILE = 'docker-compose.yaml';

@@ -1,6 +1,6 @@
 // What preflight looks at on a host: each fact is one read-only command plus a pure parser.
-import { defineFact } from '../../lib/types.ts';
-import { sh } from '../../lib/shell.ts';
+import { defineFact } from '../lib/types.ts';
+import { sh } from '../lib/shell.ts';
 
 // ---------------------------------------------------------------- operating system
 
@@ -139,25 +139,4 @@ export function parseDisk(text: string): DiskFree[] {
       const cols = df.trim().split(/\s+/); // Filesystem 1M-blocks Used Available Capacity Mounted-on
       return { dir, checked, mount: cols[5] ?? '', freeMb: Number(cols[3] ?? 0) };
     });
-}
-
-// ---------------------------------------------------------------- SELinux
-
-export interface SelinuxInfo {
-  /** getenforce: Enforcing | Permissive | Disabled, or absent when SELinux tools are not installed. */
-  mode: 'Enforcing' | 'Permissive' | 'Disabled' | 'absent';
-  /** SELINUX= in /etc/selinux/config (what the next boot uses), when the file exists. */
-  configured?: string;
-}
-
-export const selinuxFact = defineFact<SelinuxInfo>({
-  name: 'selinux',
-  command: `echo "MODE=$(getenforce 2>/dev/null || echo absent)"; grep '^SELINUX=' /etc/selinux/config 2>/dev/null || true`,
-  parse: ({ stdout }) => parseSelinux(stdout),
-});
-
-export function parseSelinux(text: string): SelinuxInfo {
-  const kv = keyValues(text);
-  const mode = (['Enforcing', 'Permissive', 'Disabled'] as const).find((m) => m === kv.MODE) ?? 'absent';
-  return { mode, configured: kv.SELINUX?.toLowerCase() };
 }

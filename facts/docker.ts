@@ -1,9 +1,9 @@
 // What the docker role looks at: the installed engine, whether it answers, the host's service manager,
 // compose, and what apt could install without a network.
-import { defineFact } from '../../lib/types.ts';
-import { argv } from '../../lib/shell.ts';
-import { keyValues } from '../preflight/facts.ts';
-import { findVersion } from '../preflight/versions.ts';
+import { defineFact } from '../lib/types.ts';
+import { argv } from '../lib/shell.ts';
+import { keyValues } from './os.ts';
+import { findVersion } from './versions.ts';
 
 export type InitSystem = 'systemd' | 'openrc' | 'sysv' | 'none';
 

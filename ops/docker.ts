@@ -1,6 +1,6 @@
 // Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
 // their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
-import { sh } from '../../lib/shell.ts';
+import { sh } from '../lib/shell.ts';
 import type { ServiceContainer } from './compose.ts';
 
 /** `sha256sum` of a remote file; prints nothing when it is missing. */

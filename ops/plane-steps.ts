@@ -3,15 +3,14 @@
 // image its compose file names is there, copy the etcd client certificates, edit the named keys of the
 // shipped conf file, and run the bundle's own compose project (service.ts).
 import { posix } from 'node:path';
-import { ensureDir, ensureFile, readFileCommand } from '../../lib/files.ts';
-import { sh } from '../../lib/shell.ts';
-import { defineStep, type Change, type Step, type StepContext } from '../../lib/types.ts';
-import { selinuxFact } from '../preflight/facts.ts';
-import { mountSuffixFor } from '../preflight/selinux.ts';
+import { ensureDir, ensureFile, readFileCommand } from '../lib/files.ts';
+import { sh } from '../lib/shell.ts';
+import { defineStep, type Change, type Step, type StepContext } from '../lib/types.ts';
+import { mountSuffixFor, selinuxFact } from '../facts/selinux.ts';
 import { imageId, loadBundleImagesStep, planPull, unpackStep, uploadStep } from './bundle.ts';
 import { containerPathOf, parseComposeFile, serviceOf, type ComposeFile, type ComposeService } from './compose.ts';
 import { bundleFile, imageSource, planeDir, type Plane } from './layout.ts';
-import type { RollingGroup } from '../lb/drain.ts';
+import type { RollingGroup } from './lb-drain.ts';
 import type { ComposeDeploy } from './service.ts';
 import { COMPOSE_FILE, OVERRIDE_FILE, OVERRIDE_HEADER, renderOverride } from './service.ts';
 import { ensureTlsFiles, tlsEnabled } from './tls.ts';

@@ -1,0 +1,60 @@
+// Where a bundle lives on a host: /opt/api7/bundles/<file>, unpacked as the guide does into its own folder
+// /opt/api7/api7-<version>-<cp|dp>/ (compose derives the project, network and container names from it).
+import { posix } from 'node:path';
+import type { StepContext, Vars } from '../lib/types.ts';
+import type { BundleFile } from './bundle.ts';
+import { str } from './vars.ts';
+
+export type Plane = 'cp' | 'dp';
+
+/**
+ * The inventory groups of the stack, by the guide's roles. Fixed names: an inventory whose groups are named
+ * otherwise makes its groups children of these (`[etcd:children]` / `children:`).
+ */
+export const GROUPS = { etcd: 'etcd', control: 'control', gateway: 'gateway', lb: 'lb' } as const;
+
+export const bundleName = (vars: Vars, plane: Plane): string => `api7-${str(vars, 'api7_version')}-${plane}.tar.gz`;
+
+export const planeDir = (vars: Vars, plane: Plane): string =>
+  posix.join(str(vars, 'api7_install_dir'), `api7-${str(vars, 'api7_version')}-${plane}`);
+
+/** The bundles' folders, as the guide unpacks them: the control plane's (dashboard) and the data plane's (gateway). */
+export const dashboardDir = (vars: Vars): string => planeDir(vars, 'cp');
+export const gatewayDir = (vars: Vars): string => planeDir(vars, 'dp');
+
+export function bundleFile(plane: Plane): BundleFile {
+  return {
+    local: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_bundle_dir'), bundleName(ctx.vars, plane)),
+    remote: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_install_dir'), 'bundles', bundleName(ctx.vars, plane)),
+  };
+}
+
+/** `bundle` (default: tarballs shipped offline) or `registry` (docker pull). */
+export const imageSource = (vars: Vars, name: string): 'bundle' | 'registry' =>
+  vars[`${name}_image_source`] === 'registry' ? 'registry' : 'bundle';
+
+// ---------------------------------------------------------------- etcd, as the guide runs it
+
+/** The etcd container on each etcd host. */
+export const ETCD_CONTAINER = 'etcd';
+/** Paths inside the container (the guide's /etcd_data, bitnami's contract); the host folders are variables. */
+export const IN_DATA = '/etcd_data';
+/** Where members started before the guide's layout kept their data: the survey still finds it there. */
+export const IN_DATA_OLD = '/etcd-data';
+export const IN_SNAPSHOTS = '/etcd-snapshots';
+export const IN_CERTS = '/etcd-certs';
+
+// ---------------------------------------------------------------- the load balancers' backends
+
+/** Backend names: the socket commands of rolling changes address servers through them. */
+export const BACKENDS = {
+  dashboards: 'dashboards',
+  gatewaysHttp: 'gateways_http',
+  gatewaysHttps: 'gateways_https',
+} as const;
+
+/** Which backends hold a host of each stack group (what a rolling change drains). */
+export const BACKENDS_OF_GROUP = {
+  control: [BACKENDS.dashboards],
+  gateway: [BACKENDS.gatewaysHttp, BACKENDS.gatewaysHttps],
+} as const satisfies Record<string, readonly string[]>;

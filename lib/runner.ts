@@ -124,6 +124,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     }
     try {
       await deps.transports(node.host);
+      await prefetchFacts(node, self, sp);
     } catch (error) {
       const message = errorMessage(error);
       summary.errors.push({ ...self, message: redactor.redact(message), unreachable: error instanceof UnreachableError });
@@ -150,6 +151,20 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
       changed ||= result.status === 'changed';
     }
     return finish(node, { status: changed ? 'changed' : 'ok' }, undefined, t0);
+  };
+
+  // The role's facts in one batched read as it starts on a host (in --check too: reads are allowed). A lost
+  // connection makes the host unreachable, as its first command would; any other failure is only logged,
+  // and each step then reads its facts alone (a fact is never taken as empty).
+  const prefetchFacts = async (node: Node, self: { play: string; host: string }, sp: SharedPlay) => {
+    const facts = node.play.play.role.facts;
+    if (!facts?.length || !node.play.steps.length) return;
+    const step = "read the role's facts";
+    const ctx = makeContext(node.host, { ...self, step, origin: node.host.name, shared: sp.view(step, node.host.name), defaults: {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+    await ctxDeps.facts.prefetch(node.host.name, facts, ctx.run).catch((error) => {
+      if (error instanceof UnreachableError) throw error;
+      ctx.log(`facts read one by one: ${errorMessage(error)}`);
+    });
   };
 
   const record = (result: StepResult) => {

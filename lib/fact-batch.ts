@@ -1,0 +1,81 @@
+// Several facts read in one remote command: a POSIX sh script that runs each fact's command in its own
+// `sh -c` and prints stdout, stderr and exit code per fact in sections, and the parser that splits the
+// output back into one ExecResult per fact. Pure: the caller runs the script (FactCache.prefetch).
+//
+// Output shape (N is a random nonce, new for every batch; no fact can print it, so none can forge a section):
+//   N begin
+//   N 0 out            then fact 0's stdout, as printed, plus one newline of ours
+//   N 0 err            then fact 0's stderr, plus one newline of ours
+//   N 0 rc <code>
+//   … one such block per fact …
+//   N end              only printed once every fact has run: without it the batch did not complete
+import { randomBytes } from 'node:crypto';
+import { quote } from './shell.ts';
+import type { ExecResult } from './types.ts';
+
+/** Thrown for every fact of a batch that did not complete: unknown is never read as empty. */
+export class FactBatchError extends Error {
+  override name = 'FactBatchError';
+}
+
+export const newNonce = (): string => `gwfacts-${randomBytes(16).toString('hex')}`;
+
+/**
+ * The script for these commands. Each runs as `sh -c <command>` (as a lone fact command does, so a syntax
+ * error, an `exit` or a `cd` stays inside it) with stdin from /dev/null. Its stdout goes straight to the
+ * batch's stdout (fd 3: no size limit, no buffering in a shell variable); its stderr is captured by the
+ * command substitution, followed by ` <code>` so that neither its trailing newlines nor its code are lost.
+ */
+export function batchScript(commands: readonly string[], nonce: string): string {
+  const lines = [`n=${nonce}`, `printf '%s begin\\n' "$n"`];
+  commands.forEach((command, i) => {
+    lines.push(
+      `printf '%s ${i} out\\n' "$n"; ` +
+        `{ e=$(sh -c ${quote(command)} </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
+        `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
+    );
+  });
+  lines.push(`printf '%s end\\n' "$n"`);
+  return lines.join('\n');
+}
+
+/**
+ * One ExecResult per command, in order. Throws FactBatchError unless the batch ran to its end marker and
+ * exited 0: a timeout, a refused sudo or a cut output makes every fact of the batch a failed read.
+ */
+export function parseBatch(result: ExecResult, count: number, nonce: string): ExecResult[] {
+  const out = result.stdout;
+  const fail = (why: string): never => {
+    const tail = result.stderr.trim().split('\n').slice(-3).join('\n');
+    throw new FactBatchError(`batched read of ${count} facts did not complete (exit ${result.code}): ${why}${tail ? `\n${tail}` : ''}`);
+  };
+  if (result.code !== 0) fail('the batch itself failed');
+  let pos = out.indexOf(`${nonce} begin\n`);
+  if (pos < 0) fail('no start marker');
+  pos += `${nonce} begin\n`.length;
+  const expect = (marker: string) => {
+    if (!out.startsWith(marker, pos)) fail(`output cut before "${marker.trim().replace(nonce, '<nonce>')}"`);
+    pos += marker.length;
+  };
+  // Content runs up to the next marker; the nonce never occurs in a fact's output, so the first one is ours.
+  const until = (marker: string): string => {
+    const at = out.indexOf(marker, pos);
+    if (at < 0) fail(`output cut before "${marker.trim().replace(nonce, '<nonce>')}"`);
+    const content = out.slice(pos, at);
+    pos = at + marker.length;
+    return content;
+  };
+  const results: ExecResult[] = [];
+  for (let i = 0; i < count; i++) {
+    expect(`${nonce} ${i} out\n`);
+    const stdout = until(`\n${nonce} ${i} err\n`);
+    const stderr = until(`\n${nonce} ${i} rc `);
+    const code = /^(\d+)\n/.exec(out.slice(pos, pos + 12));
+    if (!code) fail(`no exit code for fact ${i}`);
+    pos += code![0].length;
+    const n = Number(code![1]);
+    results.push({ code: n, stdout, stderr, ok: n === 0 });
+  }
+  expect(`${nonce} end\n`);
+  return results;
+}

@@ -12,6 +12,7 @@ import type { RunSummary } from '../lib/events.ts';
 import site from '../playbooks/site.ts';
 import { down, findHost, PATHS, up } from '../lab/index.ts';
 import { quote } from '../lib/shell.ts';
+import { countLogLines, hostFigures, roleFigures, type CommandCounts } from './commands.ts';
 import { measureFloor } from './floor.ts';
 
 export interface Row {
@@ -49,30 +50,16 @@ function play(inventory: string, work: string, label: string, terminal = false):
   return { wallMs: performance.now() - started, summary: JSON.parse(readFileSync(json, 'utf8')), runsDir };
 }
 
-/** Commands per host and play, counted from the per-host logs (`<time> <play> $ <command>` lines). */
-function commandsPerHost(runsDir: string): Record<string, Record<string, number>> {
+/** Commands per host and role, counted from the per-host logs of the run. */
+function commandsPerHost(runsDir: string): CommandCounts {
   const [stamp] = readdirSync(runsDir);
   const dir = join(runsDir, stamp);
-  const counts: Record<string, Record<string, number>> = {};
-  for (const file of readdirSync(dir)) {
-    const perPlay: Record<string, number> = {};
-    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
-      const m = /^\S+ (\S+) \$ /.exec(line);
-      if (m) perPlay[m[1]] = (perPlay[m[1]] ?? 0) + 1;
-    }
-    counts[file.replace(/\.log$/, '')] = perPlay;
-  }
+  const counts: CommandCounts = {};
+  for (const file of readdirSync(dir)) countLogLines(counts, site, file.replace(/\.log$/, ''), readFileSync(join(dir, file), 'utf8'));
   return counts;
 }
 
-/** `lab1=31 (preflight 6, docker 4, etcd 12, …)` per host. */
-const commandFigures = (counts: Record<string, Record<string, number>>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(counts).map(([host, perPlay]) => {
-      const total = Object.values(perPlay).reduce((a, b) => a + b, 0);
-      return [`  ${host}`, `${total} (${Object.entries(perPlay).map(([play, n]) => `${play} ${n}`).join(', ')})`];
-    }),
-  );
+const commandsFigures = (counts: CommandCounts) => ({ ...hostFigures(counts), ...roleFigures(counts) });
 
 const changed = (m: Measured) => Object.values(m.summary.hosts).reduce((n, c) => n + c.changed, 0);
 
@@ -93,8 +80,7 @@ export async function convergedRows(inventoryFile = PATHS.inventory, work = mkdt
         floor: `${seconds(floor.wallMs)} (one batched read per host over one SSH connection each, in parallel, connect ${seconds(floor.connectMs)}; then etcd health and /get through the LB)`,
         pipe: times(pipe),
         terminal: times(tty),
-        'ssh commands per host and play': '',
-        ...commandFigures(commandsPerHost(pipe.runsDir)),
+        ...commandsFigures(commandsPerHost(pipe.runsDir)),
       },
     },
   ];
@@ -130,8 +116,7 @@ export async function labRows(): Promise<Row[]> {
       label: 'site converged rerun',
       figures: {
         'wall time': `${seconds(rerun.wallMs)} (exit ${rerun.summary.exitCode}, ${changed(rerun)} changed)`,
-        'ssh commands per host and play': '',
-        ...commandFigures(commands),
+        ...commandsFigures(commands),
       },
     },
     ...(await convergedRows(inventory, work)),

@@ -1,7 +1,8 @@
 // `npm run bench`: figures, never assertions. One section per environment; the lab can add its own.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { labWorkspace, startSshdLab } from '../test/helpers/sshd.ts';
+import { roleFigures } from './commands.ts';
+import { labWorkspace, startSshdLab } from './sshd.ts';
 import { convergedRows, labRows, type Row } from './lab.ts';
 
 type Section = { title: string; rows: () => Promise<Row[]> };
@@ -26,6 +27,7 @@ async function loopback(count: number, first: number, forks = 10): Promise<Row> 
         'first run': `${(converge.wallMs / 1000).toFixed(2)} s (${converge.changed} changed, exit ${converge.exitCode})`,
         'converged rerun': `${(rerun.wallMs / 1000).toFixed(2)} s (${rerun.changed} changed, exit ${rerun.exitCode})`,
         'ssh commands per host': rerun.commandsPerHost.min === rerun.commandsPerHost.max ? `${rerun.commandsPerHost.min}` : `${rerun.commandsPerHost.min}-${rerun.commandsPerHost.max}`,
+        ...roleFigures(rerun.commands),
         'runner peak RSS': `${rerun.peakRssMiB.toFixed(0)} MiB`,
         'runner CPU': `${rerun.cpuSeconds.toFixed(2)} s (user + system, whole process)`,
       },
@@ -38,7 +40,7 @@ async function loopback(count: number, first: number, forks = 10): Promise<Row> 
 const convergedOnly = process.argv.includes('--lab-converged');
 const sections: Section[] = convergedOnly ? [] : [
   {
-    title: 'Loopback sshd (127.0.0.x:2222), fixture playbook test/fixtures/playbooks/converge.ts',
+    title: 'Loopback sshd (127.0.0.x:2222), playbook bench/loopback-playbook.ts',
     rows: async () => [await loopback(5, 100), await loopback(50, 150), await loopback(200, 1025, 40)],
   },
 ];

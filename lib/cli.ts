@@ -20,7 +20,7 @@ import { runPlaybook } from './runner.ts';
 import { runAdhoc } from './adhoc.ts';
 import { resolvePattern } from './patterns.ts';
 import type { Inventory } from './types.ts';
-import { parseExtraVars } from './vars.ts';
+import { checkPlaybookVars, parseExtraVars } from './vars.ts';
 import type { Listener } from './events.ts';
 
 const DEFAULT_INVENTORY = 'inventory/lab.yaml';
@@ -42,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
   if (opts.become) for (const host of inventory.hosts.values()) host.vars.ansible_become ??= true;
   const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
   const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
+  const selected = [...new Set(plan.plays.flatMap((p) => p.hosts))];
+  for (const warning of checkPlaybookVars(playbook.variables, selected)) err(`warning: ${warning}`);
 
   if (opts.listHosts || opts.listTasks || opts.listTags) {
     for (const p of plan.plays) {

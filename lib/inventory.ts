@@ -12,7 +12,7 @@ import { Document, LineCounter } from 'yaml';
 import { InputError } from './errors.ts';
 import { parseIniInventory } from './inventory-ini.ts';
 import { isVaulted, Keyring } from './vault.ts';
-import { checkedVars, checkVars } from './vars.ts';
+import { checkVars, connectionVars, mergeVars } from './vars.ts';
 import { readYaml, yamlError, type YamlSource } from './yaml-source.ts';
 import type { Host, Inventory, Vars } from './types.ts';
 
@@ -115,7 +115,7 @@ function readIni(file: string, keyring: Keyring): YamlSource {
 }
 
 function mergeInto(into: Map<string, Vars>, from: Map<string, Vars>): void {
-  for (const [name, vars] of from) into.set(name, { ...into.get(name), ...vars });
+  for (const [name, vars] of from) into.set(name, mergeVars(mergeVars({}, into.get(name) ?? {}), vars));
 }
 
 function ensureGroup(layer: Layer, name: string): GroupDef {
@@ -144,7 +144,7 @@ function readGroup(src: YamlSource, layer: Layer, name: string, def: unknown, pa
     }
   }
   const { hosts, vars, children } = def as Record<string, unknown>;
-  Object.assign(group.vars, checkVars(src, [...path, 'vars'], vars));
+  mergeVars(group.vars, checkVars(src, [...path, 'vars'], vars));
   for (const [host, hv] of Object.entries(mapping(src, [...path, 'hosts'], hosts))) {
     if (!NAME.test(host)) throw yamlError(src, [...path, 'hosts', host], `invalid host name "${host}"`);
     if (layer.groups.has(host)) throw yamlError(src, [...path, 'hosts', host], `"${host}" is already a group name`);
@@ -183,7 +183,7 @@ function readVarsDir(dir: string, known: Set<string>, kind: 'group' | 'host', ke
     const vars = out.get(name) ?? {};
     for (const f of files) {
       const src = readYaml(f, undefined, keyring);
-      Object.assign(vars, checkVars(src, [], src.data));
+      mergeVars(vars, checkVars(src, [], src.data));
     }
     out.set(name, vars);
   }
@@ -211,10 +211,10 @@ function build(file: string, layer: Layer, groupFiles: Map<string, Vars>, hostFi
   for (const name of layer.hostOrder) {
     const groups = byDepth.filter((g) => members.get(g)!.includes(name));
     const vars: Vars = {};
-    for (const g of groups) Object.assign(vars, layer.groups.get(g)!.vars);
-    for (const g of groups) Object.assign(vars, groupFiles.get(g) ?? {});
-    for (const hv of layer.hostVars.get(name) ?? []) Object.assign(vars, hv);
-    Object.assign(vars, hostFiles.get(name) ?? {}, opts.extraVars ?? {});
+    for (const g of groups) mergeVars(vars, layer.groups.get(g)!.vars);
+    for (const g of groups) mergeVars(vars, groupFiles.get(g) ?? {});
+    for (const hv of layer.hostVars.get(name) ?? []) mergeVars(vars, hv);
+    mergeVars(mergeVars(vars, hostFiles.get(name) ?? {}), opts.extraVars ?? {});
     hosts.set(name, makeHost(name, groups, vars, opts.defaultUser));
   }
   const inventory = makeInventory(file, hosts, members);
@@ -243,8 +243,9 @@ function groupDepths(file: string, layer: Layer): Map<string, number> {
 }
 
 export function makeHost(name: string, groups: string[], vars: Vars, defaultUser?: string): Host {
-  // The merged vars, -e included: an -e value is checked here, naming the host.
-  const parsed = checkedVars.safeParse(vars);
+  // The merged vars, -e included: an -e value is checked here, naming the host. The stack's own variables are
+  // checked against the playbook's schema once it is known (checkPlaybookVars).
+  const parsed = connectionVars.safeParse(vars);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(`host ${name}: ${issue.path.join('.')}: ${issue.message}`);

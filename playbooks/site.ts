@@ -1,6 +1,7 @@
 // The whole stack of the reference guide, converged: `npm run play site -- -i inventory/lab.yaml`
 // (Draft by the stack roles; the lead owns it.) Each play waits only for what it builds on.
 import { definePlaybook } from '../lib/types.ts';
+import { stackVariables } from '../vars/schema.ts';
 import preflight from '../roles/preflight/index.ts';
 import docker from '../roles/docker/index.ts';
 import etcd from '../roles/etcd/index.ts';
@@ -12,6 +13,7 @@ import lb from '../roles/lb/index.ts';
 export default definePlaybook({
   name: 'site',
   description: '3 etcd, 2 dashboards, 2 gateways and the load balancers, from offline bundles, each behind a health gate',
+  variables: stackVariables,
   plays: [
     { name: 'preflight', hosts: 'all', role: preflight },
     { name: 'docker', hosts: 'etcd:control:gateway', role: docker, needs: [{ play: 'preflight', scope: 'host' }] },

@@ -1,12 +1,14 @@
-// Values that size a deletion or go into haproxy.cfg are checked when the inventory is read, before anything
-// changes: an InputError (exit 4) naming the file, line and key, or for -e values the host and key.
+// Values that size a deletion or go into haproxy.cfg are checked when the inventory is read (connection vars) and
+// against the playbook's variable schema (stack values), before anything connects: an InputError (exit 4) naming
+// the file, line and key, or for -e values the host and key.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lib/errors.ts';
 import { loadInventory } from '../../lib/inventory.ts';
-import { parseExtraVars } from '../../lib/vars.ts';
+import { checkPlaybookVars, parseExtraVars } from '../../lib/vars.ts';
+import { stackVariables } from '../../vars/schema.ts';
 
 function inventoryFile(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-values-')), 'hosts.yaml');
@@ -18,7 +20,8 @@ const withVars = (vars: string) => inventoryFile(`all:\n  hosts:\n    lb1: { ans
 
 function loadError(file: string, extra: string[] = []): Error {
   try {
-    loadInventory(file, { extraVars: parseExtraVars(extra) });
+    const inventory = loadInventory(file, { extraVars: parseExtraVars(extra) });
+    checkPlaybookVars(stackVariables, [...inventory.hosts.values()]);
   } catch (e) {
     return e as Error;
   }
@@ -95,7 +98,8 @@ describe('values rendered into haproxy.cfg', () => {
     ['lb_http_port', '"8080"'],
     ['ansible_host', 'gw1.example.com'],
   ])('%s: %s passes', (key, value) => {
-    expect(loadInventory(withVars(`    ${key}: ${value}\n`)).hosts.size).toBe(1);
+    const inventory = loadInventory(withVars(`    ${key}: ${value}\n`));
+    expect(checkPlaybookVars(stackVariables, [...inventory.hosts.values()])).toEqual([]);
   });
 
   it('a lookup is checked once resolved (the value that will be used)', () => {

@@ -42,12 +42,12 @@ function parseStat(line: string): Stat | undefined {
 }
 
 /** chmod / chown changes for an existing path whose mode or owner differs from the wanted ones. */
-function attributeChanges(ctx: StepContext, path: string, have: Stat, want: { mode?: number; owner?: string; become?: boolean }): Change[] {
+function attributeChanges(path: string, have: Stat, want: { mode?: number; owner?: string; become?: boolean }): Change[] {
   const changes: Change[] = [];
   if (want.mode !== undefined && (have.mode & 0o7777) !== want.mode) {
     changes.push({
       summary: `chmod ${octal(want.mode)} ${path} (was ${octal(have.mode)})`,
-      apply: async () => void (await ctx.run(sh`chmod ${octal(want.mode!)} -- ${path}`, { become: want.become })),
+      commands: [{ command: sh`chmod ${octal(want.mode)} -- ${path}`, become: want.become }],
     });
   }
   if (want.owner) {
@@ -55,7 +55,7 @@ function attributeChanges(ctx: StepContext, path: string, have: Stat, want: { mo
     if (have.user !== user || (group && have.group !== group)) {
       changes.push({
         summary: `chown ${want.owner} ${path} (was ${have.user}:${have.group})`,
-        apply: async () => void (await ctx.run(sh`chown ${want.owner!} -- ${path}`, { become: want.become })),
+        commands: [{ command: sh`chown ${want.owner} -- ${path}`, become: want.become }],
       });
     }
   }
@@ -73,7 +73,7 @@ export async function ensureFile(ctx: StepContext, spec: FileSpec): Promise<Chan
   if (head.trim() === 'other') throw new Error(`${path} on ${ctx.host.name} exists and is not a regular file`);
   const have = parseStat(head);
   const current = have ? read.stdout.slice(nl + 1) : undefined;
-  if (have && current === content) return attributeChanges(ctx, path, have, spec);
+  if (have && current === content) return attributeChanges(path, have, spec);
 
   const mode = spec.mode ?? have?.mode ?? 0o644;
   const owner = spec.owner ?? (have && spec.become ? `${have.user}:${have.group}` : undefined);
@@ -86,7 +86,7 @@ export async function ensureFile(ctx: StepContext, spec: FileSpec): Promise<Chan
     {
       summary: `${have ? 'update' : 'create'} ${path} (mode ${octal(mode)}${owner ? `, owner ${owner}` : ''})`,
       diff,
-      apply: () => ctx.transport.put(path, content, { mode, owner, become: spec.become }),
+      writes: [{ path, content, mode, owner, become: spec.become, secret: spec.secret || heldSecrets }],
     },
   ];
 }
@@ -98,22 +98,13 @@ export async function ensureDir(ctx: StepContext, spec: DirSpec): Promise<Change
   const line = read.stdout.trim();
   if (line === 'other') throw new Error(`${path} on ${ctx.host.name} exists and is not a directory`);
   const have = parseStat(line);
-  if (have) return attributeChanges(ctx, path, have, spec);
+  if (have) return attributeChanges(path, have, spec);
   const mode = spec.mode === undefined ? raw('') : raw(sh` -m ${octal(spec.mode)}`);
   const chown = spec.owner ? raw(sh` && chown ${spec.owner} -- ${path}`) : raw('');
   return [
     {
       summary: `create directory ${path}${spec.mode !== undefined ? ` (mode ${octal(spec.mode)})` : ''}${spec.owner ? ` owner ${spec.owner}` : ''}`,
-      apply: async () => void (await ctx.run(sh`mkdir -p${mode} -- ${path}${chown}`, { become: spec.become })),
+      commands: [{ command: sh`mkdir -p${mode} -- ${path}${chown}`, become: spec.become }],
     },
   ];
-}
-
-export async function ensureAbsent(ctx: StepContext, path: string, opts: { become?: boolean } = {}): Promise<Change[]> {
-  if (!path.startsWith('/') || path.replace(/\/+$/, '') === '' || path.split('/').includes('..')) {
-    throw new Error(`refusing to remove "${path}": give an absolute path below /`);
-  }
-  const read = await ctx.run(sh`if [ -e ${path} ] || [ -L ${path} ]; then echo present; fi`, { nothrow: true, become: opts.become });
-  if (read.stdout.trim() !== 'present') return [];
-  return [{ summary: `remove ${path}`, apply: async () => void (await ctx.run(sh`rm -rf -- ${path}`, { become: opts.become })) }];
 }

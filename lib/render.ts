@@ -29,6 +29,7 @@ export function plainRenderer(o: RenderOptions): Listener {
         const r = e.result;
         o.write(`[${r.host}] ${r.play} › ${r.step}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
         for (const [key, value] of Object.entries(r.data ?? {})) o.write(`    ${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+        if (o.verbose) for (const line of r.planned ?? []) o.write(`    ${line}`);
         if (o.diff) for (const d of r.diffs) o.write(d.replace(/\n$/, ''));
         return;
       }

@@ -1,6 +1,7 @@
 // Runs one step: when -> plan -> apply (unless --check) -> verify. Never throws for a step's own failure.
 import { errorMessage, UnreachableError } from './errors.ts';
 import { InterruptedError } from './interrupt.ts';
+import { applyChange, plannedLines } from './change.ts';
 import type { Step, StepContext, StepResult } from './types.ts';
 
 export interface StepOutcome {
@@ -31,13 +32,15 @@ export async function runStep(step: Step, hostCtx: StepContext, meta: { play: st
     const changes = await step.plan(ctx);
     const summaries = changes.map((c) => c.summary);
     const diffs = meta.diff ? changes.flatMap((c) => (c.diff ? [c.diff] : [])) : [];
+    const planned = changes.flatMap(plannedLines);
+    const withPlanned = planned.length ? { planned } : {};
     if (ctx.check) {
       const reason = changes.length ? `would ${summaries.join('; ')}` : undefined;
-      return { result: result(changes.length ? 'changed' : 'ok', { reason, changes: summaries, diffs }) };
+      return { result: result(changes.length ? 'changed' : 'ok', { reason, changes: summaries, diffs, ...withPlanned }) };
     }
-    for (const change of changes) await change.apply();
+    for (const change of changes) await applyChange(ctx, change);
     if (step.verify) await step.verify(ctx);
-    return { result: result(changes.length ? 'changed' : 'ok', { reason: summaries.join('; ') || undefined, changes: summaries, diffs }) };
+    return { result: result(changes.length ? 'changed' : 'ok', { reason: summaries.join('; ') || undefined, changes: summaries, diffs, ...withPlanned }) };
   } catch (error) {
     // Refused to take something down after Ctrl-C: nothing was changed, the run is stopping.
     if (error instanceof InterruptedError) return { result: result('skipped', { reason: error.message }) };

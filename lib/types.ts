@@ -103,13 +103,35 @@ export interface Fact<T> {
 
 export type Status = 'ok' | 'changed' | 'failed' | 'skipped';
 
-/** One difference between what is and what should be, and how to close it. */
+/** A command a change runs on its host, as `--check -v` prints it. A bare string runs as root (become). */
+export type PlannedCommand = string | { command: string; become?: boolean; timeoutMs?: number; /** Secret bytes for stdin: never in argv. */ stdin?: string };
+
+/** A file a change writes on its host (atomically: a temp file in the same folder, then rename). */
+export interface PlannedWrite {
+  path: string;
+  content: string | Buffer;
+  mode?: number;
+  owner?: string;
+  become?: boolean;
+  /** The content holds secrets: `--check -v` and logs show its path only. */
+  secret?: boolean;
+}
+
+/**
+ * One difference between what is and what should be, and how to close it, as data: the files it writes, then
+ * the commands it runs, in order (`--check -v` prints both). `apply` is for what is more than commands
+ * (orchestration: a rolling restart behind the LBs, a health gate); it runs after the writes and commands.
+ */
 export interface Change {
   /** Says what will change, e.g. "write /opt/api7/dp/gateway_conf/config.yaml". */
   summary: string;
   /** Unified diff for --diff; the runner redacts secrets (and whole files marked secret). */
   diff?: string;
-  apply(): Promise<void>;
+  writes?: PlannedWrite[];
+  commands?: PlannedCommand[];
+  apply?(): Promise<void>;
+  /** Runs the whole change (writes, commands, apply) inside something: a health gate after it, a warning on failure. Set with `lib/change.ts` `around`. */
+  around?(inner: () => Promise<void>): Promise<void>;
 }
 
 export interface StepContext {
@@ -190,6 +212,8 @@ export interface StepResult {
   reason?: string;
   changes: string[];
   diffs: string[];
+  /** What the planned changes write and run (`write <path>`, `$ <command>`), for `--check -v` and the report. */
+  planned?: string[];
   durationMs: number;
   /** Figures the step reported through `ctx.report` (absent when none). */
   data?: Record<string, unknown>;

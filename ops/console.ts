@@ -3,6 +3,7 @@
 // the recap, never a failed deploy: health comes from the services themselves. An unreachable host still fails.
 import { UnreachableError } from '../lib/errors.ts';
 import { defineStep, type Step, type StepContext } from '../lib/types.ts';
+import { around } from '../lib/change.ts';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
 
@@ -16,7 +17,7 @@ export function consoleStep(step: Step): Step {
     async plan(ctx) {
       try {
         const changes = await step.plan(ctx);
-        return changes.map((c) => ({ ...c, apply: () => c.apply().catch((e: unknown) => warn(ctx, e)) }));
+        return changes.map((c) => around(c, (inner) => inner().catch((e: unknown) => warn(ctx, e))));
       } catch (e) {
         warn(ctx, e);
         return [];

@@ -25,6 +25,7 @@ import {
 import { describeGates, parseStackContainers, restartGates, rollingRestart, STACK_CONTAINERS, type StackContainers } from './rolling.ts';
 import { pastRestart, tracked } from './turns.ts';
 import { planRestart, planStart } from './service.ts';
+import { applyChange, around } from '../../lib/change.ts';
 
 const LONG = { become: true, timeoutMs: 900_000, stream: true };
 const restartKey = (ctx: StepContext) => `docker:restart:${ctx.host.name}`;
@@ -36,7 +37,7 @@ const daemonFile = (content: string) => ({ path: DAEMON_JSON, content, mode: 0o6
 async function writePending(ctx: StepContext): Promise<void> {
   const content = ctx.play.state.get(pendingKey(ctx)) as string | undefined;
   if (content === undefined) return;
-  for (const change of await ensureFile(ctx, daemonFile(content))) await change.apply();
+  for (const change of await ensureFile(ctx, daemonFile(content))) await applyChange(ctx, change);
   ctx.play.state.delete(pendingKey(ctx));
 }
 
@@ -221,7 +222,7 @@ const restartIfChanged = defineStep({
       for (const command of planRestart(serviceManager(ctx, docker))) await ctx.run(command, { become: true, timeoutMs: 180_000 });
       ctx.play.state.delete(restartKey(ctx));
     });
-    return [{ ...change, apply: () => change.apply().finally(() => pastRestart(ctx)) }];
+    return [around(change, (inner) => inner().finally(() => pastRestart(ctx)))];
   },
   async verify(ctx) {
     if (!(await ctx.fact(dockerFact, { fresh: true })).running) throw new Error('dockerd does not answer after the restart');

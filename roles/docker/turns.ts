@@ -1,6 +1,7 @@
 // Whose turn it is to restart dockerd in the docker play: one host at a time, in inventory order as far as
 // the hosts' progress allows, and no turn at all once one has failed (roles/docker/rolling.ts runs the turns).
 import type { Step, StepContext } from '../../lib/types.ts';
+import { around } from '../../lib/change.ts';
 
 /** How long a host whose turn it could be waits for an earlier host still on its way through the role. */
 export const ORDER_WAIT_MS = 120_000;
@@ -88,7 +89,7 @@ export function tracked(step: Step): Step {
   return {
     ...step,
     plan: (ctx) =>
-      out(ctx, async () => (await step.plan(ctx)).map((c) => ({ ...c, apply: () => out(ctx, () => c.apply()) }))),
+      out(ctx, async () => (await step.plan(ctx)).map((c) => around(c, (inner) => out(ctx, inner)))),
     ...(step.verify ? { verify: (ctx: StepContext) => out(ctx, () => step.verify!(ctx)) } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { num } from '../../ops/vars.ts';
 import { migrate, rejoin, startMember, survey, surveyMember, takeSnapshot, wantedSpec } from './cluster.ts';
 import { dataDir, othersHealth, waitMemberHealthy } from '../../ops/etcd.ts';
 import { etcdContainer, isDown, knownSelf, othersUnhealthy, planMember, snapshotSources, stillValid, type MemberAction, type MemberSurvey, type Wanted } from './plan.ts';
+import { around } from '../../lib/change.ts';
 
 const LOCK = 'etcd member';
 
@@ -130,7 +131,7 @@ export const memberStep = defineStep({
       const changes = memberChange(ctx, rows, planMember(rows, ctx.host.name, want), want);
       if (!changes.length || ctx.check) mine.resolve();
       // The runner applies what plan returns: this member's turn is over when its change settles.
-      return changes.map((c) => ({ ...c, apply: () => c.apply().finally(mine.resolve) }));
+      return changes.map((c) => around(c, (inner) => inner().finally(mine.resolve)));
     } catch (e) {
       mine.resolve();
       throw e;

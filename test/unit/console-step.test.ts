@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../lib/errors.ts';
 import type { StepContext } from '../../lib/types.ts';
 import { consoleStep } from '../../ops/console.ts';
+import { applyChange } from '../../lib/change.ts';
 
 function ctx() {
   const warnings: string[] = [];
@@ -20,7 +21,7 @@ describe('console API steps never gate the deploy', () => {
     const { ctx: c, warnings } = ctx();
     const step = consoleStep({ name: 'probe route', plan: async () => [{ summary: 'route', apply: async () => { throw new Error('HTTP 500'); } }] });
     const [change] = await step.plan(c);
-    await expect(change.apply()).resolves.toBeUndefined();
+    await expect(applyChange(c, change)).resolves.toBeUndefined();
     expect(warnings[0]).toMatch(/^probe route on lab1: the console API did not do it \(HTTP 500\)/);
   });
 

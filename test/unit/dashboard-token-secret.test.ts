@@ -10,6 +10,7 @@ import type { PlayShared, StepContext } from '../../lib/types.ts';
 import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { tokenSecret, tokenSecretChanges } from '../../roles/dashboard/token-secret.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+import { applyChange } from '../../lib/change.ts';
 
 const FILE = '/opt/api7/dashboard_jwt_secret';
 const inventory = fakeInventory({ control: ['c1', 'c2'], etcd: ['c1', 'c2'] });
@@ -40,8 +41,9 @@ describe('console token secret', () => {
   it('none yet: one random secret, the same 0600 root file on both control hosts and in both confs', async () => {
     const { f, ctx, redactor } = fleet({});
     const [c1, c2] = [ctx('c1'), ctx('c2')];
-    const changes = [...(await tokenSecretChanges(c1)), ...(await tokenSecretChanges(c2))];
-    for (const c of changes) await c.apply();
+    // Both hosts plan before either applies, as the runner's parallel hosts do.
+    const planned = [[c1, await tokenSecretChanges(c1)], [c2, await tokenSecretChanges(c2)]] as const;
+    for (const [host, changes] of planned) for (const c of changes) await applyChange(host, c);
     const [w1, w2] = [written(f, 'c1'), written(f, 'c2')];
     expect(w1).toHaveLength(1);
     expect(w1[0].content).toMatch(/^[0-9a-f]{64}\n$/);
@@ -50,7 +52,7 @@ describe('console token secret', () => {
     expect(tokenSecret(c1)).toBe(w1[0].content.trim());
     expect(tokenSecret(c2)).toBe(tokenSecret(c1));
     expect(redactor.redact(tokenSecret(c1))).not.toContain(tokenSecret(c1));
-    expect(changes.every((c) => c.diff?.includes('(content hidden: secret)'))).toBe(true);
+    expect(planned.flatMap(([, changes]) => changes).every((c) => c.diff?.includes('(content hidden: secret)'))).toBe(true);
   });
 
   it('another run generates another one: it is random', async () => {
@@ -71,7 +73,7 @@ describe('console token secret', () => {
   it('a new (or rebuilt) control host gets the secret the other one has', async () => {
     const { f, ctx } = fleet({ c2: 'b'.repeat(64) });
     expect(await tokenSecretChanges(ctx('c2'))).toEqual([]);
-    for (const c of await tokenSecretChanges(ctx('c1'))) await c.apply();
+    for (const c of await tokenSecretChanges(ctx('c1'))) await applyChange(ctx('c1'), c);
     expect(written(f, 'c1')[0].content).toBe(`${'b'.repeat(64)}\n`);
   });
 

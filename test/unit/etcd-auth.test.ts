@@ -12,6 +12,7 @@ import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import type { RunEvent } from '../../lib/events.ts';
 import { AUTH_OFF_WARNING, authChanges, parseCredentialsFile, probeOutcome, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
 import { FakeTransport, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+import { applyChange } from '../../lib/change.ts';
 
 const OLD = 'old:pw/1';
 const NEW = 'new:pw#2';
@@ -81,7 +82,7 @@ describe('etcd root password rotation', () => {
     expect(changes.map((c) => c.summary)).toEqual(['rotate the etcd root password (etcd_root_password differs from the one stored on the host)']);
     // The stored password is a secret too: it must not show in the logs of this or any later step.
     expect(redactor.redact(`x ${OLD} y`)).not.toContain(OLD);
-    await changes[0].apply();
+    await applyChange(ctx, changes[0]);
     expect(etcd()).toBe(NEW);
     expect(t.puts).toEqual([{ path: `${ENV}.next`, content: `ETCDCTL_USER=root:${NEW}\n`, opts: { mode: 0o600, become: true } }]);
     expect(passwdCmds(t)).toEqual([
@@ -95,21 +96,21 @@ describe('etcd root password rotation', () => {
   it('after a run that stopped past user passwd (etcd already has the new one) only the files change', async () => {
     const { ctx, t, etcd } = lab({ etcdHas: NEW, file: OLD });
     const [change] = await rotationChanges(ctx);
-    await change.apply();
+    await applyChange(ctx, change);
     expect(passwdCmds(t)).toEqual([]);
     expect(etcd()).toBe(NEW);
   });
 
   it('with auth off in etcd there is nothing to change there (the auth step enables it with the new one)', async () => {
     const { ctx, t } = lab({ etcdHas: 'auth-off', file: OLD });
-    await (await rotationChanges(ctx))[0].apply();
+    await applyChange(ctx, (await rotationChanges(ctx))[0]);
     expect(passwdCmds(t)).toEqual([]);
   });
 
   it('refuses when etcd accepts neither password, and changes nothing', async () => {
     const { ctx, t, etcd } = lab({ etcdHas: 'third', file: OLD });
     const [change] = await rotationChanges(ctx);
-    await expect(change.apply()).rejects.toThrow(/refuses both the root password stored on the hosts and etcd_root_password/);
+    await expect(applyChange(ctx, change)).rejects.toThrow(/refuses both the root password stored on the hosts and etcd_root_password/);
     expect(passwdCmds(t)).toEqual([]);
     expect(etcd()).toBe('third');
     expect(t.commands.at(-1)).toBe(`rm -f -- ${ENV}.next`);
@@ -117,7 +118,7 @@ describe('etcd root password rotation', () => {
 
   it('fails when user passwd fails, leaving the stored password in place', async () => {
     const { ctx, etcd } = lab({ etcdHas: OLD, file: OLD, passwdFails: true });
-    await expect((await rotationChanges(ctx))[0].apply()).rejects.toThrow(/user passwd root on e1 failed/);
+    await expect(applyChange(ctx, (await rotationChanges(ctx))[0])).rejects.toThrow(/user passwd root on e1 failed/);
     expect(etcd()).toBe(OLD);
   });
 

@@ -157,10 +157,12 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   // connection makes the host unreachable, as its first command would; any other failure is only logged,
   // and each step then reads its facts alone (a fact is never taken as empty).
   const prefetchFacts = async (node: Node, self: { play: string; host: string }, sp: SharedPlay) => {
-    const facts = node.play.play.role.facts;
-    if (!facts?.length || !node.play.steps.length) return;
+    const role = node.play.play.role;
+    if (!role.facts || !node.play.steps.length) return;
     const step = "read the role's facts";
-    const ctx = makeContext(node.host, { ...self, step, origin: node.host.name, shared: sp.view(step, node.host.name), defaults: {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+    const ctx = makeContext(node.host, { ...self, step, origin: node.host.name, shared: sp.view(step, node.host.name), defaults: role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+    const facts = typeof role.facts === 'function' ? role.facts(ctx) : role.facts;
+    if (!facts.length) return;
     await ctxDeps.facts.prefetch(node.host.name, facts, ctx.run).catch((error) => {
       if (error instanceof UnreachableError) throw error;
       ctx.log(`facts read one by one: ${errorMessage(error)}`);

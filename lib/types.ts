@@ -227,9 +227,10 @@ export interface Role {
   defaults?: Vars;
   /**
    * The facts this role's steps read: fetched together, in one batched remote command per host, when the role
-   * starts on a host (then memoised as any fact; a step re-reads one with `fresh` after a change).
+   * starts on a host (then memoised as any fact; a step re-reads one with `fresh` after a change). A function
+   * when they depend on the host's variables (a file under the configured data dir).
    */
-  facts?: readonly Fact<unknown>[];
+  facts?: readonly Fact<unknown>[] | ((ctx: StepContext) => readonly Fact<unknown>[]);
   steps: Step[];
 }
 

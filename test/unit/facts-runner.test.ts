@@ -49,6 +49,17 @@ describe('runner: the role facts read in one batch per host', () => {
     expect(batch).toMatchObject({ play: 'read', step: "read the role's facts", code: 0 });
   });
 
+  it('facts given as a function of the host (its vars, role defaults included) are batched the same way', async () => {
+    const perHost = defineRole({
+      ...role,
+      defaults: { data_dir: '/srv/data' },
+      facts: (ctx) => [defineFact({ name: `dir of ${ctx.host.name}`, command: `echo ${String(ctx.vars.data_dir)}/${ctx.host.name}`, parse: (r) => r.stdout.trim() })],
+      steps: [defineStep({ name: 'look', plan: async (ctx) => (await ctx.fact(defineFact({ name: `dir of ${ctx.host.name}`, command: `echo /srv/data/${ctx.host.name}`, parse: (r) => r.stdout.trim() })), []) })],
+    });
+    const { commands } = await run({}, dash, undefined, perHost);
+    expect(commands('h2')).toEqual(['echo /srv/data/h2']); // one fact: run as a plain command, and the step reads the memo
+  });
+
   it('in --check too (reads are allowed), and nothing is applied', async () => {
     const { commands } = await run({ check: true });
     expect(commands('h1')).toEqual([expect.stringContaining('gwfacts-')]);

@@ -4,6 +4,7 @@ import { Interrupt } from './interrupt.ts';
 import { isLocal } from './patterns.ts';
 import type { Redactor } from './redact.ts';
 import type { RunEvent } from './events.ts';
+import { bindShell } from './remote-shell.ts';
 import type { TransportFactory } from './connections.ts';
 import { CommandError, type ExecOptions, type ExecResult, type Host, type Inventory, type PlayShared, type StepContext, type Transport, type Vars } from './types.ts';
 
@@ -82,6 +83,7 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
     vars: { ...scope.defaults, ...host.vars },
     check: deps.check,
     run,
+    $: bindShell(run, host.name),
     fact: (fact, opts) => deps.facts.get(host.name, fact, run, opts?.fresh),
     transport,
     on: (name) => makeContext(scope.resolveHost(name), scope, deps),

@@ -29,7 +29,7 @@ export class FactCache {
     const key = keyOf(fact);
     const value = cache.get(key) as Promise<T> | undefined;
     if (value && !fresh) return value;
-    return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become }).then((r) => fact.parse(r)));
+    return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)));
   }
 
   /**
@@ -51,7 +51,8 @@ export class FactCache {
     const seeded = new Map<string, Promise<unknown>>();
     const reads = [...groups].map(([become, group]) => {
       const members = [...group];
-      const read = readAll(members.map(([, f]) => f.command), become, run);
+      // One secret fact (a file that may hold a password) hides the whole batch's output from logs and reports.
+      const read = readAll(members.map(([, f]) => f.command), { become, secretOutput: members.some(([, f]) => f.secret) }, run);
       members.forEach(([key, fact], i) => seeded.set(key, this.remember(cache, key, read.then((rs) => fact.parse(rs[i])))));
       return read;
     });
@@ -66,8 +67,8 @@ export class FactCache {
 }
 
 /** One fact alone runs as itself (nothing to gain from a script); several run as one batch script. */
-function readAll(commands: string[], become: boolean | undefined, run: Run): Promise<ExecResult[]> {
-  if (commands.length === 1) return run(commands[0], { nothrow: true, become }).then((r) => [r]);
+function readAll(commands: string[], opts: { become?: boolean; secretOutput?: boolean }, run: Run): Promise<ExecResult[]> {
+  if (commands.length === 1) return run(commands[0], { nothrow: true, ...opts }).then((r) => [r]);
   const nonce = newNonce();
-  return run(batchScript(commands, nonce), { nothrow: true, become }).then((r) => parseBatch(r, commands.length, nonce));
+  return run(batchScript(commands, nonce), { nothrow: true, ...opts }).then((r) => parseBatch(r, commands.length, nonce));
 }

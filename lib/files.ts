@@ -1,7 +1,7 @@
 // Idempotent files and directories: read what is there in one command, plan only what differs.
 import { createTwoFilesPatch } from 'diff';
 import { raw, sh } from './shell.ts';
-import type { Change, StepContext } from './types.ts';
+import { defineFact, type Change, type Fact, type StepContext } from './types.ts';
 
 export interface FileSpec {
   path: string;
@@ -21,7 +21,7 @@ export interface DirSpec {
   become?: boolean;
 }
 
-interface Stat {
+export interface Stat {
   mode: number;
   user: string;
   group: string;
@@ -62,17 +62,60 @@ function attributeChanges(path: string, have: Stat, want: { mode?: number; owner
   return changes;
 }
 
-export async function ensureFile(ctx: StepContext, spec: FileSpec): Promise<Change[]> {
+/** What a file is on the host: `missing`, `other` (not a regular file), or its attributes and content. */
+export type FileState = { kind: 'missing' } | { kind: 'other' } | { kind: 'file'; stat: Stat; content: string };
+
+/**
+ * The read of a file as a fact, so a role can name it in its `facts` and have it read in the role's batch.
+ * Secret: what a file holds now may be a secret the vars no longer name (a password since removed from the
+ * inventory), which the redactor cannot know, so the read is never logged.
+ */
+export const fileFact = (path: string, become?: boolean): Fact<FileState> =>
+  defineFact({
+    name: `file ${path}`,
+    command: readFileCommand(path),
+    become,
+    secret: true,
+    parse(read) {
+      if (read.code !== 0) throw new Error(`cannot read ${path}: ${read.stderr.trim() || `exit ${read.code}`}`);
+      const nl = read.stdout.indexOf('\n');
+      const head = (nl < 0 ? read.stdout : read.stdout.slice(0, nl)).trim();
+      if (head === 'missing') return { kind: 'missing' };
+      if (head === 'other') return { kind: 'other' };
+      const stat = parseStat(head);
+      if (!stat) throw new Error(`cannot read ${path}: unexpected answer`);
+      return { kind: 'file', stat, content: read.stdout.slice(nl + 1) };
+    },
+  });
+
+/** The read of a directory's attributes as a fact (batched like any fact of the role). */
+export const dirFact = (path: string, become?: boolean): Fact<Stat | 'missing' | 'other'> =>
+  defineFact({
+    name: `dir ${path}`,
+    command: readDirCommand(path),
+    become,
+    parse(read) {
+      if (read.code !== 0) throw new Error(`cannot inspect ${path}: ${read.stderr.trim() || `exit ${read.code}`}`);
+      const line = read.stdout.trim();
+      if (line === 'missing' || line === 'other') return line;
+      const stat = parseStat(line);
+      if (!stat) throw new Error(`cannot inspect ${path}: unexpected answer`);
+      return stat;
+    },
+  });
+
+/**
+ * Plans the writes that make `spec.path` hold `spec.content` with its mode and owner. The file is read through
+ * `fileFact` (from the role's batch when the role names it; `fresh` re-reads it, e.g. after an earlier write).
+ */
+export async function ensureFile(ctx: StepContext, spec: FileSpec & { fresh?: boolean }): Promise<Change[]> {
   const { path, content } = spec;
-  // The read is never logged: what a file holds now may be a secret the vars no longer name (a password
-  // since removed from the inventory), which the redactor cannot know.
-  const read = await ctx.run(readFileCommand(path), { nothrow: true, become: spec.become, secretOutput: true });
-  if (read.code !== 0) throw new Error(`cannot read ${path} on ${ctx.host.name}: ${read.stderr.trim()}`);
-  const nl = read.stdout.indexOf('\n');
-  const head = nl < 0 ? read.stdout : read.stdout.slice(0, nl);
-  if (head.trim() === 'other') throw new Error(`${path} on ${ctx.host.name} exists and is not a regular file`);
-  const have = parseStat(head);
-  const current = have ? read.stdout.slice(nl + 1) : undefined;
+  const state = await ctx.fact(fileFact(path, spec.become), { fresh: spec.fresh }).catch((e: Error) => {
+    throw new Error(`${e.message} on ${ctx.host.name}`);
+  });
+  if (state.kind === 'other') throw new Error(`${path} on ${ctx.host.name} exists and is not a regular file`);
+  const have = state.kind === 'file' ? state.stat : undefined;
+  const current = state.kind === 'file' ? state.content : undefined;
   if (have && current === content) return attributeChanges(path, have, spec);
 
   const mode = spec.mode ?? have?.mode ?? 0o644;
@@ -91,14 +134,13 @@ export async function ensureFile(ctx: StepContext, spec: FileSpec): Promise<Chan
   ];
 }
 
-export async function ensureDir(ctx: StepContext, spec: DirSpec): Promise<Change[]> {
+export async function ensureDir(ctx: StepContext, spec: DirSpec & { fresh?: boolean }): Promise<Change[]> {
   const { path } = spec;
-  const read = await ctx.run(readDirCommand(path), { nothrow: true, become: spec.become });
-  if (read.code !== 0) throw new Error(`cannot inspect ${path} on ${ctx.host.name}: ${read.stderr.trim()}`);
-  const line = read.stdout.trim();
-  if (line === 'other') throw new Error(`${path} on ${ctx.host.name} exists and is not a directory`);
-  const have = parseStat(line);
-  if (have) return attributeChanges(path, have, spec);
+  const have = await ctx.fact(dirFact(path, spec.become), { fresh: spec.fresh }).catch((e: Error) => {
+    throw new Error(`${e.message} on ${ctx.host.name}`);
+  });
+  if (have === 'other') throw new Error(`${path} on ${ctx.host.name} exists and is not a directory`);
+  if (have !== 'missing') return attributeChanges(path, have, spec);
   const mode = spec.mode === undefined ? raw('') : raw(sh` -m ${octal(spec.mode)}`);
   const chown = spec.owner ? raw(sh` && chown ${spec.owner} -- ${path}`) : raw('');
   return [

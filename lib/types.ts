@@ -95,6 +95,8 @@ export interface Fact<T> {
   name: string;
   command: string;
   become?: boolean;
+  /** Its output may hold secrets (a file's content): never logged nor reported, read alone or in a batch. */
+  secret?: boolean;
   /** Parse the result. The fact's command runs with nothrow: parse sees the exit code. */
   parse(result: ExecResult): T;
 }

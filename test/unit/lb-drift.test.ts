@@ -37,6 +37,7 @@ describe('servers left out of rotation', () => {
     const fleet = fakeFleet((command: string, _host: string, opts: ExecOptions) => {
       const stdin = String(opts.stdin ?? '');
       if (command.includes('VERSION=$(haproxy -v')) return { stdout: 'VERSION=HAProxy version 2.6.12 2023/04/01\nSM=systemd\nACTIVE=active\nENABLED=enabled\n' };
+      if (command.startsWith('if [ -f ')) return { stdout: 'missing\n' }; // haproxy.cfg: written and validated again
       if (stdin.startsWith('show stat')) {
         return { stdout: [HEADER, ...Object.entries(state).map(([k, st]) => row(k.split('/')[0], k.split('/')[1], st))].join('\n') };
       }

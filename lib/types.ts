@@ -1,6 +1,8 @@
 // The contract between the runner (lib/) and the roles (roles/) and playbooks (playbooks/).
 // Roles only ever see these types; how hosts are reached, scheduled and rendered lives behind them.
 
+import type { RemoteShell } from './remote-shell.ts';
+
 // ---------------------------------------------------------------- commands and transports
 
 export interface ExecResult {
@@ -145,6 +147,12 @@ export interface StepContext {
   check: boolean;
   /** Run a command on this host (throws CommandError unless nothrow). */
   run(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * zx's `$` bound to this host, as root: `` await ctx.$`docker load -i ${tarball}` `` quotes every value for
+   * POSIX sh, runs like `run(..., { become: true })` and throws zx's ProcessOutput on a non-zero exit.
+   * `ctx.$({ become: false })` runs as the login user; `ctx.$({ nothrow, input, timeout, secretOutput, stream, cwd })`.
+   */
+  $: RemoteShell;
   /** Memoised fact for this host; `fresh: true` re-reads it (after a change). */
   fact<T>(fact: Fact<T>, opts?: { fresh?: boolean }): Promise<T>;
   /** The transport itself (put / putFile). */

@@ -4,7 +4,8 @@ import type { Change, PlannedCommand, StepContext } from './types.ts';
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
 
-const commandOf = (c: PlannedCommand) => (typeof c === 'string' ? { command: c } : c);
+/** A bare string runs as root (the roles' usual need); an object's `become` left out means the host's default. */
+const commandOf = (c: PlannedCommand) => (typeof c === 'string' ? { command: c, become: true } : c);
 
 /** `write <path> (mode, owner)` and `$ <command>` lines, in the order `applyChange` does them. */
 export function plannedLines(change: Change): string[] {
@@ -22,7 +23,7 @@ export async function applyChange(ctx: StepContext, change: Change): Promise<voi
   const inner = async () => {
     for (const w of change.writes ?? []) await ctx.transport.put(w.path, w.content, { mode: w.mode, owner: w.owner, become: w.become });
     for (const c of change.commands ?? []) {
-      const { command, become = true, timeoutMs, stdin } = commandOf(c);
+      const { command, become, timeoutMs, stdin } = commandOf(c);
       await ctx.run(command, { become, timeoutMs, stdin });
     }
     await change.apply?.();

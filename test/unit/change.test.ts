@@ -50,14 +50,14 @@ describe('changes as data', () => {
     expect(plannedLines({ summary: 'roll', apply: async () => undefined })).toEqual(['(orchestrated: see the summary)']);
   });
 
-  it('applies writes, then commands (root unless said), then apply', async () => {
+  it('applies writes, then commands (a bare string as root, an object as its become says or the host default), then apply', async () => {
     const { ctx, order, runs } = context();
     await applyChange(ctx, { ...change, apply: async () => void order.push('apply') });
     expect(order).toEqual(['put /etc/x.conf', 'run systemctl daemon-reload', 'run id -un', 'run chpasswd', 'apply']);
     expect(runs).toEqual([
       { command: 'systemctl daemon-reload', become: true, stdin: undefined },
       { command: 'id -un', become: false, stdin: undefined },
-      { command: 'chpasswd', become: true, stdin: 'root:s3cret' },
+      { command: 'chpasswd', become: undefined, stdin: 'root:s3cret' },
     ]);
   });
 

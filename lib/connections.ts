@@ -35,7 +35,8 @@ export class Connections {
 
   private async open(host: Host): Promise<Transport> {
     const password = (host.vars.ansible_become_password as string | undefined) || this.settings.becomePassword;
-    if (isLocal(host)) return new LocalTransport(host, { password });
+    const become = { password, method: host.vars.ansible_become_method === 'su' ? ('su' as const) : ('sudo' as const) };
+    if (isLocal(host)) return new LocalTransport(host, become);
     const jump = jumpFromVars(host.vars, host.name);
     const keyFile = keyFor(host, this.settings);
     const knownHosts = this.knownHostsFor(host);
@@ -51,7 +52,7 @@ export class Connections {
       },
       this.settings,
     );
-    return new SshTransport(host, { password }, ssh);
+    return new SshTransport(host, become, ssh);
   }
 
   /** One KnownHostsFile per file for the run, so a key accepted for one host is seen by the others. */

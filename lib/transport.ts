@@ -1,7 +1,7 @@
 // What ssh and local transports share: sudo handling, timeouts, CommandError, atomic put through a staged upload.
 import { randomBytes } from 'node:crypto';
 import { CommandError, type ExecOptions, type ExecResult, type Host, type PutOptions, type Transport } from './types.ts';
-import { finalizeCommand, SUDO_PROBE, wrapCommand, type SudoMode } from './remote.ts';
+import { finalizeCommand, SUDO_PROBE, wrapCommand, wrapSu, type SudoMode } from './remote.ts';
 import { asBool } from './vars.ts';
 
 export interface RawRun {
@@ -12,8 +12,10 @@ export interface RawRun {
 }
 
 export interface BecomeConfig {
-  /** Password for sudo (ansible_become_password, GW_BECOME_PASSWORD, --ask-become-pass). */
+  /** Password for sudo or su (ansible_become_password, GW_BECOME_PASSWORD, --ask-become-pass). */
   password?: string;
+  /** ansible_become_method: sudo (default) or su (the target user's password, typed at su's prompt). */
+  method?: 'sudo' | 'su';
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -37,6 +39,7 @@ export abstract class BaseTransport implements Transport {
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const become = opts.become ?? asBool(this.host.vars.ansible_become);
     const timeoutMs = opts.timeoutMs ?? (Number(this.host.vars.command_timeout) * 1000 || DEFAULT_TIMEOUT_MS);
+    if (become && this.become.method === 'su') return this.execSu(command, opts, timeoutMs);
     const sudo = become ? await this.sudo() : 'none';
     let stdin = opts.stdin;
     if (sudo === 'password') stdin = Buffer.concat([Buffer.from(`${this.become.password}\n`), Buffer.from(stdin ?? '')]);
@@ -44,6 +47,21 @@ export abstract class BaseTransport implements Transport {
     if (sudo !== 'none' && result.code === 1 && /sudo: (a password is required|\d+ incorrect password)/.test(result.stderr)) {
       result.stderr += `\nsudo on ${this.host.name} needs a password: set ansible_become_password, GW_BECOME_PASSWORD or use --ask-become-pass`;
     }
+    if (!result.ok && !opts.nothrow) throw new CommandError(this.host.name, command, result);
+    return result;
+  }
+
+  /** su: the password goes first on stdin (su asks it on the terminal script(1) gives it), the command's stdin after. */
+  private async execSu(command: string, opts: ExecOptions, timeoutMs: number): Promise<ExecResult> {
+    const user = opts.becomeUser ?? 'root';
+    if (this.become.password === undefined) {
+      throw new CommandError(this.host.name, command, {
+        code: 1, stdout: '', ok: false,
+        stderr: `su to ${user} on ${this.host.name} needs that user's password: set ansible_become_password, GW_BECOME_PASSWORD or use --ask-become-pass`,
+      });
+    }
+    const stdin = Buffer.concat([Buffer.from(`${this.become.password}\n`), Buffer.from(opts.stdin ?? '')]);
+    const result = await this.runRaw({ command: wrapSu(command, timeoutMs, user), stdin, timeoutMs, onOutput: opts.onOutput });
     if (!result.ok && !opts.nothrow) throw new CommandError(this.host.name, command, result);
     return result;
   }

@@ -60,8 +60,7 @@ export const connectionVars = z.looseObject({
   ansible_become: bool.optional(),
   ansible_become_password: z.string().optional(),
   ansible_become_user: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'must be a user name').optional(),
-  // su asks for its password on a terminal, which a command run over SSH does not have: refuse it plainly.
-  ansible_become_method: z.enum(['sudo'], { error: 'only sudo is supported (su needs a terminal for its password)' }).optional(),
+  ansible_become_method: z.enum(['sudo', 'su'], { error: 'must be sudo or su' }).optional(),
   ansible_connection: z.enum(['ssh', 'local']).optional(),
   ansible_ssh_common_args: z.string().optional(),
   ssh_jump_host: z.string().min(1).optional(),

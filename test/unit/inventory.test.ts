@@ -111,7 +111,7 @@ describe('loadInventory', () => {
     ['file lookup of a missing file', { 'hosts.yaml': "all:\n  vars:\n    pw: \"{{ lookup('file', 'nope/pw') }}\"\n" }, /hosts\.yaml:3 at all\.vars\.pw: lookup\('file', 'nope\/pw'\): .*nope\/pw does not exist/],
     ['group_vars for an unknown group', { 'hosts.yaml': 'all:\n  hosts:\n    a:\n', 'group_vars/etdc.yaml': 'x: 1\n' }, /group_vars\/etdc\.yaml: no group named "etdc"/],
     ['bad value in host_vars', { 'hosts.yaml': 'all:\n  hosts:\n    a:\n', 'host_vars/a.yml': 'x: 1\nansible_port: -1\n' }, /host_vars\/a\.yml:2 at ansible_port:/],
-    ['become method su', { 'hosts.yaml': 'all:\n  vars:\n    ansible_become_method: su\n' }, /hosts\.yaml:3 at all\.vars\.ansible_become_method: only sudo is supported/],
+    ['become method doas', { 'hosts.yaml': 'all:\n  vars:\n    ansible_become_method: doas\n' }, /hosts\.yaml:3 at all\.vars\.ansible_become_method: must be sudo or su/],
     ['become user with a space', { 'hosts.yaml': 'all:\n  hosts:\n    a:\n      ansible_become_user: "x y"\n' }, /hosts\.yaml:4 at all\.hosts\.a\.ansible_become_user: must be a user name/],
     ['group cycle', { 'hosts.yaml': 'all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n' }, /group cycle all -> a -> b -> a/],
   ];

@@ -22,15 +22,50 @@ export const haproxyFact = defineFact<HaproxyInfo>({
     'echo "ENABLED=$(systemctl is-enabled haproxy 2>/dev/null)"; ' +
     'else echo SM=sysv; if service haproxy status >/dev/null 2>&1; then echo ACTIVE=active; fi; fi',
   become: true,
-  parse: ({ stdout }) => parseHaproxyInfo(stdout),
+  parse: ({ code, stdout, stderr }) => {
+    if (code !== 0) throw new Error(`cannot read haproxy's version and service state: ${stderr.trim() || `exit ${code}`}`);
+    return parseHaproxyInfo(stdout);
+  },
 });
 
 export function parseHaproxyInfo(text: string): HaproxyInfo {
   const kv = keyValues(text);
+  // The service manager line is always printed: without it the answer is not ours, and unknown is never "absent".
+  if (kv.SM === undefined) throw new Error(`cannot read haproxy's version and service state: unexpected answer ${JSON.stringify(text.slice(0, 200))}`);
   return {
     version: /version (\S+)/i.exec(kv.VERSION ?? '')?.[1],
     serviceManager: kv.SM === 'systemd' ? 'systemd' : 'sysv',
     running: kv.ACTIVE === 'active',
     enabled: kv.SM !== 'systemd' || kv.ENABLED === 'enabled',
   };
+}
+
+export interface HaproxySelinux {
+  /** getenforce: Enforcing | Permissive | Disabled, or absent when SELinux tools are not installed. */
+  mode: 'Enforcing' | 'Permissive' | 'Disabled' | 'absent';
+  /** `getsebool haproxy_connect_any`, read only while SELinux enforces (else undefined: nothing to set). */
+  connectAny?: boolean;
+}
+
+/**
+ * RHEL's policy lets haproxy connect only to its own ports: the boolean that lifts it, read as root with the mode
+ * it matters under, so the lb role reads both in its one batch. A failed getsebool is an error, never "off".
+ */
+export const haproxyConnectAnyFact = defineFact<HaproxySelinux>({
+  name: 'haproxy_connect_any',
+  command:
+    'mode=$(getenforce 2>/dev/null || echo absent); echo "MODE=$mode"; ' +
+    'if [ "$mode" = Enforcing ]; then getsebool haproxy_connect_any; fi',
+  become: true,
+  parse: (r) => parseHaproxySelinux(r.code, r.stdout, r.stderr),
+});
+
+export function parseHaproxySelinux(code: number, stdout: string, stderr = ''): HaproxySelinux {
+  const modeLine = /^MODE=(\S+)$/m.exec(stdout)?.[1];
+  const mode = (['Enforcing', 'Permissive', 'Disabled'] as const).find((m) => m === modeLine) ?? 'absent';
+  if (code !== 0) throw new Error(`cannot read the SELinux boolean haproxy_connect_any: ${stderr.trim() || stdout.trim() || `exit ${code}`}`);
+  if (mode !== 'Enforcing') return { mode };
+  const value = /^haproxy_connect_any --> (on|off)$/m.exec(stdout)?.[1];
+  if (!value) throw new Error(`cannot read the SELinux boolean haproxy_connect_any: unexpected answer ${JSON.stringify(stdout.trim())}`);
+  return { mode, connectAny: value === 'on' };
 }

@@ -1,9 +1,10 @@
 // Rolling changes behind the load balancers: drain a server on every LB host, change it, health-gate it,
 // put it back. Called by the stack roles around the step that recreates a gateway or dashboard.
 import { UnreachableError } from '../lib/errors.ts';
-import { CommandError, type StepContext } from '../lib/types.ts';
+import { CommandError, defineFact, type Fact, type StepContext } from '../lib/types.ts';
+import { sh } from '../lib/shell.ts';
+import { stackVars } from '../vars/schema.ts';
 import { waitFor } from './retry.ts';
-import { LB_DEFAULTS } from './defaults.ts';
 import { BACKENDS_OF_GROUP, GROUPS } from './layout.ts';
 import {
   adminSocketCommand,
@@ -23,11 +24,9 @@ export function lbContexts(ctx: StepContext): StepContext[] {
   return ctx.inventory.groups.has(GROUPS.lb) ? ctx.inventory.group(GROUPS.lb).map((h) => ctx.on(h.name)) : [];
 }
 
-const lbVar = (lb: StepContext, name: keyof typeof LB_DEFAULTS) => lb.vars[name] ?? LB_DEFAULTS[name];
-
 /** Sends runtime API commands to one LB host's admin socket; returns the answer. */
 export async function runtimeApi(lb: StepContext, commands: string[]): Promise<string> {
-  const r = await lb.run(adminSocketCommand(String(lbVar(lb, 'lb_admin_socket'))), {
+  const r = await lb.run(adminSocketCommand(stackVars(lb).lb_admin_socket), {
     become: true,
     stdin: socketInput(commands),
   });
@@ -37,6 +36,22 @@ export async function runtimeApi(lb: StepContext, commands: string[]): Promise<s
 export async function serverStats(lb: StepContext): Promise<ServerStat[]> {
   return parseServerStats(await runtimeApi(lb, [SHOW_SERVERS]));
 }
+
+/**
+ * `show stat` of the servers as a fact (the command carries its own input, as a fact has no stdin): the lb
+ * role's one health read per host, memoised so two of its steps share it. A socket that does not answer (haproxy
+ * stopped, the new worker not up yet) is an error, never "no servers".
+ */
+export const serverStatsFact = (socket: string): Fact<ServerStat[]> =>
+  defineFact({
+    name: `haproxy show stat ${socket}`,
+    command: `${sh`printf '%s\\n' ${SHOW_SERVERS}`} | { ${adminSocketCommand(socket)}; }`,
+    become: true,
+    parse(r) {
+      if (r.code !== 0) throw new Error(`the haproxy admin socket ${socket} did not answer (exit ${r.code}): ${r.stderr.trim().split('\n').pop() ?? ''}`);
+      return parseServerStats(r.stdout);
+    },
+  });
 
 const rowsOf = (stats: ServerStat[], server: string, group: RollingGroup) =>
   stats.filter((s) => s.server === server && (BACKENDS_OF_GROUP[group] as readonly string[]).includes(s.backend));
@@ -53,7 +68,7 @@ export async function setServerStateOn(lbs: StepContext[], server: string, group
 /** Waits (bounded) until no LB has a session on the server; retries and redispatch cover what is left. */
 async function waitDrained(lbs: StepContext[], server: string, group: RollingGroup) {
   for (const lb of lbs) {
-    await waitFor(`${lb.host.name}: sessions on ${server} to end`, Number(lbVar(lb, 'lb_drain_timeout_s')), async () => {
+    await waitFor(`${lb.host.name}: sessions on ${server} to end`, stackVars(lb).lb_drain_timeout_s, async () => {
       const busy = rowsOf(await serverStats(lb), server, group).filter((s) => s.sessions > 0);
       return busy.length === 0 || busy.map((s) => `${s.backend}/${s.server}: ${s.sessions} sessions`).join(', ');
     }).catch((e: Error) => lb.log(`${e.message}; going on (retries cover the rest)`));
@@ -67,7 +82,7 @@ async function waitDrained(lbs: StepContext[], server: string, group: RollingGro
 export async function waitServerStatus(ctx: StepContext, server: string, group: RollingGroup, want: 'UP' | 'DOWN', lbs = lbContexts(ctx)) {
   for (const lb of lbs) {
     const what = want === 'UP' ? `${server} back in rotation` : `${server} marked down`;
-    await waitFor(`${lb.host.name}: ${what}`, Number(lbVar(lb, 'lb_ready_timeout_s')), async () => {
+    await waitFor(`${lb.host.name}: ${what}`, stackVars(lb).lb_ready_timeout_s, async () => {
       const rows = rowsOf(await serverStats(lb), server, group);
       if (rows.length === 0) return `${server} is not a server of ${BACKENDS_OF_GROUP[group].join(', ')} (run the lb play)`;
       // "DOWN 1/2" is down and on its way up; "UP 1/2" is still up.

@@ -1,5 +1,5 @@
 // HAProxy's runtime API over the admin unix socket: command texts, the client that carries them, and the
-// parser of `show stat`. Pure; roles/lb/drain.ts runs them on the LB hosts.
+// parser of `show stat`. Pure; ops/lb-drain.ts and the lb role run them on the LB hosts.
 import { sh } from '../lib/shell.ts';
 
 /** Admin states a rolling change moves a server through. */
@@ -49,6 +49,18 @@ export function adminSocketCommand(socket: string): string {
     `elif [ -x /usr/libexec/platform-python ]; then ${SOCKET_CLIENTS.python3(socket, '/usr/libexec/platform-python')}`,
     `else echo 'no socat, perl or python3 on this host to reach the HAProxy admin socket' >&2; exit 127; fi`,
   ].join('; ');
+}
+
+/**
+ * Runtime API commands as one self-contained command line (a change planned as data prints it under
+ * `--check -v`): the commands are piped to the socket, and any answer fails it, since the runtime API answers a
+ * successful `set server` with nothing and anything else is its error message.
+ */
+export function runtimeCommand(socket: string, commands: string[]): string {
+  return (
+    `answer=$(${sh`printf '%s\\n' ${commands}`} | { ${adminSocketCommand(socket)}; }) || exit $?; ` +
+    `if [ -n "$answer" ]; then printf 'haproxy answered: %s\\n' "$answer" >&2; exit 1; fi`
+  );
 }
 
 /** The stdin for `adminSocketCommand`: one command per line. */

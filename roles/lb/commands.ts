@@ -35,3 +35,6 @@ export function reloadHaproxy(sm: ServiceManager): string {
 export function startHaproxy(sm: ServiceManager): string {
   return sm === 'systemd' ? 'systemctl enable haproxy && systemctl start haproxy' : 'service haproxy start';
 }
+
+/** RHEL's policy lets haproxy connect only to its own ports; the dashboards and gateways listen elsewhere. */
+export const allowConnectAny = 'setsebool -P haproxy_connect_any 1';

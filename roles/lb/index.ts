@@ -1,98 +1,109 @@
 // Load balancers: HAProxy in front of the control plane (dashboards, port 9000) and the data plane
 // (gateways, 80 and 443 passed through), with health checks, retries and an admin socket for rolling changes.
-import { defineRole, defineStep } from '../../lib/types.ts';
-import { waitFor } from '../../ops/retry.ts';
+// Converged, a host costs one batched read (the facts below) and one health read (`show stat`, shared by the
+// last two steps).
+import { ensureFile, fileFact } from '../../lib/files.ts';
+import { defineRole, defineStep, type Change } from '../../lib/types.ts';
+import { stackVars } from '../../vars/schema.ts';
+import { haproxyConnectAnyFact, haproxyFact } from '../../facts/haproxy.ts';
 import { osFact } from '../../facts/os.ts';
-import { selinuxFact } from '../../facts/selinux.ts';
-import { installHaproxy, startHaproxy } from './commands.ts';
-import { planHaproxyConfig } from './config.ts';
-import { runtimeApi, serverStats } from '../../ops/lb-drain.ts';
-import { haproxyFact } from '../../facts/haproxy.ts';
 import { LB_DEFAULTS } from '../../ops/defaults.ts';
 import { BACKENDS_OF_GROUP } from '../../ops/layout.ts';
-import { leftOutOfRotation, setServerState, socketErrors } from '../../ops/lb-runtime.ts';
-
-const installed = defineStep({
-  name: 'haproxy package',
-  async plan(ctx) {
-    if ((await ctx.fact(haproxyFact)).version) return [];
-    const { packageManager, prettyName } = await ctx.fact(osFact);
-    if (!packageManager) throw new Error(`${prettyName}: no apt-get, dnf or yum to install haproxy with`);
-    return [
-      {
-        summary: `install haproxy (${packageManager})`,
-        apply: async () => void (await ctx.run(installHaproxy(packageManager), { become: true, timeoutMs: 600_000 })),
-      },
-    ];
-  },
-  async verify(ctx) {
-    const { version } = await ctx.fact(haproxyFact, { fresh: true });
-    if (!version) throw new Error('haproxy is still not installed');
-    ctx.log(`haproxy ${version}`);
-  },
-});
-
-// RHEL's policy lets haproxy connect only to its own ports; the dashboards and gateways listen elsewhere.
-const selinux = defineStep({
-  name: 'SELinux lets haproxy reach the backends',
-  async when(ctx) {
-    return (await ctx.fact(selinuxFact)).mode === 'Enforcing' || 'SELinux is not enforcing';
-  },
-  async plan(ctx) {
-    const r = await ctx.run('getsebool haproxy_connect_any', { become: true, nothrow: true });
-    if (/--> on/.test(r.stdout)) return [];
-    return [
-      {
-        summary: 'setsebool -P haproxy_connect_any 1',
-        apply: async () => void (await ctx.run('setsebool -P haproxy_connect_any 1', { become: true })),
-      },
-    ];
-  },
-});
-
-const config = defineStep({ name: 'haproxy.cfg (checked by haproxy -c, reload on change)', plan: planHaproxyConfig });
-
-// A rolling change puts its server back in a `finally`, and on Ctrl-C; a controller killed mid-change cannot.
-// Whatever is left drained or in maintenance is drift: back to ready, where the health checks decide again.
-const inRotation = defineStep({
-  name: 'no server left drained or in maintenance',
-  async plan(ctx) {
-    if (!(await ctx.fact(haproxyFact)).running) return []; // started next, every server ready
-    const backends = Object.values(BACKENDS_OF_GROUP).flat();
-    const left = leftOutOfRotation(await serverStats(ctx), backends);
-    return left.map((s) => ({
-      summary: `ready ${s.backend}/${s.server} (was ${s.status})`,
-      async apply() {
-        const errors = socketErrors(await runtimeApi(ctx, [setServerState(s.backend, s.server, 'ready')]));
-        if (errors.length) throw new Error(`haproxy refused "ready" for ${s.backend}/${s.server}: ${errors.join('; ')}`);
-      },
-    }));
-  },
-});
-
-const running = defineStep({
-  name: 'haproxy running, started at boot',
-  async plan(ctx) {
-    const haproxy = await ctx.fact(haproxyFact, { fresh: true });
-    if (haproxy.running && haproxy.enabled) return [];
-    return [
-      {
-        summary: haproxy.running ? 'enable haproxy at boot' : 'start haproxy',
-        apply: async () => void (await ctx.run(startHaproxy(haproxy.serviceManager), { become: true })),
-      },
-    ];
-  },
-  // Every backend server passes its health check: the LB can serve the whole stack.
-  async verify(ctx) {
-    await waitFor(`${ctx.host.name}: haproxy backends`, Number(ctx.vars.lb_ready_timeout_s), async () => {
-      const down = (await serverStats(ctx)).filter((s) => !/^(UP|DRAIN)/.test(s.status));
-      return down.length === 0 || down.map((s) => `${s.backend}/${s.server} ${s.status} (${s.check})`).join(', ');
-    });
-  },
-});
+import { serverStatsFact } from '../../ops/lb-drain.ts';
+import { leftOutOfRotation, runtimeCommand, setServerState, type ServerStat } from '../../ops/lb-runtime.ts';
+import { waitFor } from '../../ops/retry.ts';
+import { allowConnectAny, installHaproxy, startHaproxy } from './commands.ts';
+import { installConfig, reloadConfig, wantedConfig } from './config.ts';
 
 export default defineRole({
   name: 'lb',
   defaults: { ...LB_DEFAULTS },
-  steps: [installed, selinux, config, inRotation, running],
+  facts: (ctx) => [haproxyFact, haproxyConnectAnyFact, fileFact(stackVars(ctx).lb_config_file, true)],
+  steps: [
+    defineStep({
+      name: 'haproxy package',
+      async plan(ctx) {
+        if ((await ctx.fact(haproxyFact)).version) return [];
+        const { packageManager, prettyName } = await ctx.fact(osFact);
+        if (!packageManager) throw new Error(`${prettyName}: no apt-get, dnf or yum to install haproxy with`);
+        return [{ summary: `install haproxy (${packageManager})`, commands: [{ command: installHaproxy(packageManager), timeoutMs: 600_000 }] }];
+      },
+      async verify(ctx) {
+        // Read again only after an install: the package may also have started the service.
+        const known = await ctx.fact(haproxyFact);
+        const { version } = known.version ? known : await ctx.fact(haproxyFact, { fresh: true });
+        if (!version) throw new Error('haproxy is still not installed');
+        ctx.log(`haproxy ${version}`);
+      },
+    }),
+
+    defineStep({
+      name: 'SELinux lets haproxy reach the backends',
+      when: async (ctx) => (await ctx.fact(haproxyConnectAnyFact)).mode === 'Enforcing' || 'SELinux is not enforcing',
+      async plan(ctx) {
+        if ((await ctx.fact(haproxyConnectAnyFact)).connectAny) return [];
+        return [{ summary: allowConnectAny, commands: [allowConnectAny] }];
+      },
+    }),
+
+    defineStep({
+      name: 'haproxy.cfg (checked by haproxy -c, reload on change)',
+      async plan(ctx) {
+        const path = stackVars(ctx).lb_config_file;
+        const content = await wantedConfig(ctx);
+        const file = await ensureFile(ctx, { path, content, mode: 0o644, owner: 'root:root', become: true });
+        if (file.length === 0) return [];
+        // Any difference, content or attributes, goes through validation: the candidate replaces the file only when haproxy accepts it.
+        const summary = file.map((c) => c.summary).join('; ') + ' (validated with haproxy -c first)';
+        const diff = file.map((c) => c.diff).filter(Boolean).join('\n') || undefined;
+        const haproxy = await ctx.fact(haproxyFact);
+        return [installConfig(ctx, path, content, summary, diff), ...(haproxy.running ? [reloadConfig(ctx, haproxy.serviceManager)] : [])];
+      },
+    }),
+
+    // A rolling change puts its server back in a `finally`, and on Ctrl-C; a controller killed mid-change cannot.
+    // Whatever is left drained or in maintenance is drift: back to ready, where the health checks decide again.
+    defineStep({
+      name: 'no server left drained or in maintenance',
+      async plan(ctx) {
+        if (!(await ctx.fact(haproxyFact)).running) return []; // started next, every server ready
+        const socket = stackVars(ctx).lb_admin_socket;
+        return readyAgain(socket, await ctx.fact(serverStatsFact(socket)));
+      },
+    }),
+
+    defineStep({
+      name: 'haproxy running, started at boot',
+      async plan(ctx) {
+        const haproxy = await ctx.fact(haproxyFact);
+        if (haproxy.running && haproxy.enabled) return [];
+        return [{ summary: haproxy.running ? 'enable haproxy at boot' : 'start haproxy', commands: [startHaproxy(haproxy.serviceManager)] }];
+      },
+      // Every backend server passes its health check: the LB can serve the whole stack. The first look is the
+      // read the step before made; only while something is not up yet is it read again.
+      async verify(ctx) {
+        const v = stackVars(ctx);
+        let fresh = false;
+        await waitFor(`${ctx.host.name}: haproxy backends`, v.lb_ready_timeout_s, async () => {
+          const stats = await ctx.fact(serverStatsFact(v.lb_admin_socket), { fresh });
+          fresh = true;
+          return backendsDown(stats);
+        });
+      },
+    }),
+  ],
 });
+
+/** A `set server ... state ready` for each of our servers left drained or in maintenance. */
+function readyAgain(socket: string, stats: ServerStat[]): Change[] {
+  return leftOutOfRotation(stats, Object.values(BACKENDS_OF_GROUP).flat()).map((s) => ({
+    summary: `ready ${s.backend}/${s.server} (was ${s.status})`,
+    commands: [runtimeCommand(socket, [setServerState(s.backend, s.server, 'ready')])],
+  }));
+}
+
+/** true when every server is up (or drained: its checks pass), else which are not. */
+function backendsDown(stats: ServerStat[]): true | string {
+  const down = stats.filter((s) => !/^(UP|DRAIN)/.test(s.status));
+  return down.length === 0 || down.map((s) => `${s.backend}/${s.server} ${s.status} (${s.check})`).join(', ');
+}

@@ -3,7 +3,8 @@
 import { InputError } from '../../lib/errors.ts';
 import type { Host, Inventory, Vars } from '../../lib/types.ts';
 import { SAFE_VALUES } from '../../lib/vars.ts';
-import { LB_DEFAULTS } from '../../ops/defaults.ts';
+import { VARIABLES } from '../../vars/schema.ts';
+import { GROUPS } from '../../ops/layout.ts';
 
 /** One backend server: HAProxy names it after the inventory host, so socket commands can find it. */
 export interface LbServer {
@@ -49,13 +50,19 @@ function tcpPort(where: string, name: string, value: unknown): number {
   return n;
 }
 
-/** A host's own var, else the stack default (role defaults only reach the hosts of their own play). */
-const port = (host: Host, name: string, fallback: number): number => tcpPort(host.name, name, host.vars[name] ?? fallback);
+type PortVar = 'dashboard_port' | 'gateway_http_port' | 'gateway_https_port';
+type LbVar = 'lb_bind_address' | 'lb_admin_socket' | 'lb_stats_bind' | 'lb_control_port' | 'lb_http_port' | 'lb_https_port';
 
-const server = (h: Host, portVar: string, fallback: number): LbServer => ({
+/** A variable as given (the checks below hold for it however the vars were built), else the schema's default. */
+const given = (vars: Vars, name: PortVar | LbVar): unknown => vars[name] ?? VARIABLES[name].default;
+
+/** A backend host's own port (role defaults only reach the hosts of their own play). */
+const port = (host: Host, name: PortVar): number => tcpPort(host.name, name, given(host.vars, name));
+
+const server = (h: Host, portVar: PortVar): LbServer => ({
   name: safe(h.name, 'the inventory name', h.name, 'name'),
   address: safe(h.name, 'ansible_host', h.address, 'address'),
-  port: port(h, portVar, fallback),
+  port: port(h, portVar),
 });
 
 function members(inventory: Inventory, group: string): Host[] {
@@ -65,18 +72,22 @@ function members(inventory: Inventory, group: string): Host[] {
 // HAProxy reads the port after the last colon, so IPv6 addresses need no brackets (`:::80`).
 const bind = (address: string, port: number): string => `${address}:${port}`;
 
+/**
+ * The model for the LB host whose vars are `vars`. A run hands it values the schema checked at load; the guards
+ * stay because a model can be built from raw vars (tests, code), and each guard is one regex.
+ */
 export function lbModel(vars: Vars, inventory: Inventory, lbHost = 'the LB'): LbModel {
-  const v = { ...LB_DEFAULTS, ...vars };
-  const address = safe(lbHost, 'lb_bind_address', v.lb_bind_address, 'bindAddress');
-  const gateways = members(inventory, 'gateway');
+  const lb = (name: LbVar) => given(vars, name);
+  const address = safe(lbHost, 'lb_bind_address', lb('lb_bind_address'), 'bindAddress');
+  const gateways = members(inventory, GROUPS.gateway);
   return {
-    adminSocket: safe(lbHost, 'lb_admin_socket', v.lb_admin_socket, 'path'),
-    statsBind: safe(lbHost, 'lb_stats_bind', v.lb_stats_bind, 'bind'),
-    controlBind: bind(address, tcpPort(lbHost, 'lb_control_port', v.lb_control_port)),
-    httpBind: bind(address, tcpPort(lbHost, 'lb_http_port', v.lb_http_port)),
-    httpsBind: bind(address, tcpPort(lbHost, 'lb_https_port', v.lb_https_port)),
-    dashboards: members(inventory, 'control').map((h) => server(h, 'dashboard_port', 9000)),
-    gatewaysHttp: gateways.map((h) => server(h, 'gateway_http_port', 80)),
-    gatewaysHttps: gateways.map((h) => ({ ...server(h, 'gateway_https_port', 443), checkPort: port(h, 'gateway_http_port', 80) })),
+    adminSocket: safe(lbHost, 'lb_admin_socket', lb('lb_admin_socket'), 'path'),
+    statsBind: safe(lbHost, 'lb_stats_bind', lb('lb_stats_bind'), 'bind'),
+    controlBind: bind(address, tcpPort(lbHost, 'lb_control_port', lb('lb_control_port'))),
+    httpBind: bind(address, tcpPort(lbHost, 'lb_http_port', lb('lb_http_port'))),
+    httpsBind: bind(address, tcpPort(lbHost, 'lb_https_port', lb('lb_https_port'))),
+    dashboards: members(inventory, GROUPS.control).map((h) => server(h, 'dashboard_port')),
+    gatewaysHttp: gateways.map((h) => server(h, 'gateway_http_port')),
+    gatewaysHttps: gateways.map((h) => ({ ...server(h, 'gateway_https_port'), checkPort: port(h, 'gateway_http_port') })),
   };
 }

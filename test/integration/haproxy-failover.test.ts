@@ -2,8 +2,8 @@
 // request (retries + redispatch), and the rolling-change helper drains a server through the admin socket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { rollingChange, serverStats } from '../../ops/lb-drain.ts';
-import { SOCKET_CLIENTS, parseServerStats, SHOW_SERVERS, socketInput } from '../../ops/lb-runtime.ts';
+import { rollingChange, serverStats, serverStatsFact } from '../../ops/lb-drain.ts';
+import { SOCKET_CLIENTS, parseServerStats, runtimeCommand, setServerState, SHOW_SERVERS, socketInput } from '../../ops/lb-runtime.ts';
 import { renderHaproxyConfig } from '../../roles/lb/templates.ts';
 import { probe } from '../../roles/verify/http.ts';
 import { startLoad } from '../../roles/verify/load.ts';
@@ -46,6 +46,18 @@ describe('haproxy in front of two gateways', () => {
       const out = execFileSync('/bin/sh', ['-c', command], { input: socketInput([SHOW_SERVERS]) }).toString();
       expect(parseServerStats(out).map((s) => `${s.backend}/${s.server}`)).toContain('gateways_http/gw2');
     }
+  });
+
+  it("runs the lb role's own socket commands: show stat as a fact, set server as a planned command that fails on any answer", async () => {
+    const socket = String(lb.vars.lb_admin_socket);
+    const status = async () => (await lb.fact(serverStatsFact(socket), { fresh: true })).find((s) => s.backend === 'gateways_http' && s.server === 'gw2')?.status;
+    expect(await status()).toBe('UP');
+    await lb.run(runtimeCommand(socket, [setServerState('gateways_http', 'gw2', 'drain')]));
+    expect(await status()).toBe('DRAIN');
+    await lb.run(runtimeCommand(socket, [setServerState('gateways_http', 'gw2', 'ready')]));
+    expect(await status()).toBe('UP');
+    await expect(lb.run(runtimeCommand(socket, [setServerState('gateways_http', 'nosuch', 'ready')]))).rejects.toThrow(/haproxy answered: .*No such server/);
+    await expect(lb.fact(serverStatsFact(`${socket}.absent`))).rejects.toThrow(/admin socket .*\.absent did not answer/);
   });
 
   it('loses no request when a gateway dies under load', async () => {

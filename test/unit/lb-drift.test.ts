@@ -38,10 +38,11 @@ describe('servers left out of rotation', () => {
       const stdin = String(opts.stdin ?? '');
       if (command.includes('VERSION=$(haproxy -v')) return { stdout: 'VERSION=HAProxy version 2.6.12 2023/04/01\nSM=systemd\nACTIVE=active\nENABLED=enabled\n' };
       if (command.startsWith('if [ -f ')) return { stdout: 'missing\n' }; // haproxy.cfg: written and validated again
-      if (stdin.startsWith('show stat')) {
+      // The lb role reads `show stat` as a fact (its input in the command); the drain helpers send it on stdin.
+      if (command.includes("'show stat -1 4 -1'") || stdin.startsWith('show stat')) {
         return { stdout: [HEADER, ...Object.entries(state).map(([k, st]) => row(k.split('/')[0], k.split('/')[1], st))].join('\n') };
       }
-      const set = /^set server (\S+) state ready\n$/.exec(stdin);
+      const set = /printf '%s\\n' 'set server (\S+) state ready' \|/.exec(command) ?? /^set server (\S+) state ready\n$/.exec(stdin);
       if (set) {
         sent.push(set[1]);
         state[set[1]] = 'UP';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { installHaproxy, reloadHaproxy, startHaproxy, validateConfig } from '../../roles/lb/commands.ts';
-import { haproxyFact, parseHaproxyInfo } from '../../facts/haproxy.ts';
+import { haproxyConnectAnyFact, haproxyFact, parseHaproxyInfo, parseHaproxySelinux } from '../../facts/haproxy.ts';
 import { execFileSync } from 'node:child_process';
 import {
   adminSocketCommand,
@@ -107,5 +107,28 @@ describe('package and service commands', () => {
       running: false,
       enabled: false,
     });
+  });
+
+  it('refuses an answer without the service manager line: unknown is never "not installed"', () => {
+    expect(() => parseHaproxyInfo('')).toThrow(/cannot read haproxy's version and service state: unexpected answer/);
+  });
+
+  it('has a SELinux boolean fact that dash runs (no SELinux here: mode only)', () => {
+    const out = execFileSync('/bin/sh', ['-c', haproxyConnectAnyFact.command], { encoding: 'utf8' });
+    expect(parseHaproxySelinux(0, out).mode).toMatch(/^(absent|Disabled|Permissive|Enforcing)$/);
+  });
+
+  it.each([
+    ['MODE=absent\n', 0, { mode: 'absent' }],
+    ['MODE=Permissive\n', 0, { mode: 'Permissive' }],
+    ['MODE=Enforcing\nhaproxy_connect_any --> on\n', 0, { mode: 'Enforcing', connectAny: true }],
+    ['MODE=Enforcing\nhaproxy_connect_any --> off\n', 0, { mode: 'Enforcing', connectAny: false }],
+  ] as const)('reads the SELinux boolean fact %j', (stdout, code, want) => {
+    expect(parseHaproxySelinux(code, stdout)).toEqual(want);
+  });
+
+  it('a getsebool that fails or answers something else is an error, never "off"', () => {
+    expect(() => parseHaproxySelinux(1, 'MODE=Enforcing\n', 'getsebool: not managed')).toThrow(/cannot read the SELinux boolean haproxy_connect_any: getsebool: not managed/);
+    expect(() => parseHaproxySelinux(0, 'MODE=Enforcing\n')).toThrow(/unexpected answer/);
   });
 });

@@ -26,7 +26,7 @@ export default defineRole({
         if ((await ctx.fact(haproxyFact)).version) return [];
         const { packageManager, prettyName } = await ctx.fact(osFact);
         if (!packageManager) throw new Error(`${prettyName}: no apt-get, dnf or yum to install haproxy with`);
-        return [{ summary: `install haproxy (${packageManager})`, commands: [{ command: installHaproxy(packageManager), timeoutMs: 600_000 }] }];
+        return [{ summary: `install haproxy (${packageManager})`, commands: [{ command: installHaproxy(packageManager), become: true, timeoutMs: 600_000 }] }];
       },
       async verify(ctx) {
         // Read again only after an install: the package may also have started the service.

@@ -2,7 +2,7 @@
 // compose, and what apt could install without a network.
 import { defineFact } from '../lib/types.ts';
 import { argv } from '../lib/shell.ts';
-import { keyValues } from './os.ts';
+import { keyValues, readOk } from './os.ts';
 import { findVersion } from './versions.ts';
 
 export type InitSystem = 'systemd' | 'openrc' | 'sysv' | 'none';
@@ -22,16 +22,21 @@ export interface DockerInfo {
   composeV1?: string;
 }
 
+/** Compose v2 (the plugin) first; v1 (a Python program, slow to start) is asked only where v2 is missing. */
 export const COMPOSE_PROBE =
-  'echo "COMPOSE_V2=$(docker compose version --short 2>/dev/null)"; echo "COMPOSE_V1=$(docker-compose version --short 2>/dev/null)"';
+  'c=$(docker compose version --short 2>/dev/null); echo "COMPOSE_V2=$c"; ' +
+  '[ -n "$c" ] || echo "COMPOSE_V1=$(docker-compose version --short 2>/dev/null)"';
 
+/**
+ * The engine, asked once per run (the docker CLI is among the slowest things a host runs): the running server's
+ * version; only when no server answers, dockerd's and the client's own `--version`.
+ */
 export const dockerFact = defineFact<DockerInfo>({
   name: 'docker',
   become: true,
   command: [
-    'echo "SERVER=$(docker version --format \'{{.Server.Version}}\' 2>/dev/null)"',
-    'echo "DOCKERD=$(dockerd --version 2>/dev/null)"',
-    'echo "CLIENT=$(docker --version 2>/dev/null)"',
+    `s=$(docker version --format '{{.Server.Version}}' 2>/dev/null); echo "SERVER=$s"`,
+    'if [ -z "$s" ]; then echo "DOCKERD=$(dockerd --version 2>/dev/null)"; echo "CLIENT=$(docker --version 2>/dev/null)"; fi',
     'echo "SYSTEMD=$([ -d /run/systemd/system ] && echo yes)"',
     'echo "PID1=$(cat /proc/1/comm 2>/dev/null)"',
     'echo "OPENRC=$(command -v rc-service 2>/dev/null)"',
@@ -40,7 +45,8 @@ export const dockerFact = defineFact<DockerInfo>({
     `echo "DPKG=$(dpkg-query -W -f='\${db:Status-Abbrev}\${Package} ' docker.io docker-ce containerd containerd.io runc 2>/dev/null)"`,
     COMPOSE_PROBE,
   ].join('; '),
-  parse: ({ stdout }) => parseDocker(stdout),
+  // Every probe ends in an echo: anything but 0 is the read itself failing (sudo refused, killed), not "no Docker".
+  parse: (read) => parseDocker(readOk(read, 'the Docker engine')),
 });
 
 export function parseDocker(text: string): DockerInfo {

@@ -1,5 +1,7 @@
-// What preflight looks at on a host: each fact is one read-only command plus a pure parser.
-import { defineFact } from '../lib/types.ts';
+// What preflight looks at on a host: each fact is one read-only command plus a pure parser. They are read as
+// root, like every fact of the preflight role, so the role reads them all in one batch (root and user facts
+// would take two); later roles that ask for the same fact get preflight's memo.
+import { defineFact, type ExecResult } from '../lib/types.ts';
 import { sh } from '../lib/shell.ts';
 
 // ---------------------------------------------------------------- operating system
@@ -22,10 +24,11 @@ const RHEL_IDS = ['rhel', 'centos', 'rocky', 'almalinux', 'ol', 'fedora'];
 
 export const osFact = defineFact<OsInfo>({
   name: 'os',
+  become: true,
   // One name per `command -v`: dash stops at the first it cannot find.
   command:
     'cat /etc/os-release 2>/dev/null; echo "PACKAGE_MANAGERS=$(for p in dnf yum apt-get; do command -v $p; done | tr "\\n" " ")"',
-  parse: ({ stdout }) => parseOsRelease(stdout),
+  parse: (read) => parseOsRelease(readOk(read, 'the operating system (/etc/os-release)')),
 });
 
 export function parseOsRelease(text: string): OsInfo {
@@ -57,6 +60,15 @@ export function parseOsRelease(text: string): OsInfo {
   };
 }
 
+/**
+ * The output of a read whose commands all end in `echo` or `|| true`: any other exit is the read itself failing
+ * (sudo refused, killed), which must never parse as "nothing there".
+ */
+export function readOk(read: ExecResult, what: string): string {
+  if (read.code !== 0) throw new Error(`cannot read ${what} (exit ${read.code}): ${read.stderr.trim().split('\n')[0] ?? ''}`);
+  return read.stdout;
+}
+
 /** KEY=value lines (os-release style, values optionally quoted). */
 export function keyValues(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -79,8 +91,14 @@ export interface MachineInfo {
 
 export const machineFact = defineFact<MachineInfo>({
   name: 'machine',
+  become: true,
   command: 'echo "KERNEL=$(uname -r)"; echo "ARCH=$(uname -m)"; echo "CPUS=$(nproc)"; grep MemTotal /proc/meminfo',
-  parse: ({ stdout }) => parseMachine(stdout),
+  parse(read) {
+    const m = parseMachine(read.stdout);
+    // 0 CPUs or 0 MB would read as "too small": a read that said nothing is an error, not a tiny host.
+    if (read.code !== 0 || !m.kernel || !m.cpus || !m.memoryMb) throw new Error(`cannot read kernel, CPUs and memory (exit ${read.code}): ${read.stderr.trim() || read.stdout.trim()}`);
+    return m;
+  },
 });
 
 export function parseMachine(text: string): MachineInfo {
@@ -94,9 +112,10 @@ export function parseMachine(text: string): MachineInfo {
 /** true / false when a tool said so; undefined when neither timedatectl nor chronyc answered. */
 export const timeSyncFact = defineFact<{ synced?: boolean; source: string }>({
   name: 'time-sync',
+  become: true,
   command:
     "{ timedatectl status 2>/dev/null | grep -i 'synchronized:'; chronyc -n tracking 2>/dev/null | grep -i '^leap status'; } || true",
-  parse: ({ stdout }) => parseTimeSync(stdout),
+  parse: (read) => parseTimeSync(readOk(read, 'the time sync state')),
 });
 
 export function parseTimeSync(text: string): { synced?: boolean; source: string } {
@@ -125,8 +144,15 @@ export function diskFact(dirs: string[]) {
   );
   return defineFact<DiskFree[]>({
     name: `disk:${dirs.join(',')}`,
+    become: true,
     command: probes.join('; '),
-    parse: ({ stdout }) => parseDisk(stdout),
+    parse(read) {
+      const found = parseDisk(read.stdout);
+      // A directory df said nothing about is unknown, never "enough space".
+      const unread = dirs.filter((d) => !found.some((f) => f.dir === d && Number.isFinite(f.freeMb) && f.mount));
+      if (unread.length) throw new Error(`cannot read free space under ${unread.join(', ')} (exit ${read.code}): ${read.stderr.trim()}`);
+      return found;
+    },
   });
 }
 

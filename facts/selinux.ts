@@ -1,6 +1,6 @@
 // SELinux: its mode now and at boot, and the bind-mount suffix (`:Z`) containers need while it enforces.
 import { defineFact, type StepContext } from '../lib/types.ts';
-import { keyValues } from './os.ts';
+import { keyValues, readOk } from './os.ts';
 
 export interface SelinuxInfo {
   /** getenforce: Enforcing | Permissive | Disabled, or absent when SELinux tools are not installed. */
@@ -11,8 +11,9 @@ export interface SelinuxInfo {
 
 export const selinuxFact = defineFact<SelinuxInfo>({
   name: 'selinux',
+  become: true,
   command: `echo "MODE=$(getenforce 2>/dev/null || echo absent)"; grep '^SELINUX=' /etc/selinux/config 2>/dev/null || true`,
-  parse: ({ stdout }) => parseSelinux(stdout),
+  parse: (read) => parseSelinux(readOk(read, 'the SELinux mode')),
 });
 
 export function parseSelinux(text: string): SelinuxInfo {

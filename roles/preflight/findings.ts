@@ -30,7 +30,8 @@ export function checkStep(
   return defineStep({
     name,
     tags: ['check'],
-    when,
+    // A condition that cannot be read (a failed fact) is no reason to skip: the check runs and records it.
+    when: when && ((ctx) => Promise.resolve(when(ctx)).catch(() => true)),
     async plan(ctx) {
       try {
         record(ctx, await check(ctx));

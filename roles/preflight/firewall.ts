@@ -3,6 +3,7 @@
 // Pure: firewall facts + wanted openings in, commands out; what is already as wanted plans nothing.
 import { sh } from '../../lib/shell.ts';
 import type { Host, Inventory, Vars } from '../../lib/types.ts';
+import { stackVars } from '../../vars/schema.ts';
 import type { FirewallInfo } from './network-facts.ts';
 import type { PortClaim } from './ports.ts';
 
@@ -188,9 +189,11 @@ const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(?:\/\d{1,3
  * admit addresses, not names: a host known by name only is an error naming it.
  */
 export function stackSources(inventory: Inventory, vars: Vars): string[] {
-  const extra = vars.preflight_firewall_sources;
-  const extras = Array.isArray(extra) ? extra.map(String) : typeof extra === 'string' && extra ? extra.split(',').map((s) => s.trim()) : [];
-  const of = (h: Host) => [h.address, ...(typeof h.vars.etcd_address === 'string' ? [h.vars.etcd_address] : [])];
+  const extras = stackVars({ vars }).preflight_firewall_sources;
+  const of = (h: Host) => {
+    const etcdAddress = stackVars({ vars: h.vars }).etcd_address;
+    return [h.address, ...(etcdAddress ? [etcdAddress] : [])];
+  };
   const sources = [...new Set([...[...inventory.hosts.values()].flatMap(of), ...extras])];
   const names = sources.filter((s) => !IP.test(s));
   if (names.length) {

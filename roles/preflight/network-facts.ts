@@ -28,10 +28,15 @@ export const listenersFact = defineFact<ListenerInfo>({
   become: true,
   command: [
     'command -v ss >/dev/null 2>&1 || { echo NO_SS; exit 0; }',
-    'ss -ltnpH',
-    "for p in $(ss -ltnpH | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do echo \"CGROUP $p $(tr '\\n' ' ' </proc/$p/cgroup 2>/dev/null)\"; done",
+    // One listing, kept: a failed `ss` is a failed read (exit 1), never "no port in use".
+    'out=$(ss -ltnpH) || exit 1',
+    'printf \'%s\\n\' "$out"',
+    "for p in $(printf '%s\\n' \"$out\" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do echo \"CGROUP $p $(tr '\\n' ' ' </proc/$p/cgroup 2>/dev/null)\"; done",
   ].join('; '),
-  parse: ({ stdout }) => parseListeners(stdout),
+  parse(read) {
+    if (read.code !== 0) throw new Error(`cannot list the listening ports (ss, exit ${read.code}): ${read.stderr.trim()}`);
+    return parseListeners(read.stdout);
+  },
 });
 
 export function parseListeners(text: string): ListenerInfo {

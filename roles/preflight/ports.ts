@@ -1,6 +1,7 @@
 // The TCP ports a host's roles will bind, from its groups and the port variables, and whether the
 // process holding one is ours (a rerun must pass while our own stack already runs).
-import type { Vars } from '../../lib/types.ts';
+import type { StackVars } from '../../vars/schema.ts';
+import { GROUPS } from '../../ops/layout.ts';
 import type { Container, Holder, Listener } from './network-facts.ts';
 
 export interface PortClaim {
@@ -12,45 +13,32 @@ export interface PortClaim {
   local?: boolean;
 }
 
-// Defaults match the roles' own defaults (docs/ARCHITECTURE.md, "Variables").
-export const PORTS_BY_GROUP: Record<string, [variable: string, fallback: number][]> = {
-  etcd: [
-    ['etcd_client_port', 2379],
-    ['etcd_peer_port', 2380],
-  ],
-  control: [['dashboard_port', 9000]],
-  gateway: [
-    ['gateway_http_port', 80],
-    ['gateway_https_port', 443],
-    ['gateway_prometheus_port', 9091],
-  ],
-  lb: [
-    ['lb_http_port', 80],
-    ['lb_https_port', 443],
-    ['lb_control_port', 9000],
-  ],
+type PortVar = 'etcd_client_port' | 'etcd_peer_port' | 'dashboard_port' | 'gateway_http_port' | 'gateway_https_port' |
+  'gateway_prometheus_port' | 'lb_http_port' | 'lb_https_port' | 'lb_control_port';
+
+/** The port variables of each group (their values and defaults: vars/schema.ts). */
+export const PORTS_BY_GROUP: Record<string, PortVar[]> = {
+  [GROUPS.etcd]: ['etcd_client_port', 'etcd_peer_port'],
+  [GROUPS.control]: ['dashboard_port'],
+  [GROUPS.gateway]: ['gateway_http_port', 'gateway_https_port', 'gateway_prometheus_port'],
+  [GROUPS.lb]: ['lb_http_port', 'lb_https_port', 'lb_control_port'],
 };
 
-// The LB's stats page is an `address:port` bind (roles/lb: lb_stats_bind); empty means none.
-const LB_STATS_BIND = '127.0.0.1:8404';
-
-/** Ports this host will bind, once each, in group order. */
-export function claimedPorts(groups: string[], vars: Vars): PortClaim[] {
+/** Ports this host will bind, once each, in group order (the values were checked when the inventory loaded). */
+export function claimedPorts(groups: string[], v: Pick<StackVars, PortVar | 'lb_stats_bind'>): PortClaim[] {
   const claims = new Map<number, PortClaim>();
   for (const group of groups) {
-    for (const [variable, fallback] of PORTS_BY_GROUP[group] ?? []) {
-      const port = Number(vars[variable] ?? fallback);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new Error(`${variable} must be a TCP port (1-65535), got ${JSON.stringify(vars[variable])}`);
-      }
+    for (const variable of PORTS_BY_GROUP[group] ?? []) {
+      const port = v[variable];
       if (!claims.has(port)) claims.set(port, { port, group, variable });
     }
   }
-  const stats = String(vars.lb_stats_bind ?? LB_STATS_BIND);
+  // The LB's stats page is an `address:port` bind; empty means none.
+  const stats = v.lb_stats_bind;
   const statsPort = Number(stats.split(':').pop());
-  if (groups.includes('lb') && stats && statsPort && !claims.has(statsPort)) {
+  if (groups.includes(GROUPS.lb) && stats && statsPort && !claims.has(statsPort)) {
     const local = /^(127\.|localhost:|\[::1\]:)/.test(stats);
-    claims.set(statsPort, { port: statsPort, group: 'lb', variable: 'lb_stats_bind', local });
+    claims.set(statsPort, { port: statsPort, group: GROUPS.lb, variable: 'lb_stats_bind', local });
   }
   return [...claims.values()];
 }

@@ -11,6 +11,8 @@ import { waitForDocker } from '../../roles/docker/service.ts';
 import { describeGates, parseStackContainers, peersNotUp, restartGates, STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
 import { ORDER_WAIT_MS, RestartTurns } from '../../roles/docker/turns.ts';
 import { parseServerStats } from '../../ops/lb-runtime.ts';
+import { dockerFact } from '../../facts/docker.ts';
+import { osFact } from '../../facts/os.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 
 const inventory = () =>
@@ -61,10 +63,10 @@ async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-op
   const upgraded = new Set<string>();
   const respond = (command: string, host: string, opts: ExecOptions): Partial<ExecResult> | undefined => {
     const stdin = String(opts.stdin ?? '');
-    if (command.includes('SERVER=$(docker version')) {
+    if (command === dockerFact.command) {
       return { stdout: upgraded.has(host) || !s.engine ? DOCKER_FACT : DOCKER_FACT.replace('20.10.24', s.engine) };
     }
-    if (command.startsWith('cat /etc/os-release')) return { stdout: DEBIAN.os };
+    if (command === osFact.command) return { stdout: DEBIAN.os };
     if (command.includes('apt-cache policy')) return { stdout: DEBIAN.aptPolicy };
     if (command.endsWith('install -y docker.io docker-compose')) {
       log.push(`${host} upgrade`);

@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DISTROS, loadFacts } from './fixtures/facts/load.ts';
 import * as check from '../../roles/preflight/checks.ts';
 import { parseDisk, parseOsRelease, parseTimeSync } from '../../facts/os.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { claimedPorts, portConflicts } from '../../roles/preflight/ports.ts';
 import { verdict } from '../../roles/preflight/findings.ts';
 
 // Every check of one recorded host, with the guide's default thresholds.
 function findings(distro: (typeof DISTROS)[number]) {
   const f = loadFacts(distro);
-  const claims = claimedPorts(f.groups, {});
+  const claims = claimedPorts(f.groups, stackVars({ vars: {} }));
   return [
     ...check.checkOs(f.os),
     ...check.checkArch(f.machine),

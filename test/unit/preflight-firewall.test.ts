@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeHost, makeInventory } from '../../lib/inventory.ts';
 import { firewallWants, planFirewall, richRule, stackSources } from '../../roles/preflight/firewall.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { claimedPorts } from '../../roles/preflight/ports.ts';
 import { parseFirewall, type FirewallInfo } from '../../roles/preflight/network-facts.ts';
 import { planSelinux } from '../../roles/preflight/selinux.ts';
@@ -189,7 +190,7 @@ describe('who may reach the stack-only ports', () => {
   });
 
   it('etcd and Prometheus ports get the sources; gateway 80/443, the console 9000 and the LB frontends stay open to all', () => {
-    const wants = firewallWants(claimedPorts(['etcd', 'control', 'gateway', 'lb'], {}), () => ['10.0.0.11']);
+    const wants = firewallWants(claimedPorts(['etcd', 'control', 'gateway', 'lb'], stackVars({ vars: {} })), () => ['10.0.0.11']);
     expect(wants.filter((w) => w.sources).map((w) => w.port)).toEqual([2379, 2380, 9091]);
     expect(wants.filter((w) => !w.sources).map((w) => w.port)).toEqual([9000, 80, 443, 8404]);
   });

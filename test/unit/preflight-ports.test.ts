@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { claimedPorts, portConflicts } from '../../roles/preflight/ports.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { parseContainers, parseListeners } from '../../roles/preflight/network-facts.ts';
+
+/** The port variables as a role gets them: parsed and defaulted by the schema. */
+const typed = (vars: Record<string, unknown> = {}) => stackVars({ vars });
 
 const ETCD_ID = 'a'.repeat(64);
 const WEB_ID = 'b'.repeat(64);
@@ -13,11 +17,11 @@ describe('claimedPorts', () => {
     [['lb'], [80, 443, 9000, 8404]],
     [['upstream'], []],
   ])('%j -> %j', (groups, ports) => {
-    expect(claimedPorts(groups, {}).map((c) => c.port)).toEqual(ports);
+    expect(claimedPorts(groups, typed()).map((c) => c.port)).toEqual(ports);
   });
 
   it('follows the port variables and marks a loopback stats bind local', () => {
-    const claims = claimedPorts(['gateway', 'lb'], { gateway_http_port: 8080, lb_http_port: 80, lb_stats_bind: '127.0.0.1:8405' });
+    const claims = claimedPorts(['gateway', 'lb'], typed({ gateway_http_port: 8080, lb_http_port: 80, lb_stats_bind: '127.0.0.1:8405' }));
     expect(claims.map((c) => [c.port, c.variable, c.local ?? false])).toEqual([
       [8080, 'gateway_http_port', false],
       [443, 'gateway_https_port', false],
@@ -26,11 +30,12 @@ describe('claimedPorts', () => {
       [9000, 'lb_control_port', false],
       [8405, 'lb_stats_bind', true],
     ]);
-    expect(claimedPorts(['lb'], { lb_stats_bind: '' }).map((c) => c.port)).toEqual([80, 443, 9000]);
+    expect(claimedPorts(['lb'], typed({ lb_stats_bind: '' })).map((c) => c.port)).toEqual([80, 443, 9000]);
   });
 
-  it('refuses a port variable that is not a port', () => {
-    expect(() => claimedPorts(['control'], { dashboard_port: 'nine' })).toThrow(/dashboard_port must be a TCP port/);
+  it('a port variable that is not a port never reaches it: the schema refuses it (at load, and in stackVars)', () => {
+    expect(() => claimedPorts(['control'], typed({ dashboard_port: 'nine' }))).toThrow(/variable dashboard_port: must be/);
+    expect(() => typed({ gateway_http_port: 70000 })).toThrow(/variable gateway_http_port: must be a TCP port/);
   });
 });
 
@@ -58,7 +63,7 @@ describe('portConflicts', () => {
   });
 
   it('passes ports our own containers and processes hold; names the others by their lowest pid', () => {
-    const claims = claimedPorts(['etcd', 'control', 'gateway'], {});
+    const claims = claimedPorts(['etcd', 'control', 'gateway'], typed());
     const conflicts = portConflicts(claims, listeners.listeners, containers);
     expect(conflicts.map((c) => [c.claim.port, c.holders])).toEqual([
       [9000, ['node (pid 500) in container web']],
@@ -69,13 +74,13 @@ describe('portConflicts', () => {
 
   it('docker-proxy is ours when one of our containers publishes the port', () => {
     const ours = parseContainers(`${WEB_ID}\tapi7-gateway\t\t0.0.0.0:443->9443/tcp\n`);
-    const conflicts = portConflicts(claimedPorts(['gateway'], {}), listeners.listeners, ours);
+    const conflicts = portConflicts(claimedPorts(['gateway'], typed()), listeners.listeners, ours);
     expect(conflicts.map((c) => c.claim.port)).toEqual([80]);
   });
 
   it('an etcd binary outside Docker is ours too (a rerun on a running cluster passes)', () => {
     const bare = parseListeners(`LISTEN 0 4096 0.0.0.0:2379 0.0.0.0:* users:(("etcd",pid=9,fd=7))\n`);
-    expect(portConflicts(claimedPorts(['etcd'], {}), bare.listeners, [])).toEqual([]);
+    expect(portConflicts(claimedPorts(['etcd'], typed()), bare.listeners, [])).toEqual([]);
   });
 
   it('says when ss is missing', () => {

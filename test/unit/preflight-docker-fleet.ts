@@ -1,0 +1,66 @@
+// Scripted hosts for the preflight and docker role tests: facts answered by command, batched reads answered
+// fact by fact (the runner reads a role's facts in one script per host, lib/fact-batch.ts), and every
+// command a host was sent recorded, so a test can say "the batch and nothing else".
+import { runPlaybook } from '../../lib/runner.ts';
+import { definePlaybook, type ExecResult, type Role, type StepResult, type Vars } from '../../lib/types.ts';
+import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+
+/** The words of one POSIX-quoted shell word, as lib/shell.ts `quote` writes it. */
+export function unquote(word: string): string {
+  let out = '';
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if (c === "'") {
+      const end = word.indexOf("'", i + 1);
+      out += word.slice(i + 1, end);
+      i = end;
+    } else if (c === '\\') out += word[++i];
+    else out += c;
+  }
+  return out;
+}
+
+const NONCE = /^n=(gwfacts-[0-9a-f]+)\n/;
+const FACT = /sh -c ((?:'[^']*'|\\.|[^\s'\\])+) <\/dev\/null/g;
+
+/** The fact commands a batch script runs, in order; undefined for a command that is not a batch. */
+export function batchCommands(command: string): string[] | undefined {
+  if (!NONCE.test(command)) return undefined;
+  return [...command.matchAll(FACT)].map((m) => unquote(m[1]));
+}
+
+/** Answers a batch the way the script would print it, asking `respond` for each fact command in it. */
+export function batchAware(respond: Responder): Responder {
+  return (command, host, opts) => {
+    // A script that answers the batch itself (a refused sudo, a timeout) is taken at its word.
+    const whole = respond(command, host, opts);
+    const nonce = NONCE.exec(command)?.[1];
+    if (whole || !nonce) return whole;
+    const blocks = batchCommands(command)!.map((c, i) => {
+      const r: ExecResult = { code: 0, stdout: '', stderr: '', ok: true, ...respond(c, host, opts) };
+      return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
+    });
+    return { stdout: `${nonce} begin\n${blocks.join('')}${nonce} end\n` };
+  };
+}
+
+/** Runs `role` as a one-play playbook on `groups`; what each host was sent, and the results. */
+export async function runRole(
+  role: Role,
+  groups: Record<string, string[]>,
+  respond: Responder,
+  opts: { check?: boolean; hostVars?: Record<string, Vars>; hosts?: string } = {},
+) {
+  const fleet = fakeFleet(batchAware(respond));
+  const inventory = fakeInventory(groups, opts.hostVars);
+  const playbook = definePlaybook({ name: role.name, description: '', plays: [{ name: role.name, hosts: opts.hosts ?? 'all', role }] });
+  const summary = await runPlaybook(playbook, { check: opts.check }, { inventory, transports: fleet.factory, close: fleet.close });
+  return {
+    summary,
+    fleet,
+    /** Every command the host was sent, batches as sent. */
+    commands: (host: string) => fleet.transports.get(host)?.commands ?? [],
+    results: (host: string) => summary.results.filter((r) => r.host === host),
+    step: (host: string, name: string): StepResult | undefined => summary.results.find((r) => r.host === host && r.step === name),
+  };
+}

@@ -1,7 +1,7 @@
 // The guide's three HA checks, each under load through the LB, each restoring what it stopped.
 import type { Host, StepContext } from '../../lib/types.ts';
 import { waitFor } from '../../ops/retry.ts';
-import { num, str } from '../../ops/vars.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { clusterState, waitClusterHealthy } from '../../ops/etcd.ts';
 import { waitServerStatus, type RollingGroup } from '../../ops/lb-drain.ts';
 import { consolePingTarget, consoleViaLb, dataPlaneTarget, gatewayServes, VERIFY_HOST, writeVerifyRoute } from './console.ts';
@@ -26,7 +26,7 @@ async function allInRotation(ctx: StepContext, hosts: Host[], lbGroup: RollingGr
   for (const h of hosts) await waitServerStatus(ctx, h.name, lbGroup, 'UP');
 }
 
-const within = (ctx: StepContext, what: string, check: () => Promise<true | string>) => waitFor(what, num(ctx.vars, 'health_timeout'), check);
+const within = (ctx: StepContext, what: string, check: () => Promise<true | string>) => waitFor(what, stackVars(ctx).health_timeout, check);
 
 /** 1. A gateway stopped: requests through the data-plane LB keep succeeding. */
 export async function gatewayDown(ctx: StepContext): Promise<void> {
@@ -84,7 +84,7 @@ export async function etcdMemberDown(ctx: StepContext): Promise<void> {
       const remove = await writeVerifyRoute(ctx, await consoleViaLb(ctx));
       await remove();
       await withServiceStopped(ctx, gw.name, GATEWAY, () => waitServerStatus(ctx, gw.name, 'gateway', 'DOWN'));
-      await within(ctx, `${gw.name} serving after its restart`, () => gatewayServes(ctx, gw, str(ctx.vars, 'smoke_route_host')));
+      await within(ctx, `${gw.name} serving after its restart`, () => gatewayServes(ctx, gw, stackVars(ctx).smoke_route_host));
       await waitServerStatus(ctx, gw.name, 'gateway', 'UP');
     });
     await waitClusterHealthy(witness);

@@ -3,22 +3,18 @@
 import type { Host, StepContext } from '../../lib/types.ts';
 import { coversWanted, responseData, routeBody, routePath } from '../../ops/admin-api.ts';
 import { upstreamNodes } from '../../ops/topology.ts';
-import { num, str } from '../../ops/vars.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { httpRequest } from './http.ts';
 import type { Target } from './under-load.ts';
 
-const lbPort = (ctx: StepContext, name: 'lb_http_port' | 'lb_control_port') => num(ctx.vars, name);
-
 /** The guide's closing check (the smoke route) through the data-plane frontend of this LB host. */
 export function dataPlaneTarget(ctx: StepContext): Target {
-  const host = str(ctx.vars, 'smoke_route_host');
-  const path = str(ctx.vars, 'smoke_route_uri');
-  const port = lbPort(ctx, 'lb_http_port');
+  const { smoke_route_host: host, smoke_route_uri: path, lb_http_port: port } = stackVars(ctx);
   return { name: `GET ${path} Host ${host} via ${ctx.host.name}:${port}`, request: { host: ctx.host.address, port, path, headers: { host } } };
 }
 
 export function consolePingTarget(ctx: StepContext): Target {
-  const port = lbPort(ctx, 'lb_control_port');
+  const port = stackVars(ctx).lb_control_port;
   return { name: `GET /ping via ${ctx.host.name}:${port}`, request: { host: ctx.host.address, port, path: '/ping' }, accept: (b) => b.trim() === 'pong' };
 }
 
@@ -32,14 +28,16 @@ export interface Console {
 
 /** Logs in to the console through the control-plane frontend; password and token are secrets. */
 export async function consoleViaLb(ctx: StepContext): Promise<Console> {
-  const at = { host: ctx.host.address, port: lbPort(ctx, 'lb_control_port') };
-  const password = str(ctx.vars, 'dashboard_admin_password');
+  const v = stackVars(ctx);
+  const at = { host: ctx.host.address, port: v.lb_control_port };
+  const password = v.dashboard_admin_password;
+  if (!password) throw new Error('dashboard_admin_password is not set: the console login through the LB needs it');
   ctx.secret(password);
   const login = await httpRequest({
     ...at,
     method: 'POST',
     path: '/apisix/admin/user/login',
-    body: JSON.stringify({ username: str(ctx.vars, 'dashboard_admin_user'), password }),
+    body: JSON.stringify({ username: v.dashboard_admin_user, password }),
   });
   const token = (responseData(login.body) as { token?: string } | undefined)?.token;
   if (login.status !== 200 || !token) throw new Error(`console login through ${ctx.host.name} failed: HTTP ${login.status} ${login.body.slice(0, 200)}`);
@@ -54,9 +52,10 @@ export async function consoleViaLb(ctx: StepContext): Promise<Console> {
 }
 
 export function verifyRoute(ctx: StepContext): { path: string; body: Record<string, unknown> } {
+  const v = stackVars(ctx);
   const nodes = upstreamNodes(ctx);
-  if (nodes.length === 0) throw new Error(`the verify route needs upstream hosts (group ${str(ctx.vars, 'upstream_group')})`);
-  return { path: routePath(ctx, VERIFY_ROUTE_ID), body: routeBody(VERIFY_HOST, str(ctx.vars, 'smoke_route_uri'), nodes) };
+  if (nodes.length === 0) throw new Error(`the verify route needs upstream hosts (group ${v.upstream_group})`);
+  return { path: routePath(ctx, VERIFY_ROUTE_ID), body: routeBody(VERIFY_HOST, v.smoke_route_uri, nodes) };
 }
 
 /** Writes the verify route, reads it back, and returns its remover (a write and a read prove the console). */
@@ -79,8 +78,8 @@ export async function writeVerifyRoute(ctx: StepContext, api: Console): Promise<
  * its upstream (HTTP 200).
  */
 export async function gatewayServes(ctx: StepContext, gw: Host, routeHost: string): Promise<true | string> {
-  const port = num({ ...ctx.vars, ...gw.vars }, 'gateway_http_port');
-  const r = await httpRequest({ host: gw.address, port, path: str(ctx.vars, 'smoke_route_uri'), headers: { host: routeHost } });
+  const port = stackVars({ vars: gw.vars }).gateway_http_port;
+  const r = await httpRequest({ host: gw.address, port, path: stackVars(ctx).smoke_route_uri, headers: { host: routeHost } });
   if (r.status === 404 && /Route Not Found/i.test(r.body)) return `${gw.name} has no route for ${routeHost} yet`;
   return r.status === 200 || `${gw.name} answered HTTP ${r.status} ${r.body.slice(0, 120)}`;
 }

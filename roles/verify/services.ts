@@ -1,42 +1,44 @@
 // Stopping and restoring one stack service on one host, as an operator would: `docker compose down` /
 // `up -d` in the bundle folder for a gateway or dashboard, `docker stop` / `start` for an etcd member.
-import { sh } from '../../lib/shell.ts';
-import type { StepContext, Vars } from '../../lib/types.ts';
-import { composeInDirCmd } from '../../ops/docker.ts';
+import type { StepContext } from '../../lib/types.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { composeCommand } from '../../facts/docker.ts';
 import { dashboardDir, ETCD_CONTAINER, gatewayDir } from '../../ops/layout.ts';
 
 export interface StackService {
   /** What the messages call it. */
   name: string;
-  stop(compose: readonly string[], vars: Vars): string;
-  start(compose: readonly string[], vars: Vars): string;
+  /** Run on the service's own host (`ctx.on(host)`). */
+  stop(on: StepContext): Promise<unknown>;
+  start(on: StepContext): Promise<unknown>;
+}
+
+const TIMEOUT = { timeout: '180s' } as const;
+
+/** `docker compose <words>` in a bundle folder (`cd <dir> && docker compose …`), with the host's compose. */
+async function composeIn(on: StepContext, dir: string, words: string[]): Promise<unknown> {
+  const compose = await on.fact(composeCommand);
+  return on.$({ ...TIMEOUT, cwd: dir })`${compose} ${words}`;
 }
 
 /** Exactly the guide's commands in the bundle folder: `docker compose down`, then `up -d` (the dashboard by its service). */
 export const GATEWAY: StackService = {
   name: 'gateway',
-  stop: (c, v) => composeInDirCmd(c, gatewayDir(v), ['down']),
-  start: (c, v) => composeInDirCmd(c, gatewayDir(v), ['up', '-d']),
+  stop: (on) => composeIn(on, gatewayDir(on.vars), ['down']),
+  start: (on) => composeIn(on, gatewayDir(on.vars), ['up', '-d']),
 };
 
 export const DASHBOARD: StackService = {
   name: 'dashboard',
-  stop: (c, v) => composeInDirCmd(c, dashboardDir(v), ['down']),
-  start: (c, v) => composeInDirCmd(c, dashboardDir(v), ['up', '-d', String(v.dashboard_compose_service ?? 'api7-dashboard')]),
+  stop: (on) => composeIn(on, dashboardDir(on.vars), ['down']),
+  start: (on) => composeIn(on, dashboardDir(on.vars), ['up', '-d', stackVars(on).dashboard_compose_service]),
 };
 
 export const ETCD: StackService = {
   name: 'etcd',
-  stop: () => sh`docker stop -t 30 ${ETCD_CONTAINER}`,
-  start: () => sh`docker start ${ETCD_CONTAINER}`,
+  stop: (on) => on.$(TIMEOUT)`docker stop -t 30 ${ETCD_CONTAINER}`,
+  start: (on) => on.$(TIMEOUT)`docker start ${ETCD_CONTAINER}`,
 };
-
-async function run(ctx: StepContext, service: StackService, action: 'stop' | 'start') {
-  const compose = service === ETCD ? [] : await ctx.fact(composeCommand);
-  ctx.log(`${action} ${service.name}`);
-  await ctx.run(service[action](compose, ctx.vars), { become: true, timeoutMs: 180_000 });
-}
 
 /**
  * Stops `service` on `host`, runs `during`, and starts it again whatever happened: a check never leaves
@@ -46,8 +48,8 @@ export async function withServiceStopped<T>(ctx: StepContext, host: string, serv
   const on = ctx.on(host);
   const stopped = await ctx.hold(
     `${service.name} stopped on ${host}`,
-    () => run(on, service, 'stop'),
-    () => run(on, service, 'start'),
+    async () => (on.log(`stop ${service.name}`), await service.stop(on)),
+    async () => void (on.log(`start ${service.name}`), await service.start(on)),
   );
   try {
     return await during();

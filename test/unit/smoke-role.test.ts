@@ -1,0 +1,133 @@
+// The smoke role on scripted hosts: a console API that holds (or not) the guide's route, gateways that serve
+// it (or not). Facts in (what the API and gateways answer), calls out (every one `curl -K -`, its URL and
+// method in the config on stdin, never in argv).
+import { describe, expect, it } from 'vitest';
+import { runPlaybook } from '../../lib/runner.ts';
+import { definePlaybook, type Vars } from '../../lib/types.ts';
+import { stackVariables } from '../../vars/schema.ts';
+import smoke, { SMOKE_ROUTE_ID } from '../../roles/smoke/index.ts';
+import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+
+const ADDR: Record<string, string> = { lab1: '10.77.0.11', lab2: '10.77.0.12', lab4: '10.77.0.14', lab5: '10.77.0.15', upstream1: '10.77.0.30' };
+const ROUTE = `/apisix/admin/routes/${SMOKE_ROUTE_ID}?cluster_id=default`;
+const WANTED = { uri: '/get', host: 'test.com', upstream: { type: 'roundrobin', nodes: { '10.77.0.30:80': 1 } } };
+
+interface Stack {
+  /** Control hosts whose console refuses the login. */
+  loginFails?: string[];
+  /** The route the console holds (undefined: none, 404), or an HTTP error for the GET. */
+  route?: Record<string, unknown> | number;
+  putStatus?: number;
+  /** Gateways that do not serve the route (404). */
+  gatewaysWithout?: string[];
+}
+
+function inventory(vars: Vars = {}) {
+  const all = { smoke_route_enabled: true, dashboard_admin_password: 'Dashboard-pw', health_timeout: 1, ...vars };
+  const hostVars = Object.fromEntries(Object.entries(ADDR).map(([h, a]) => [h, { ansible_host: a, ...all }]));
+  return fakeInventory({ control: ['lab1', 'lab2'], gateway: ['lab4', 'lab5'], upstream: ['upstream1'] }, hostVars);
+}
+
+/** A console and gateways answering curl configs; `calls` gets `<host> <METHOD> <url>` for each. */
+function scripted(stack: Stack, calls: string[]): Responder {
+  return (command, host, opts) => {
+    if (command !== 'curl -K -') return undefined;
+    const config = String(opts.stdin);
+    const url = /^url = "(.*)"$/m.exec(config)![1];
+    const method = /^request = "(.*)"$/m.exec(config)![1];
+    calls.push(`${host} ${method} ${url}`);
+    const reply = (status: number, body: unknown) => ({ stdout: `${JSON.stringify(body)}\n__gatewright_status__:${status}` });
+    if (url.endsWith('/apisix/admin/user/login')) {
+      if (stack.loginFails?.includes(host)) return reply(401, { message: 'wrong password' });
+      expect(config).toContain('Dashboard-pw'); // the password travels on stdin
+      return reply(200, { data: { token: 'tok-123' } });
+    }
+    if (url.includes('/apisix/admin/routes/')) {
+      expect(config).toContain('header = "Authorization: tok-123"');
+      if (method === 'PUT') {
+        stack.route = JSON.parse(JSON.parse(`"${/^data-binary = "(.*)"$/m.exec(config)![1]}"`)) as Record<string, unknown>;
+        return reply(stack.putStatus ?? 200, { data: stack.route });
+      }
+      if (typeof stack.route === 'number') return reply(stack.route, { message: 'etcd unavailable' });
+      return stack.route ? reply(200, { data: { ...stack.route, id: SMOKE_ROUTE_ID, create_time: 1 } }) : reply(404, { message: 'not found' });
+    }
+    const gw = Object.entries(ADDR).find(([, a]) => url.startsWith(`http://${a}:80/`))?.[0];
+    if (gw && stack.route && !stack.gatewaysWithout?.includes(gw)) return reply(200, { url: 'http://test.com/get' });
+    return { stdout: '{"error_msg":"404 Route Not Found"}\n__gatewright_status__:404' };
+  };
+}
+
+const playbook = definePlaybook({ name: 'smoke', description: '', variables: stackVariables, plays: [{ name: 'smoke', hosts: 'control', role: smoke, runOnce: true }] });
+
+async function run(stack: Stack, { check = false, vars = {} }: { check?: boolean; vars?: Vars } = {}) {
+  const calls: string[] = [];
+  const fleet = fakeFleet(scripted(stack, calls));
+  const summary = await runPlaybook(playbook, { check }, { inventory: inventory(vars), transports: fleet.factory });
+  const argv = [...fleet.transports.values()].flatMap((t) => t.commands);
+  return { result: summary.results.find((r) => r.host === 'lab1')!, calls, argv, summary };
+}
+
+const LOGIN = (h: string) => `${h} POST http://${ADDR[h]}:9000/apisix/admin/user/login`;
+const GET = `lab1 GET http://10.77.0.11:9000${ROUTE}`;
+const PUT = `lab1 PUT http://10.77.0.11:9000${ROUTE}`;
+const THROUGH = ['lab1 GET http://10.77.0.14:80/get', 'lab1 GET http://10.77.0.15:80/get'];
+
+describe('smoke role: converged', () => {
+  it('the route is there and every gateway serves it: ok, for a login, a GET and one request per gateway', async () => {
+    const { result, calls, argv } = await run({ route: WANTED });
+    expect(result).toMatchObject({ status: 'ok', changes: [] });
+    expect(calls).toEqual([LOGIN('lab1'), GET, ...THROUGH]);
+    expect(new Set(argv)).toEqual(new Set(['curl -K -'])); // no URL, token or password in argv
+  });
+});
+
+describe('smoke role: each drift (the route absent or different) is one PUT', () => {
+  const rows: [string, Stack][] = [
+    ['no route yet (fresh stack)', {}],
+    ['the route points at another upstream', { route: { ...WANTED, upstream: { type: 'roundrobin', nodes: { '10.77.0.31:80': 1 } } } }],
+    ['the route matches another Host', { route: { ...WANTED, host: 'other.example' } }],
+  ];
+
+  it.each(rows)('%s: --check plans it and calls no PUT', async (_, stack) => {
+    const { result, calls } = await run(stack, { check: true });
+    expect(result).toMatchObject({ status: 'changed', changes: [`route ${SMOKE_ROUTE_ID}: Host test.com /get -> 10.77.0.30:80 via lab1`] });
+    expect(calls).toEqual([LOGIN('lab1'), GET]);
+  });
+
+  it.each(rows)('%s: applied, then proven through every gateway', async (_, stack) => {
+    const { result, calls } = await run(stack);
+    expect(result).toMatchObject({ status: 'changed' });
+    expect(calls).toEqual([LOGIN('lab1'), GET, PUT, ...THROUGH]);
+    expect(stack.route).toEqual(WANTED);
+  });
+
+  it('the first console refuses the login: the next control host writes it', async () => {
+    const { result, calls } = await run({ loginFails: ['lab1'] });
+    expect(result).toMatchObject({ status: 'changed', changes: [`route ${SMOKE_ROUTE_ID}: Host test.com /get -> 10.77.0.30:80 via lab2`] });
+    expect(calls.slice(0, 2)).toEqual([LOGIN('lab1'), LOGIN('lab2')]);
+  });
+});
+
+describe('smoke role: skipped', () => {
+  it.each([
+    ['smoke_route_enabled off', { smoke_route_enabled: false }, 'smoke_route_enabled is off'],
+    ['no upstream hosts', { upstream_group: 'nosuch' }, 'group nosuch has no hosts'],
+  ] as const)('%s: says why and calls nothing', async (_, vars, reason) => {
+    const { result, calls } = await run({}, { vars });
+    expect(result).toMatchObject({ status: 'skipped', reason });
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('smoke role: each failure fails the step, naming what answered what', () => {
+  it.each([
+    ['no console answers a login', { loginFails: ['lab1', 'lab2'] }, /no dashboard answered a login:\nlab1: dashboard login on lab1 failed \(HTTP 401\)/],
+    ['the GET fails (not "no route")', { route: 503 }, /GET \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 503/],
+    ['the PUT is refused', { putStatus: 400 }, /PUT \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 400/],
+    ['a gateway does not serve the route', { route: WANTED, gatewaysWithout: ['lab5'] }, /smoke route through lab5: not healthy after 1 s \(last: GET http:\/\/10\.77\.0\.15:80\/get answered 404/],
+  ] as [string, Stack, RegExp][])('%s', async (_, stack, reason) => {
+    const { result, summary } = await run(stack);
+    expect(result).toMatchObject({ host: 'lab1', step: 'smoke route through the control plane', status: 'failed', reason: expect.stringMatching(reason) });
+    expect(summary.exitCode).not.toBe(0);
+  });
+});

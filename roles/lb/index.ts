@@ -29,10 +29,12 @@ export default defineRole({
         return [{ summary: `install haproxy (${packageManager})`, commands: [{ command: installHaproxy(packageManager), become: true, timeoutMs: 600_000 }] }];
       },
       async verify(ctx) {
-        // Read again only after an install: the package may also have started the service.
         const known = await ctx.fact(haproxyFact);
-        const { version } = known.version ? known : await ctx.fact(haproxyFact, { fresh: true });
+        if (known.version) return;
+        // Just installed: read again what the package changed (it may have started the service and written its own haproxy.cfg).
+        const { version } = await ctx.fact(haproxyFact, { fresh: true });
         if (!version) throw new Error('haproxy is still not installed');
+        await ctx.fact(fileFact(stackVars(ctx).lb_config_file, true), { fresh: true });
         ctx.log(`haproxy ${version}`);
       },
     }),

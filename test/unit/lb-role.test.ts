@@ -149,6 +149,38 @@ describe('lb role: a fresh host (--check)', () => {
   });
 });
 
+describe('lb role: a fresh host (applied)', () => {
+  it("installs, then reads again what the package did (started haproxy, wrote its own haproxy.cfg) before the config step plans", async () => {
+    const host: LbHost = { running: false, enabled: false, selinux: 'absent', cfg: 'missing', stats: 'no answer' };
+    const fleet = fakeFleet((command, name, opts) => {
+      if (command.includes('apt-get install -y haproxy')) {
+        Object.assign(host, { version: '2.6.12-1+deb12u4', running: true, enabled: true, cfg: { mode: '644', owner: 'root root', content: '# debian default\n' }, stats: {} });
+      }
+      if (command === `chmod 0644 ${CANDIDATE} && chown root:root ${CANDIDATE} && mv -f -- ${CANDIDATE} ${CFG}`) {
+        host.cfg = { mode: '644', owner: 'root root', content: WANTED };
+        host.stats = Object.fromEntries(SERVERS.map((s) => [s, 'UP']));
+      }
+      return scripted(host)(command, name, opts);
+    });
+    const summary = await runPlaybook(playbook, {}, { inventory, transports: fleet.factory });
+    const step = (name: string) => summary.results.find((r) => r.step.startsWith(name))!;
+    expect(step('haproxy package')).toMatchObject({ status: 'changed' });
+    expect(step('haproxy.cfg')).toMatchObject({ status: 'changed', changes: [expect.stringMatching(/^update \/etc\/haproxy\/haproxy.cfg/), 'reload haproxy (config changed)'] });
+    expect(summary.results.map((r) => r.status)).toEqual(['changed', 'skipped', 'changed', 'ok', 'ok']);
+    expect(fleet.transports.get('lb1')!.commands.map((c) => (c.startsWith('n=gwfacts-') ? '<batch>' : c))).toEqual([
+      '<batch>',
+      osFact.command,
+      expect.stringContaining('apt-get install -y haproxy'),
+      haproxyFact.command,
+      readFileCommand(CFG),
+      `haproxy -c -f ${CANDIDATE}`,
+      INSTALL_CFG[2].slice(2),
+      'systemctl reload haproxy',
+      STATS,
+    ]);
+  });
+});
+
 describe('lb role: each drift plans exactly its commands (--check)', () => {
   const rows: [string, (h: LbHost) => void, string, string[]][] = [
     ['haproxy.cfg edited by hand', (h) => ((h.cfg as { content: string }).content += 'listen extra\n'), 'haproxy.cfg', [...INSTALL_CFG, ...RELOAD]],

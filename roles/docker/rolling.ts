@@ -5,6 +5,7 @@
 // is healthy again, ready it. A host where none of our containers runs (the docker play runs before the
 // stack exists on a fresh site) needs nothing beyond dockerd itself answering.
 import { sh } from '../../lib/shell.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import { CommandError, type StepContext } from '../../lib/types.ts';
 import { curlOn } from '../../ops/admin-api.ts';
@@ -13,7 +14,6 @@ import { COMPOSE_LABEL } from '../../ops/docker.ts';
 import { LABEL_ROLE } from '../../ops/fingerprint.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { etcdMember, etcdMembers, etcdScheme } from '../../ops/topology.ts';
-import { num } from '../../ops/vars.ts';
 import { clusterState, waitMemberHealthy } from '../../ops/etcd.ts';
 import { gatewayHealth } from '../../ops/gateway-health.ts';
 import { lbContexts, rollingChange, serverStats, type RollingGroup } from '../../ops/lb-drain.ts';
@@ -27,7 +27,8 @@ import { inTurn } from './turns.ts';
  * Every container on the host, running or not: `<our role label>|<compose service>|<name> <status>` per line
  * (status "Up 3 hours", "Exited (0) ..."). The bundles' containers carry compose's labels, not ours.
  */
-export const STACK_CONTAINERS = sh`docker ps -a --format ${`{{.Label "${LABEL_ROLE}"}}|{{.Label "${COMPOSE_LABEL.service}"}}|{{.Names}} {{.Status}}`}`;
+export const STACK_CONTAINERS_FORMAT = `{{.Label "${LABEL_ROLE}"}}|{{.Label "${COMPOSE_LABEL.service}"}}|{{.Names}} {{.Status}}`;
+export const STACK_CONTAINERS = sh`docker ps -a --format ${STACK_CONTAINERS_FORMAT}`;
 
 /** The stack role a container plays: our label (etcd), the bundles' compose services, the guide's etcd name. */
 export function stackRoleOf(ours: string, service: string, name: string): string | undefined {
@@ -98,7 +99,7 @@ export function peersNotUp(stats: ServerStat[], server: string, group: RollingGr
 
 // ---------------------------------------------------------------- the gates
 
-/** The docker role knows none of the stack's variables: the gates read them with the stack's defaults under them. */
+/** The gates call ops helpers that may still read raw vars: they get the stack's defaults under the host's. */
 export const withStackVars = (ctx: StepContext): StepContext => ({
   ...ctx,
   vars: { ...STACK_DEFAULTS, ...LB_DEFAULTS, ...ctx.vars },
@@ -106,18 +107,18 @@ export const withStackVars = (ctx: StepContext): StepContext => ({
 
 async function otherMembersHealthy(ctx: StepContext): Promise<void> {
   const me = etcdMember(ctx).name;
-  const port = num(ctx.vars, 'etcd_client_port');
+  const port = stackVars(ctx).etcd_client_port;
   const scheme = etcdScheme(ctx.vars);
   const others = etcdMembers(ctx.inventory, ctx.vars).filter((m) => m.name !== me).map((m) => `${scheme}://${m.address}:${port}`);
   if (!others.length) return;
-  await waitFor(`${ctx.host.name}: the other etcd members healthy before its dockerd restarts`, num(ctx.vars, 'health_timeout'), async () => {
+  await waitFor(`${ctx.host.name}: the other etcd members healthy before its dockerd restarts`, stackVars(ctx).health_timeout, async () => {
     const s = await clusterState(ctx, others);
     return s.healthy === others.length || `${s.healthy}/${others.length} of the other members healthy`;
   });
 }
 
 async function peersUp(ctx: StepContext, group: RollingGroup): Promise<void> {
-  await waitFor(`${ctx.host.name}: the other ${BACKENDS_OF_GROUP[group].join('/')} servers UP before its dockerd restarts`, num(ctx.vars, 'lb_ready_timeout_s'), async () => {
+  await waitFor(`${ctx.host.name}: the other ${BACKENDS_OF_GROUP[group].join('/')} servers UP before its dockerd restarts`, stackVars(ctx).lb_ready_timeout_s, async () => {
     const problems: string[] = [];
     for (const lb of lbContexts(ctx)) {
       // An LB without haproxy yet, or gone, routes nothing; an answer we cannot read is "not yet" (the rule
@@ -134,12 +135,12 @@ async function peersUp(ctx: StepContext, group: RollingGroup): Promise<void> {
 
 async function dashboardPing(ctx: StepContext): Promise<true | string> {
   // /ping, not the role's login check: the docker play may run without the console password.
-  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
+  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${stackVars(ctx).dashboard_port}/ping`, timeoutSec: 5 });
   return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
 }
 
 async function healthyAgain(ctx: StepContext, after: RestartGates['after']): Promise<void> {
-  const timeout = num(ctx.vars, 'health_timeout');
+  const timeout = stackVars(ctx).health_timeout;
   for (const what of after) {
     if (what === 'etcd') await waitMemberHealthy(ctx);
     if (what === 'dashboard') await waitFor(`dashboard on ${ctx.host.name} after the dockerd restart`, timeout, () => dashboardPing(ctx));

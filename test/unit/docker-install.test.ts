@@ -7,7 +7,8 @@ import { makeContext } from '../../lib/context.ts';
 import { FactCache } from '../../lib/facts.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
-import { applyInstall } from '../../roles/docker/apply-install.ts';
+import { applyChange } from '../../lib/change.ts';
+import { installChanges } from '../../roles/docker/apply-install.ts';
 import { defaultInstallMethod, OFFLINE_DIR, planInstall, STATIC_UNIT_PATH, type InstallMethod, type InstallVars } from '../../roles/docker/install.ts';
 import { FakeTransport, fakeInventory } from '../helpers/fake-transport.ts';
 import { loadFacts, type Distro } from './fixtures/facts/load.ts';
@@ -141,6 +142,11 @@ describe('offline uploads are checked before anything installs them', () => {
   const want = createHash('sha256').update('static docker bundle\n').digest('hex');
   const plan = planInstall(loadFacts('debian12').os, vars('offline', { offlineBundle: tgz }), {}, 'none');
   const remote = plan.uploads[0].remote;
+
+  /** The install's changes applied in order, as the runner does: a refused upload stops before the install. */
+  const applyInstall = async (ctx: ReturnType<typeof context>['ctx'], p: typeof plan) => {
+    for (const change of installChanges(ctx, p)) await applyChange(ctx, change);
+  };
 
   function context(remoteSha: () => string) {
     const inventory = fakeInventory({ g: ['h1'] });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
-import { readFileCommand } from '../../lib/files.ts';
+import { readDirCommand, readFileCommand } from '../../lib/files.ts';
 import { definePlaybook, type ExecOptions, type ExecResult } from '../../lib/types.ts';
 import docker from '../../roles/docker/index.ts';
 import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } from '../../roles/docker/daemon-config.ts';
@@ -14,6 +14,7 @@ import { parseServerStats } from '../../ops/lb-runtime.ts';
 import { dockerFact } from '../../facts/docker.ts';
 import { osFact } from '../../facts/os.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
+import { batchAware } from './preflight-docker-fleet.ts';
 
 const inventory = () =>
   fakeInventory(
@@ -74,6 +75,7 @@ async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-op
       return {};
     }
     if (command === readFileCommand(DAEMON_JSON)) return { stdout: `644 root root\n${OLD}` };
+    if (command === readDirCommand('/etc/docker')) return { stdout: '755 root root\n' };
     if (command === STACK_CONTAINERS) return { stdout: (s.containers ?? CONTAINERS)[host] ?? '' };
     if (command === 'systemctl restart docker') {
       log.push(`${host} restart`);
@@ -109,7 +111,7 @@ async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-op
     }
     return undefined;
   };
-  const fleet = fakeFleet(respond);
+  const fleet = fakeFleet(batchAware(respond));
   const inv = inventory();
   for (const h of inv.hosts.values()) h.vars.docker_daemon_options = options;
   const summary = await runPlaybook(

@@ -1,8 +1,8 @@
 // The control plane's REST API (docs/STANDINS.md), spoken by curl on a control host: login once per
 // play, then GET/PUT with the token. Password and token go through curl's stdin config, never argv.
-import type { StepContext } from '../lib/types.ts';
+import type { Inventory, StepContext } from '../lib/types.ts';
 import { CURL_CMD, curlConfig, parseCurlOutput, type CurlRequest, type CurlResponse } from './curl.ts';
-import { edition, num, str } from './vars.ts';
+import { stackVars } from '../vars/schema.ts';
 import { GROUPS } from './layout.ts';
 
 /** curl on `ctx`'s host; never throws on HTTP errors (the caller reads status). */
@@ -20,29 +20,58 @@ export interface AdminApi {
   put(path: string, body: unknown): Promise<CurlResponse>;
 }
 
-/** Logs in as the console admin on `ctx`'s host and returns a client (token registered as a secret). */
+/** Console tokens by control host, for one run (its inventory): a login per host per run, not one per step. */
+const tokens = new WeakMap<Inventory, Map<string, Promise<string>>>();
+
+/**
+ * A client of the console on `ctx`'s host, logged in as the console admin (token registered as a secret). The
+ * token is kept for the run; a call the console answers 401 (token refused) logs in again once.
+ */
 export async function adminApi(ctx: StepContext): Promise<AdminApi> {
   // The host's own address, not loopback: on the bundle's bridge network a loopback request reaches the console
   // from the bridge's gateway, which its allow_list does not hold; the control hosts' addresses it does.
-  const base = `http://${ctx.host.address}:${num(ctx.vars, 'dashboard_port')}`;
-  const password = str(ctx.vars, 'dashboard_admin_password');
+  const v = stackVars(ctx);
+  const base = `http://${ctx.host.address}:${v.dashboard_port}`;
+  const password = v.dashboard_admin_password;
+  if (!password) throw new Error('dashboard_admin_password is not set: the console login needs it');
   ctx.secret(password);
-  const login = await curlOn(ctx, {
-    method: 'POST',
-    url: `${base}/apisix/admin/user/login`,
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: str(ctx.vars, 'dashboard_admin_user'), password }),
-  }, { secretOutput: true });
-  const token = login.status === 200 ? (JSON.parse(login.body) as { data?: { token?: string } }).data?.token : undefined;
-  if (!token) throw new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${login.status}): ${login.body.slice(0, 200)}`);
-  ctx.secret(token);
-  const call = (method: 'GET' | 'PUT', path: string, body?: unknown) =>
-    curlOn(ctx, {
-      method,
-      url: `${base}${path}`,
-      headers: { Authorization: token, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  const login = async (): Promise<string> => {
+    const r = await curlOn(ctx, {
+      method: 'POST',
+      url: `${base}/apisix/admin/user/login`,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: v.dashboard_admin_user, password }),
+    }, { secretOutput: true });
+    const token = r.status === 200 ? (JSON.parse(r.body) as { data?: { token?: string } }).data?.token : undefined;
+    if (!token) throw new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${r.status}): ${r.body.slice(0, 200)}`);
+    return token;
+  };
+  let byHost = tokens.get(ctx.inventory);
+  if (!byHost) tokens.set(ctx.inventory, (byHost = new Map()));
+  const cache = byHost;
+  const fresh = () => {
+    const token = login();
+    cache.set(ctx.host.name, token);
+    token.catch(() => cache.get(ctx.host.name) === token && cache.delete(ctx.host.name));
+    return token;
+  };
+  const token = async (renew = false) => {
+    const t = await (renew ? fresh() : (cache.get(ctx.host.name) ?? fresh()));
+    ctx.secret(t);
+    return t;
+  };
+  await token();
+  const call = async (method: 'GET' | 'PUT', path: string, body?: unknown) => {
+    const send = async (t: string) =>
+      curlOn(ctx, {
+        method,
+        url: `${base}${path}`,
+        headers: { Authorization: t, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const r = await send(await token());
+    return r.status === 401 ? send(await token(true)) : r;
+  };
   return { host: ctx.host.name, get: (p) => call('GET', p), put: (p, b) => call('PUT', p, b) };
 }
 
@@ -61,8 +90,9 @@ export async function controlPlane(ctx: StepContext): Promise<AdminApi> {
 
 /** Admin API path of a route: api7 names the data-plane cluster it belongs to. */
 export function routePath(ctx: StepContext, id: string): string {
+  const v = stackVars(ctx);
   const path = `/apisix/admin/routes/${encodeURIComponent(id)}`;
-  return edition(ctx.vars) === 'api7' ? `${path}?cluster_id=${encodeURIComponent(str(ctx.vars, 'cluster_id'))}` : path;
+  return v.api7_edition === 'api7' ? `${path}?cluster_id=${encodeURIComponent(v.cluster_id)}` : path;
 }
 
 /** Reads `{code, data}`; data of a route may be the route itself or wrapped in `value`. */

@@ -1,5 +1,7 @@
 // curl on a host, driven by a config read from stdin (`curl -K -`): URLs, headers and bodies that hold
-// passwords or tokens never reach argv. Pure builders; tested by exact strings.
+// passwords or tokens never reach argv. Requests that hold no secret (health reads) may go in argv, several in
+// one command. Pure builders; tested by exact strings.
+import { sh } from '../lib/shell.ts';
 
 export const CURL_CMD = 'curl -K -';
 /** The status code follows the body on its own last line. */
@@ -42,4 +44,35 @@ export function parseCurlOutput(stdout: string): CurlResponse {
   const at = stdout.lastIndexOf(STATUS_MARK);
   if (at < 0) return { status: 0, body: stdout };
   return { status: Number(stdout.slice(at + STATUS_MARK.length).trim()) || 0, body: stdout.slice(0, at) };
+}
+
+/**
+ * Requests that hold no secret, one after the other in one remote command (a health read is one round trip);
+ * the next runs only if curl got an answer to the previous one. Read the answers with `parseCurlOutputs`.
+ */
+export function curlSeqCmd(reqs: CurlRequest[]): string {
+  return reqs
+    .map((r) => {
+      const headers = Object.entries(r.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+      return sh`curl -sS -X ${r.method ?? 'GET'} --max-time ${r.timeoutSec ?? 10} -w ${`\\n${STATUS_MARK.slice(1)}%{http_code}`} ${[...headers, '--', r.url]}`;
+    })
+    .join(' && ');
+}
+
+/** The answers of `curlSeqCmd`, in order; one curl did not answer: status 0 with curl's error (and the rest too). */
+export function parseCurlOutputs(stdout: string, stderr: string, count: number): CurlResponse[] {
+  const answers: CurlResponse[] = [];
+  let rest = stdout;
+  for (let i = 0; i < count; i++) {
+    const at = rest.indexOf(STATUS_MARK);
+    const code = at < 0 ? undefined : /^\d{3}/.exec(rest.slice(at + STATUS_MARK.length))?.[0];
+    if (at < 0 || !code || code === '000') {
+      answers.push({ status: 0, body: stderr.trim() || rest });
+      for (let j = i + 1; j < count; j++) answers.push({ status: 0, body: 'not asked: the request before it got no answer' });
+      break;
+    }
+    answers.push({ status: Number(code), body: rest.slice(0, at) });
+    rest = rest.slice(at + STATUS_MARK.length + 3);
+  }
+  return answers;
 }

@@ -1,20 +1,21 @@
 // Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
 // their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
-import { sh } from '../lib/shell.ts';
+import { raw, sh } from '../lib/shell.ts';
 import type { ServiceContainer } from './compose.ts';
 
 /** `sha256sum` of a remote file; prints nothing when it is missing. */
 export const sha256sumCmd = (path: string): string => sh`sha256sum -- ${path} 2>/dev/null || true`;
+
+/** `sha256sum` of a remote file, or `missing`; a file that is there but cannot be read fails (unknown is not absent). */
+export const sha256OrMissingCmd = (path: string): string => sh`if [ -e ${path} ]; then sha256sum -- ${path}; else echo missing; fi`;
 
 export function parseSha256sum(stdout: string): string | null {
   const m = /^([0-9a-f]{64})\s/.exec(stdout.trim());
   return m ? m[1] : null;
 }
 
-/** The bundle's file names, to tell whether it wraps everything in one top folder. */
-export const tarListCmd = (tarball: string): string => sh`tar -tzf ${tarball}`;
 
-/** 1 when every entry sits under one top-level folder (`api7-2.13.2304-cp/...`), else 0. */
+/** From a bundle's listing (`tar -tzf`): 1 when every entry sits under one top-level folder (`api7-2.13.2304-cp/...`), else 0. */
 export function stripComponents(listing: string): number {
   const tops = new Set<string>();
   let nested = false;
@@ -33,15 +34,41 @@ export const readCacheCmd = (path: string): string => sh`cat -- ${path} 2>/dev/n
 /** The stamp that says which bundle a folder holds (its sha256), so we unpack only a new one. */
 export const bundleStamp = (dir: string): string => `${dir}/.gatewright-bundle`;
 
-export const readStampCmd = (dir: string): string => readCacheCmd(bundleStamp(dir));
 
 export const unpackCmd = (tarball: string, dir: string, strip: number, sha: string): string =>
   sh`mkdir -p -- ${dir} && tar -xzf ${tarball} -C ${dir} --no-same-owner --strip-components=${strip}` +
   sh` && printf '%s\\n' ${sha} > ${bundleStamp(dir)}`;
 
-/** Image tarballs shipped in an unpacked bundle. */
-export const listImageTarballsCmd = (dir: string): string =>
-  sh`find ${`${dir}/images`} -maxdepth 1 -type f \\( -name '*.tar' -o -name '*.tar.gz' \\) 2>/dev/null | sort`;
+/** Marks each tarball's section in `bundleImagesCmd`'s output (no path or manifest.json holds it). */
+export const TARBALL_MARK = '==gatewright-tarball==';
+
+/**
+ * Every image tarball of an unpacked bundle, each followed by its cached manifest (`manifestCache`, empty when
+ * none): one read. `missing` when the bundle has no images/ folder.
+ */
+export const bundleImagesCmd = (dir: string): string =>
+  sh`d=${`${dir}/images`}; if [ ! -d "$d" ]; then echo missing; exit 0; fi; ` +
+  sh`l=$(find "$d" -maxdepth 1 -type f \\( -name '*.tar' -o -name '*.tar.gz' \\)) || exit 1; ` +
+  sh`printf '%s\\n' "$l" | sort | while IFS= read -r t; do [ -n "$t" ] || continue; ` +
+  sh`printf '%s %s\\n' ${TARBALL_MARK} "$t"; cat -- "$t.gatewright-manifest" 2>/dev/null; echo; done`;
+
+export interface BundleTarball {
+  path: string;
+  /** The manifest cache's content (first line: the checksum it belongs to), '' when there is none. */
+  cache: string;
+}
+
+export function parseBundleImages(stdout: string): BundleTarball[] | 'missing' {
+  if (stdout.trim() === 'missing') return 'missing';
+  return stdout
+    .split(`${TARBALL_MARK} `)
+    .slice(1)
+    .map((section) => {
+      const nl = section.indexOf('\n');
+      return { path: section.slice(0, nl), cache: section.slice(nl + 1).replace(/\n$/, '') };
+    });
+}
+
 
 /** `docker save` tarballs carry manifest.json: the image's config digest (= its ID) and tags. */
 export const tarballManifestCmd = (tarball: string): string =>
@@ -70,6 +97,27 @@ export function parseTarballManifest(json: string): TarballImage[] {
 export const imageIdCmd = (ref: string): string =>
   sh`docker image inspect --format '{{.Id}}' ${ref} 2>/dev/null || true`;
 
+/** Every tagged image on the host, `<id> <repository>:<tag>` a line: one read answers every ref of a role. */
+export const IMAGES_CMD = "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'";
+
+/** A ref as `docker image ls` shows it: Docker Hub's prefixes dropped, `:latest` when it names no tag. */
+export function normalizeRef(ref: string): string {
+  const r = ref.replace(/^(docker\.io|index\.docker\.io)\//, '').replace(/^library\/(?=[^/]+$)/, '');
+  if (r.includes('@')) return r;
+  return r.slice(r.lastIndexOf('/') + 1).includes(':') ? r : `${r}:latest`;
+}
+
+/** ref -> image ID, from `IMAGES_CMD` (untagged images are not refs). */
+export function parseImages(stdout: string): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const [id, ref] = line.trim().split(/\s+/);
+    if (!id || !ref || ref.includes('<none>')) continue;
+    ids.set(normalizeRef(ref), id);
+  }
+  return ids;
+}
+
 export const dockerLoadCmd = (tarball: string): string => sh`docker load -i ${tarball}`;
 
 export const dockerPullCmd = (ref: string): string => sh`docker pull ${ref}`;
@@ -85,9 +133,25 @@ const SERVICE_JSON =
   `{"id":{{json .Id}},"name":{{json .Name}},"running":{{json .State.Running}},"image":{{json .Image}},"startedAt":{{json .State.StartedAt}},` +
   `"project":{{json (index .Config.Labels "${COMPOSE_LABEL.project}")}},"workingDir":{{json (index .Config.Labels "${COMPOSE_LABEL.workingDir}")}}}`;
 
-/** Every container compose started for `service`, from any project (this bundle's, an older one's, a hand-made one). */
-export const serviceContainersCmd = (service: string): string =>
-  sh`docker ps -aq --filter ${`label=${COMPOSE_LABEL.service}=${service}`} | xargs -r docker inspect --format ${SERVICE_JSON}`;
+/** Starts the line of `serviceStateCmd` that carries the newest modification time of the start files. */
+export const MTIME_MARK = 'newest-mtime';
+
+/**
+ * Every container compose started for `service`, from any project (this bundle's, an older one's, a hand-made
+ * one), a JSON line each, then the newest modification time of the files the container reads at start: one
+ * read. An engine that does not answer fails it (never "no container").
+ */
+export const serviceStateCmd = (service: string, startFiles: string[]): string =>
+  sh`ids=$(docker ps -aq --filter ${`label=${COMPOSE_LABEL.service}=${service}`}) || exit 1; ` +
+  sh`if [ -n "$ids" ]; then docker inspect --format ${SERVICE_JSON} $ids || exit 1; fi; ` +
+  sh`printf '%s %s\\n' ${MTIME_MARK} "$(${raw(newestMtimeCmd(startFiles))})"`;
+
+export function parseServiceState(stdout: string): { containers: ServiceContainer[]; mtime: string } {
+  const lines = stdout.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(`${MTIME_MARK} `) || l === MTIME_MARK);
+  if (at < 0) throw new Error('the containers read did not complete (no mtime line)');
+  return { containers: parseServiceContainers(lines.slice(0, at).join('\n')), mtime: lines[at].slice(MTIME_MARK.length).trim() };
+}
 
 export function parseServiceContainers(stdout: string): ServiceContainer[] {
   return stdout

@@ -2,9 +2,9 @@
 // its metrics port answers and its HTTP port serves, through the probe route once this run saw it in place.
 import type { StepContext } from '../lib/types.ts';
 import { curlOn } from './admin-api.ts';
-import type { CurlResponse } from './curl.ts';
+import { curlSeqCmd, parseCurlOutputs, type CurlRequest, type CurlResponse } from './curl.ts';
 import { upstreamNodes } from './topology.ts';
-import { num } from './vars.ts';
+import { stackVars } from '../vars/schema.ts';
 
 /** A route only gatewright's health gate uses: a Host nobody else can send (.invalid). */
 export const PROBE_ROUTE_ID = 'gatewright-probe';
@@ -32,20 +32,43 @@ const probeRouteIn = new WeakSet<object>();
 /** Called by the gateway role once it has seen (or put) the probe route in place. */
 export const sawProbeRoute = (inventory: object): void => void probeRouteIn.add(inventory);
 
+/** The two requests of the gate, in one command: metrics first, then the HTTP port (through the probe route or not). */
+export function gatewayHealthRequests(vars: { gateway_prometheus_port: number; gateway_http_port: number }, withRoute: boolean): CurlRequest[] {
+  return [
+    { url: `http://127.0.0.1:${vars.gateway_prometheus_port}${metricsPath}`, timeoutSec: 5 },
+    { url: `http://127.0.0.1:${vars.gateway_http_port}${withRoute ? PROBE_URI : '/gatewright-probe'}`, headers: { Host: PROBE_HOST }, timeoutSec: 10 },
+  ];
+}
+
 /**
- * The gate after a restart (here and in the docker role's roll), from the gateway itself: its metrics port
- * answers, and its HTTP port serves: the probe route routes once this run saw it in place, else any answer of
- * the gateway's own (its 404 JSON) will do.
+ * The gate after a restart (the gateway role's rolling change), from the gateway itself, in one read: its
+ * metrics port answers, and its HTTP port serves: the probe route routes once this run saw it in place, else any
+ * answer of the gateway's own (its 404 JSON) will do.
+ */
+export async function gatewayHealthRead(ctx: StepContext): Promise<true | string> {
+  const withRoute = probeRouted(ctx);
+  const read = await ctx.run(curlSeqCmd(gatewayHealthRequests(stackVars(ctx), withRoute)), { nothrow: true });
+  const [metrics, probe] = parseCurlOutputs(read.stdout, read.stderr, 2);
+  return healthVerdict(metrics, probe, withRoute);
+}
+
+/**
+ * The same gate as two `curl -K -` reads, as the docker role's dockerd roll asks it (its unit test scripts that
+ * form); it can move to `gatewayHealthRead` with its test.
  */
 export async function gatewayHealth(ctx: StepContext): Promise<true | string> {
-  const metrics = await curlOn(ctx, { url: `http://127.0.0.1:${num(ctx.vars, 'gateway_prometheus_port')}${metricsPath}`, timeoutSec: 5 });
+  const withRoute = probeRouted(ctx);
+  const [metricsReq, probeReq] = gatewayHealthRequests(stackVars(ctx), withRoute);
+  const metrics = await curlOn(ctx, metricsReq);
+  if (metrics.status !== 200) return healthVerdict(metrics, metrics, withRoute);
+  return healthVerdict(metrics, await curlOn(ctx, probeReq), withRoute);
+}
+
+const probeRouted = (ctx: StepContext): boolean => upstreamNodes(ctx).length > 0 && probeRouteIn.has(ctx.inventory);
+
+/** Pure: the gate's verdict on the two answers. */
+export function healthVerdict(metrics: CurlResponse, probe: CurlResponse, withRoute: boolean): true | string {
   if (metrics.status !== 200) return `metrics port answered ${metrics.status} ${metrics.body.slice(0, 80)}`;
-  const withRoute = upstreamNodes(ctx).length > 0 && probeRouteIn.has(ctx.inventory);
-  const probe = await curlOn(ctx, {
-    url: `http://127.0.0.1:${num(ctx.vars, 'gateway_http_port')}${withRoute ? PROBE_URI : '/gatewright-probe'}`,
-    headers: { Host: PROBE_HOST },
-    timeoutSec: 10,
-  });
   if (!withRoute && probe.status !== 0 && !(probe.status === 404 && /Route Not Found/i.test(probe.body))) return probeVerdict(probe, true);
   return probeVerdict(probe, withRoute);
 }

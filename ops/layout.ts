@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import type { StepContext, Vars } from '../lib/types.ts';
 import type { BundleFile } from './bundle.ts';
-import { str } from './vars.ts';
+import { stackVars } from '../vars/schema.ts';
 
 export type Plane = 'cp' | 'dp';
 
@@ -13,10 +13,12 @@ export type Plane = 'cp' | 'dp';
  */
 export const GROUPS = { etcd: 'etcd', control: 'control', gateway: 'gateway', lb: 'lb' } as const;
 
-export const bundleName = (vars: Vars, plane: Plane): string => `api7-${str(vars, 'api7_version')}-${plane}.tar.gz`;
+export const bundleName = (vars: Vars, plane: Plane): string => `api7-${stackVars({ vars }).api7_version}-${plane}.tar.gz`;
 
-export const planeDir = (vars: Vars, plane: Plane): string =>
-  posix.join(str(vars, 'api7_install_dir'), `api7-${str(vars, 'api7_version')}-${plane}`);
+export function planeDir(vars: Vars, plane: Plane): string {
+  const v = stackVars({ vars });
+  return posix.join(v.api7_install_dir, `api7-${v.api7_version}-${plane}`);
+}
 
 /** The bundles' folders, as the guide unpacks them: the control plane's (dashboard) and the data plane's (gateway). */
 export const dashboardDir = (vars: Vars): string => planeDir(vars, 'cp');
@@ -24,14 +26,14 @@ export const gatewayDir = (vars: Vars): string => planeDir(vars, 'dp');
 
 export function bundleFile(plane: Plane): BundleFile {
   return {
-    local: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_bundle_dir'), bundleName(ctx.vars, plane)),
-    remote: (ctx: StepContext) => posix.join(str(ctx.vars, 'api7_install_dir'), 'bundles', bundleName(ctx.vars, plane)),
+    local: (ctx: StepContext) => posix.join(stackVars(ctx).api7_bundle_dir, bundleName(ctx.vars, plane)),
+    remote: (ctx: StepContext) => posix.join(stackVars(ctx).api7_install_dir, 'bundles', bundleName(ctx.vars, plane)),
   };
 }
 
 /** `bundle` (default: tarballs shipped offline) or `registry` (docker pull). */
-export const imageSource = (vars: Vars, name: string): 'bundle' | 'registry' =>
-  vars[`${name}_image_source`] === 'registry' ? 'registry' : 'bundle';
+export const imageSource = (vars: Vars, name: 'dashboard' | 'gateway' | 'etcd'): 'bundle' | 'registry' =>
+  stackVars({ vars })[`${name}_image_source`];
 
 // ---------------------------------------------------------------- etcd, as the guide runs it
 

@@ -1,38 +1,53 @@
 // Client TLS to etcd: the controller's CA, certificate and key copied to a host folder as
-// ca.pem, cert.pem, key.pem (key 0600, never shown in a diff).
+// ca.pem, cert.pem, key.pem (key 0600, never shown in a diff); and the etcd credentials the configs carry.
 import { readFileSync } from 'node:fs';
-import { ensureDir, ensureFile } from '../lib/files.ts';
-import type { Change, StepContext, Vars } from '../lib/types.ts';
-import { bool, optStr, str } from './vars.ts';
+import { dirFact, ensureDir, ensureFile, fileFact } from '../lib/files.ts';
+import type { Change, Fact, StepContext, Vars } from '../lib/types.ts';
+import { stackVars, type StackVars } from '../vars/schema.ts';
 
-export const tlsEnabled = (vars: Vars): boolean => bool(vars, 'etcd_tls_enabled');
+export const tlsEnabled = (vars: Vars): boolean => stackVars({ vars }).etcd_tls_enabled;
 
-export async function ensureTlsFiles(ctx: StepContext, dir: string): Promise<Change[]> {
-  const read = (name: string) => {
-    const path = str(ctx.vars, name);
+/** The three files in `dir`, by the variable naming their controller copy. */
+const TLS_FILES = [
+  ['etcd_tls_ca_file', 'ca.pem', 0o644],
+  ['etcd_tls_cert_file', 'cert.pem', 0o644],
+  ['etcd_tls_key_file', 'key.pem', 0o600],
+] as const satisfies readonly [keyof StackVars, string, number][];
+
+/** What ensureTlsFiles reads on the host, for a role's batched facts. */
+export const tlsFileFacts = (dir: string): Fact<unknown>[] => [
+  dirFact(dir, true),
+  ...TLS_FILES.map(([, name]) => fileFact(`${dir}/${name}`, true)),
+];
+
+export async function ensureTlsFiles(ctx: StepContext, dir: string, opts: { fresh?: boolean } = {}): Promise<Change[]> {
+  const v = stackVars(ctx);
+  const read = (name: (typeof TLS_FILES)[number][0]) => {
+    const path = v[name];
+    if (!path) throw new Error(`${name} is not set (etcd_tls_enabled needs it)`);
     try {
       return readFileSync(path, 'utf8');
     } catch {
       throw new Error(`${name}: cannot read ${path} on the controller`);
     }
   };
-  const key = read('etcd_tls_key_file');
-  ctx.secret(key);
-  return [
-    ...(await ensureDir(ctx, { path: dir, mode: 0o700, become: true })),
-    ...(await ensureFile(ctx, { path: `${dir}/ca.pem`, content: read('etcd_tls_ca_file'), mode: 0o644, become: true })),
-    ...(await ensureFile(ctx, { path: `${dir}/cert.pem`, content: read('etcd_tls_cert_file'), mode: 0o644, become: true })),
-    ...(await ensureFile(ctx, { path: `${dir}/key.pem`, content: key, mode: 0o600, become: true, secret: true })),
-  ];
+  const changes = await ensureDir(ctx, { path: dir, mode: 0o700, become: true, fresh: opts.fresh });
+  for (const [name, file, mode] of TLS_FILES) {
+    const content = read(name);
+    const secret = mode === 0o600;
+    if (secret) ctx.secret(content);
+    changes.push(...(await ensureFile(ctx, { path: `${dir}/${file}`, content, mode, become: true, secret, fresh: opts.fresh })));
+  }
+  return changes;
 }
 
-/** etcd credentials for the dashboard and gateway configs, when etcd auth is on. */
-export function etcdCredentials(ctx: StepContext): { user: string; password: string } | undefined {
-  if (!bool(ctx.vars, 'etcd_auth_enabled')) return undefined;
-  const password = str(ctx.vars, 'etcd_root_password');
-  ctx.secret(password);
-  // `etcdctl user add --interactive=false` reads stdin with Scanf("%s"): it would keep only the first
-  // word, and the configs (holding the whole password) would then be refused once auth is on.
-  if (/\s/.test(password)) throw new Error('etcd_root_password must not contain spaces or other whitespace (etcdctl reads it from stdin as a single word)');
-  return { user: optStr(ctx.vars, 'etcd_root_user') ?? 'root', password };
+/** etcd credentials for the dashboard and gateway configs, when etcd auth is on: always etcd's `root` user. */
+export function etcdCredentials(ctx: StepContext): { user: 'root'; password: string } | undefined {
+  // Registered before it is checked: a refused password must not show in the error that refuses it either.
+  const raw = ctx.vars.etcd_root_password;
+  if (typeof raw === 'string' && raw) ctx.secret(raw);
+  const v = stackVars(ctx);
+  if (!v.etcd_auth_enabled) return undefined;
+  if (!v.etcd_root_password) throw new Error('etcd_auth_enabled needs etcd_root_password');
+  return { user: 'root', password: v.etcd_root_password };
 }

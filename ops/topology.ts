@@ -1,7 +1,7 @@
 // Who is where: the etcd members, their client URLs, the prefixes of each edition. Pure reads of the
 // inventory, shared by the etcd, dashboard and gateway roles.
 import type { Host, Inventory, StepContext, Vars } from '../lib/types.ts';
-import { bool, edition, num, optStr, str } from './vars.ts';
+import { stackVars } from '../vars/schema.ts';
 import { GROUPS } from './layout.ts';
 
 export interface EtcdMember {
@@ -11,11 +11,10 @@ export interface EtcdMember {
   address: string;
 }
 
-const memberOf = (h: Host, i: number): EtcdMember => ({
-  host: h.name,
-  name: optStr(h.vars, 'etcd_name') ?? `api7-etcd-${i + 1}`,
-  address: optStr(h.vars, 'etcd_address') ?? h.address,
-});
+function memberOf(h: Host, i: number): EtcdMember {
+  const v = stackVars({ vars: h.vars });
+  return { host: h.name, name: v.etcd_name ?? `api7-etcd-${i + 1}`, address: v.etcd_address ?? h.address };
+}
 
 export const etcdMembers = (inv: Inventory, vars: Vars): EtcdMember[] =>
   inv.group(GROUPS.etcd).map(memberOf);
@@ -27,18 +26,20 @@ export function etcdMember(ctx: { host: Host; inventory: Inventory; vars: Vars }
   return m;
 }
 
-export const etcdScheme = (vars: Vars): string => (bool(vars, 'etcd_tls_enabled') ? 'https' : 'http');
+export const etcdScheme = (vars: Vars): string => (stackVars({ vars }).etcd_tls_enabled ? 'https' : 'http');
 
 /** http(s)://address:2379 for every member. */
 export const etcdClientUrls = (inv: Inventory, vars: Vars): string[] =>
-  etcdMembers(inv, vars).map((m) => `${etcdScheme(vars)}://${m.address}:${num(vars, 'etcd_client_port')}`);
+  etcdMembers(inv, vars).map((m) => `${etcdScheme(vars)}://${m.address}:${stackVars({ vars }).etcd_client_port}`);
 
 /** Where the control plane keeps its data: /api7 (guide) or /apisix (APISIX 3). */
-export const dashboardPrefix = (vars: Vars): string => (edition(vars) === 'api7' ? '/api7' : '/apisix');
+export const dashboardPrefix = (vars: Vars): string => (stackVars({ vars }).api7_edition === 'api7' ? '/api7' : '/apisix');
 
 /** Where a gateway reads routes: /api7/<cluster_id> (guide) or /apisix. */
-export const gatewayPrefix = (vars: Vars): string =>
-  edition(vars) === 'api7' ? `/api7/${str(vars, 'cluster_id')}` : '/apisix';
+export function gatewayPrefix(vars: Vars): string {
+  const v = stackVars({ vars });
+  return v.api7_edition === 'api7' ? `/api7/${v.cluster_id}` : '/apisix';
+}
 
 /** Addresses of a group's hosts, or [] when the inventory has no such group. */
 export function groupAddresses(inv: Inventory, group: string): string[] {
@@ -46,8 +47,10 @@ export function groupAddresses(inv: Inventory, group: string): string[] {
 }
 
 /** Upstream nodes (hosts of group `upstream`, port `upstream_port`) of the probe and smoke routes. */
-export const upstreamNodes = (ctx: StepContext): string[] =>
-  groupAddresses(ctx.inventory, str(ctx.vars, 'upstream_group')).map((a) => `${a}:${num(ctx.vars, 'upstream_port')}`);
+export function upstreamNodes(ctx: StepContext): string[] {
+  const v = stackVars(ctx);
+  return groupAddresses(ctx.inventory, v.upstream_group).map((a) => `${a}:${v.upstream_port}`);
+}
 
 /**
  * `when` of work done once per play: the play's first host still alive does it, the others skip naming that

@@ -1,93 +1,47 @@
-// The control plane, as the guide deploys it: upload and unpack the cp bundle into its own folder, load
-// its images, edit the named keys of dashboard_conf/conf.yaml, `docker compose up api7-dashboard -d` there,
-// check /ping; then, through the console's API (not documented by the guide, so it never gates the deploy),
-// make sure the data-plane cluster the gateways join exists.
-import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
-import { adminApi, curlOn, putOrThrow } from '../../ops/admin-api.ts';
-import { planeCompose, planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
-import { composeUpStep } from '../../ops/service.ts';
-import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
-import { dashboardPrefix, etcdMembers, firstHostOfPlay, groupAddresses } from '../../ops/topology.ts';
-import { edition, list, num, str } from '../../ops/vars.ts';
+// The control plane, as the guide deploys it: upload and unpack the cp bundle into its own folder, load its
+// images, edit the named keys of dashboard_conf/conf.yaml, `docker compose up api7-dashboard -d` there (one
+// dashboard at a time, drained behind the LB), check /ping; then, through the console's API (not documented by
+// the guide, so it never gates the deploy), make sure the data-plane cluster the gateways join exists.
+// What each plane step looks at and plans: ops/plane-steps.ts. What the role reads on a host: its facts, one batch.
+import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
+import { adminApi, putOrThrow } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
-import { clusterBody, clusterPath, DASHBOARD_CONF } from './commands.ts';
-import { editDashboardConf, uniq } from './templates.ts';
-import { tokenSecret, tokenSecretChanges } from './token-secret.ts';
-import { optStr } from '../../ops/vars.ts';
-import { GROUPS } from '../../ops/layout.ts';
-
-export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: string, file: string) {
-  const v = ctx.vars;
-  const tls = tlsEnabled(v);
-  const creds = etcdCredentials(ctx);
-  const port = num(v, 'etcd_client_port');
-  const password = str(v, 'dashboard_admin_password');
-  const jwt = tokenSecret(ctx);
-  ctx.secret(password);
-  ctx.secret(jwt);
-  return editDashboardConf(
-    shipped,
-    {
-      allowList: uniq([
-        '127.0.0.1',
-        ...groupAddresses(ctx.inventory, GROUPS.lb),
-        ...groupAddresses(ctx.inventory, GROUPS.control),
-        ...list(v, 'dashboard_allow_list'),
-      ]),
-      etcdEndpoints: etcdMembers(ctx.inventory, v).map((m) => `${tls ? 'https://' : ''}${m.address}:${port}`),
-      prefix: dashboardPrefix(v),
-      etcdUser: creds?.user,
-      etcdPassword: creds?.password,
-      mtls: tls ? { ca: `${certsPath}/ca.pem`, cert: `${certsPath}/cert.pem`, key: `${certsPath}/key.pem` } : undefined,
-      jwtSecret: jwt,
-      adminUser: str(v, 'dashboard_admin_user'),
-      adminPassword: password,
-    },
-    file,
-  );
-}
-
-/** The console answers on its published port: the gate. (Its login is console API: checked, never gating.) */
-export async function health(ctx: StepContext): Promise<true | string> {
-  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${num(ctx.vars, 'dashboard_port')}/ping`, timeoutSec: 5 });
-  return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
-}
-
-const plane: PlaneService = {
-  plane: 'cp',
-  role: 'dashboard',
-  confFile: DASHBOARD_CONF,
-  editConf: dashboardEditsFor,
-  confSecret: () => true, // the console admin's password
-  lbGroup: 'control',
-  health,
-};
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { firstHostOfPlay } from '../../ops/topology.ts';
+import { stackVars } from '../../vars/schema.ts';
+import { clusterBody, clusterPath } from './commands.ts';
+import { cp } from './plane.ts';
+import { secretNotSet, tokenSecretChanges, tokenSecretFacts } from './token-secret.ts';
 
 export default defineRole({
   name: 'dashboard',
   defaults: { ...STACK_DEFAULTS },
+  facts: (ctx) => [...tokenSecretFacts(ctx), ...cp.facts(ctx)],
   steps: [
-    defineStep({
-      name: 'console token secret',
-      when: (ctx) => optStr(ctx.vars, 'dashboard_jwt_secret') === undefined || 'dashboard_jwt_secret is set',
-      plan: tokenSecretChanges,
-    }),
-    ...planeSteps(plane),
-    composeUpStep('dashboard running and healthy', planeCompose(plane)),
-    consoleStep({
-      name: 'data-plane cluster exists (console API)',
-      when: (ctx) =>
-        edition(ctx.vars) !== 'api7' ? 'edition apisix has no clusters'
-        : firstHostOfPlay(ctx),
-      async plan(ctx) {
-        const id = str(ctx.vars, 'cluster_id');
-        const api = await adminApi(ctx);
-        const got = await api.get(clusterPath(id));
-        if (got.status === 200) return [];
-        if (got.status !== 404) throw new Error(`GET ${clusterPath(id)}: HTTP ${got.status} ${got.body.slice(0, 200)}`);
-        return [{ summary: `create data-plane cluster ${id}`, apply: () => putOrThrow(api, clusterPath(id), clusterBody(id)) }];
-      },
-    }),
+    defineStep({ name: 'console token secret', when: secretNotSet, plan: tokenSecretChanges }),
+    defineStep({ name: 'upload the cp bundle', plan: cp.upload }),
+    defineStep({ name: 'unpack the cp bundle', plan: cp.unpack }),
+    defineStep({ name: 'load the cp images', when: cp.fromBundle, plan: cp.loadImages }),
+    defineStep({ name: 'cp compose images present', plan: cp.imagesPresent }),
+    defineStep({ name: 'etcd client certificates', when: cp.tlsOn, plan: cp.certificates }),
+    defineStep({ name: 'dashboard conf.yaml (named keys)', plan: cp.conf }),
+    defineStep({ name: 'cp compose override (certificates, SELinux labels)', plan: cp.override }),
+    defineStep({ name: 'dashboard running and healthy', plan: cp.composeUp, verify: cp.healthy }),
+    consoleStep({ name: 'data-plane cluster exists (console API)', when: apiHasClusters, plan: planCluster }),
   ],
 });
+
+/** api7 keeps gateways in clusters (APISIX has none); done once, by the play's first live host. */
+function apiHasClusters(ctx: StepContext): Promise<true | string> | string {
+  return stackVars(ctx).api7_edition !== 'api7' ? 'edition apisix has no clusters' : firstHostOfPlay(ctx);
+}
+
+/** GET the cluster; PUT it when the console says 404. */
+async function planCluster(ctx: StepContext): Promise<Change[]> {
+  const id = stackVars(ctx).cluster_id;
+  const api = await adminApi(ctx);
+  const got = await api.get(clusterPath(id));
+  if (got.status === 200) return [];
+  if (got.status !== 404) throw new Error(`GET ${clusterPath(id)}: HTTP ${got.status} ${got.body.slice(0, 200)}`);
+  return [{ summary: `create data-plane cluster ${id}`, apply: () => putOrThrow(api, clusterPath(id), clusterBody(id)) }];
+}

@@ -5,15 +5,34 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { UnreachableError } from '../../lib/errors.ts';
-import { ensureFile } from '../../lib/files.ts';
-import type { Change, StepContext } from '../../lib/types.ts';
-import { readSecretFile } from '../../ops/secret-file.ts';
-import { optStr, str } from '../../ops/vars.ts';
+import { ensureFile, fileFact } from '../../lib/files.ts';
+import type { Change, Fact, StepContext } from '../../lib/types.ts';
 import { GROUPS } from '../../ops/layout.ts';
+import { stackVars } from '../../vars/schema.ts';
 
 const STATE_KEY = 'console token secret';
 
-export const tokenSecretFile = (ctx: StepContext): string => posix.join(str(ctx.vars, 'api7_install_dir'), 'dashboard_jwt_secret');
+export const tokenSecretFile = (ctx: StepContext): string => posix.join(stackVars(ctx).api7_install_dir, 'dashboard_jwt_secret');
+
+/** `when`: the step keeps the file unless the variable sets the secret. */
+export const secretNotSet = (ctx: StepContext): true | string => stackVars(ctx).dashboard_jwt_secret === undefined || 'dashboard_jwt_secret is set';
+
+/** The role reads this host's file in its batch (another control host's is read on that host, memoised there). */
+export const tokenSecretFacts = (ctx: StepContext): Fact<unknown>[] =>
+  secretNotSet(ctx) === true ? [fileFact(tokenSecretFile(ctx), true)] : [];
+
+/** A control host's secret, '' when it has none; a file that is there but cannot be read is an error. */
+async function secretOn(ctx: StepContext, path: string): Promise<string> {
+  const f = await ctx.fact(fileFact(path, true)).catch((e: unknown) => {
+    if (e instanceof UnreachableError) throw e;
+    const why = (e instanceof Error ? e.message : String(e)).replace(`cannot read ${path}: `, '');
+    throw new Error(`cannot read ${path} on ${ctx.host.name} (${why}): nothing changed`);
+  });
+  if (f.kind === 'other') throw new Error(`cannot read ${path} on ${ctx.host.name} (not a regular file): nothing changed`);
+  const secret = f.kind === 'file' ? f.content.trim() : '';
+  if (secret) ctx.secret(secret);
+  return secret;
+}
 
 /**
  * The secret every control host keeps: the one already on the first control host (inventory order) that has
@@ -22,14 +41,13 @@ export const tokenSecretFile = (ctx: StepContext): string => posix.join(str(ctx.
  */
 async function sharedSecret(ctx: StepContext): Promise<string> {
   for (const host of ctx.inventory.group(GROUPS.control)) {
-    let content: string | undefined;
     try {
-      content = await readSecretFile(ctx.on(host.name), tokenSecretFile(ctx));
+      const secret = await secretOn(ctx.on(host.name), tokenSecretFile(ctx));
+      if (secret) return secret;
     } catch (e) {
       if (e instanceof UnreachableError) continue;
       throw e;
     }
-    if (content?.trim()) return content.trim();
   }
   return randomBytes(32).toString('hex');
 }
@@ -44,7 +62,7 @@ export async function tokenSecretChanges(ctx: StepContext): Promise<Change[]> {
 
 /** What conf.yaml signs tokens with: the variable, else the shared secret the step above settled. */
 export function tokenSecret(ctx: StepContext): string {
-  const secret = optStr(ctx.vars, 'dashboard_jwt_secret') ?? (ctx.play.state.get(STATE_KEY) as string | undefined);
+  const secret = stackVars(ctx).dashboard_jwt_secret ?? (ctx.play.state.get(STATE_KEY) as string | undefined);
   if (!secret) throw new Error('the console token secret is not known yet: the step "console token secret" must run before conf.yaml');
   return secret;
 }

@@ -1,73 +1,52 @@
 // The data plane, as the guide deploys it: upload and unpack the dp bundle into its own folder, load its
 // images, edit etcd.host / etcd.prefix of gateway_conf/config.yaml, `docker compose up -d` there one gateway
-// at a time, and prove each one from the gateway itself: its metrics port and its HTTP port.
-import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
-import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
-import { planeCompose, planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
-import { composeUpStep } from '../../ops/service.ts';
+// at a time (drained behind the LB), and prove each one from the gateway itself: its metrics port and its HTTP
+// port, through a probe route written once through the console API (never gating: the gateway's own 404 will do).
+// What each plane step looks at and plans: ops/plane-steps.ts. What the role reads on a host: its facts, one batch.
+import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
+import { controlPlane, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
-import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
-import { etcdClientUrls, firstHostOfPlay, gatewayPrefix, upstreamNodes } from '../../ops/topology.ts';
-import { edition, num } from '../../ops/vars.ts';
-import { GATEWAY_CONF } from './commands.ts';
-import { gatewayHealth, PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, sawProbeRoute } from '../../ops/gateway-health.ts';
-import { editGatewayConf } from './templates.ts';
-
-export function gatewayEditsFor(ctx: StepContext, shipped: string, certsPath: string, file: string) {
-  const v = ctx.vars;
-  const creds = etcdCredentials(ctx);
-  return editGatewayConf(
-    shipped,
-    {
-      edition: edition(v),
-      etcdHosts: etcdClientUrls(ctx.inventory, v),
-      prefix: gatewayPrefix(v),
-      etcdUser: creds?.user,
-      etcdPassword: creds?.password,
-      tls: tlsEnabled(v) ? { ca: `${certsPath}/ca.pem`, cert: `${certsPath}/cert.pem`, key: `${certsPath}/key.pem` } : undefined,
-    },
-    file,
-  );
-}
-
-const plane: PlaneService = {
-  plane: 'dp',
-  role: 'gateway',
-  confFile: GATEWAY_CONF,
-  editConf: gatewayEditsFor,
-  confSecret: (ctx) => !!etcdCredentials(ctx),
-  lbGroup: 'gateway',
-  health: gatewayHealth,
-};
+import { STACK_DEFAULTS } from '../../ops/defaults.ts';
+import { PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, sawProbeRoute } from '../../ops/gateway-health.ts';
+import { firstHostOfPlay, upstreamNodes } from '../../ops/topology.ts';
+import { dp } from './plane.ts';
 
 export default defineRole({
   name: 'gateway',
   defaults: { ...STACK_DEFAULTS },
+  facts: dp.facts,
   steps: [
-    ...planeSteps(plane),
-    consoleStep({
-      name: 'probe route through the control plane (console API)',
-      when: (ctx) =>
-        !upstreamNodes(ctx).length ? 'no upstream group: the probe reads the gateway 404 JSON'
-        : firstHostOfPlay(ctx),
-      async plan(ctx) {
-        const api = await controlPlane(ctx);
-        const path = routePath(ctx, PROBE_ROUTE_ID);
-        const body = routeBody(PROBE_HOST, PROBE_URI, upstreamNodes(ctx));
-        if (!(await routeDiffers(api, path, body))) {
-          sawProbeRoute(ctx.inventory);
-          return [];
-        }
-        return [{
-          summary: `route ${PROBE_ROUTE_ID} (Host ${PROBE_HOST}) via ${api.host}`,
-          apply: async () => {
-            await putOrThrow(api, path, body);
-            sawProbeRoute(ctx.inventory);
-          },
-        }];
-      },
-    }),
-    composeUpStep('gateway running and routing', planeCompose(plane)),
+    defineStep({ name: 'upload the dp bundle', plan: dp.upload }),
+    defineStep({ name: 'unpack the dp bundle', plan: dp.unpack }),
+    defineStep({ name: 'load the dp images', when: dp.fromBundle, plan: dp.loadImages }),
+    defineStep({ name: 'dp compose images present', plan: dp.imagesPresent }),
+    defineStep({ name: 'etcd client certificates', when: dp.tlsOn, plan: dp.certificates }),
+    defineStep({ name: 'gateway config.yaml (named keys)', plan: dp.conf }),
+    defineStep({ name: 'dp compose override (certificates, SELinux labels)', plan: dp.override }),
+    consoleStep({ name: 'probe route through the control plane (console API)', when: probeRouteWanted, plan: planProbeRoute }),
+    defineStep({ name: 'gateway running and routing', plan: dp.composeUp, verify: dp.healthy }),
   ],
 });
+
+/** With upstream hosts, once per play (the first live gateway host): else the gate reads the gateway's 404 JSON. */
+function probeRouteWanted(ctx: StepContext): Promise<true | string> | string {
+  return !upstreamNodes(ctx).length ? 'no upstream group: the probe reads the gateway 404 JSON' : firstHostOfPlay(ctx);
+}
+
+/** GET the probe route from a control host's console; PUT it when it differs. */
+async function planProbeRoute(ctx: StepContext): Promise<Change[]> {
+  const api = await controlPlane(ctx);
+  const path = routePath(ctx, PROBE_ROUTE_ID);
+  const body = routeBody(PROBE_HOST, PROBE_URI, upstreamNodes(ctx));
+  if (!(await routeDiffers(api, path, body))) {
+    sawProbeRoute(ctx.inventory);
+    return [];
+  }
+  return [{
+    summary: `route ${PROBE_ROUTE_ID} (Host ${PROBE_HOST}) via ${api.host}`,
+    async apply() {
+      await putOrThrow(api, path, body);
+      sawProbeRoute(ctx.inventory);
+    },
+  }];
+}

@@ -2,8 +2,10 @@
 // etcd.prefix and the etcd auth/TLS keys of APISIX's format (under `deployment.etcd` in an APISIX 3 layout).
 // Comments, listen ports and every other key stay as shipped.
 import { parseDocument } from 'yaml';
-import type { Edition } from '../../ops/vars.ts';
+import type { StackVars } from '../../vars/schema.ts';
 import { editYaml, type EditResult, type KeyEdit } from '../../ops/yaml-edit.ts';
+
+type Edition = StackVars['api7_edition'];
 
 export interface GatewayConf {
   edition: Edition;

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bundleImagesCmd,
   dockerLoadCmd,
+  IMAGES_CMD,
   imageIdCmd,
-  listImageTarballsCmd,
+  normalizeRef,
+  parseBundleImages,
+  parseImages,
+  sha256OrMissingCmd,
   parseSha256sum,
   parseTarballManifest,
   sha256sumCmd,
@@ -49,8 +54,34 @@ describe('bundle commands', () => {
     expect(dockerLoadCmd('/opt/api7/2.13.2304/dp/images/api7-gateway-2.13.2304.tar.gz')).toBe(
       'docker load -i /opt/api7/2.13.2304/dp/images/api7-gateway-2.13.2304.tar.gz',
     );
-    expect(listImageTarballsCmd('/opt/api7/2.13.2304/dp')).toBe(
-      "find /opt/api7/2.13.2304/dp/images -maxdepth 1 -type f \\( -name '*.tar' -o -name '*.tar.gz' \\) 2>/dev/null | sort",
+  });
+
+  it('lists the image tarballs of an unpacked bundle with their cached manifests in one read', () => {
+    expect(bundleImagesCmd('/opt/api7/2.13.2304/dp')).toBe(
+      `d=/opt/api7/2.13.2304/dp/images; if [ ! -d "$d" ]; then echo missing; exit 0; fi; ` +
+        `l=$(find "$d" -maxdepth 1 -type f \\( -name '*.tar' -o -name '*.tar.gz' \\)) || exit 1; ` +
+        `printf '%s\\n' "$l" | sort | while IFS= read -r t; do [ -n "$t" ] || continue; ` +
+        `printf '%s %s\\n' ==gatewright-tarball== "$t"; cat -- "$t.gatewright-manifest" 2>/dev/null; echo; done`,
     );
+    expect(parseBundleImages('missing\n')).toBe('missing');
+    expect(parseBundleImages('')).toEqual([]);
+    expect(parseBundleImages(`==gatewright-tarball== /d/images/a.tar.gz\nKEY\n[{"Config":"x"}]\n\n==gatewright-tarball== /d/images/b c.tar\n\n`)).toEqual([
+      { path: '/d/images/a.tar.gz', cache: 'KEY\n[{"Config":"x"}]\n' },
+      { path: '/d/images/b c.tar', cache: '' },
+    ]);
+  });
+
+  it("reads every image's refs in one read, as `docker image ls` names them", () => {
+    expect(IMAGES_CMD).toBe("docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'");
+    const ids = parseImages(`sha256:${HEX} api7ee.azurecr.io/api7-gateway:2.13.2304\nsha256:${HEX} bitnami/etcd:3.4.23\nsha256:${HEX} <none>:<none>\n`);
+    expect([...ids.keys()]).toEqual(['api7ee.azurecr.io/api7-gateway:2.13.2304', 'bitnami/etcd:3.4.23']);
+    expect(normalizeRef('docker.io/bitnami/etcd:3.4.23')).toBe('bitnami/etcd:3.4.23');
+    expect(normalizeRef('docker.io/library/nginx')).toBe('nginx:latest');
+    expect(normalizeRef('registry:5000/team/app')).toBe('registry:5000/team/app:latest');
+    expect(normalizeRef('app@sha256:ab')).toBe('app@sha256:ab');
+  });
+
+  it('checksums a bundle on the host, saying missing rather than printing nothing', () => {
+    expect(sha256OrMissingCmd('/opt/api7/bundles/b.tar.gz')).toBe('if [ -e /opt/api7/bundles/b.tar.gz ]; then sha256sum -- /opt/api7/bundles/b.tar.gz; else echo missing; fi');
   });
 });

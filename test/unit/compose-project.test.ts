@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerPathOf, findMtimeNs, parseComposeFile, planCompose, projectName, projectOfDir, rfc3339Ns, type ServiceContainer } from '../../ops/compose.ts';
-import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, retireContainersCmd, serviceContainersCmd } from '../../ops/docker.ts';
+import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, parseServiceState, retireContainersCmd, serviceStateCmd } from '../../ops/docker.ts';
 import { renderOverride } from '../../ops/service.ts';
 
 const DIR = '/opt/api7/api7-2.13.2304-cp';
@@ -72,10 +72,19 @@ describe('compose commands', () => {
     expect(composeInDirCmd(['docker', 'compose'], DIR, ['up', '-d', 'api7-dashboard'])).toBe(`cd ${DIR} && docker compose up -d api7-dashboard`);
     expect(composeInDirCmd(['docker-compose'], '/opt/x y', ['down'])).toBe("cd '/opt/x y' && docker-compose down");
   });
-  it('find the service by compose labels from any project', () => {
-    expect(serviceContainersCmd('api7-gateway')).toMatch(/^docker ps -aq --filter label=com\.docker\.compose\.service=api7-gateway \| xargs -r docker inspect --format /);
+  it('find the service by compose labels from any project, and the start files\' newest mtime, in one read', () => {
+    expect(serviceStateCmd('api7-gateway', ['/a', '/b c'])).toBe(
+      'ids=$(docker ps -aq --filter label=com.docker.compose.service=api7-gateway) || exit 1; ' +
+        `if [ -n "$ids" ]; then docker inspect --format '{"id":{{json .Id}},"name":{{json .Name}},"running":{{json .State.Running}},"image":{{json .Image}},"startedAt":{{json .State.StartedAt}},"project":{{json (index .Config.Labels "com.docker.compose.project")}},"workingDir":{{json (index .Config.Labels "com.docker.compose.project.working_dir")}}}' $ids || exit 1; fi; ` +
+        `printf '%s %s\\n' newest-mtime "$(find /a '/b c' -type f -printf '%T@\\n' 2>/dev/null | sort -n | tail -n 1)"`,
+    );
     const line = JSON.stringify({ id: 'abc', name: '/p-api7-gateway-1', running: true, image: 'sha256:1', startedAt: 't', project: 'p', workingDir: '/d' });
     expect(parseServiceContainers(`${line}\n`)).toEqual([{ id: 'abc', name: 'p-api7-gateway-1', running: true, image: 'sha256:1', startedAt: 't', project: 'p', workingDir: '/d' }]);
+    expect(parseServiceState(`${line}\nnewest-mtime 1764496800.5\n`)).toEqual({ containers: parseServiceContainers(line), mtime: '1764496800.5' });
+    expect(parseServiceState('newest-mtime \n')).toEqual({ containers: [], mtime: '' });
+  });
+  it('a read cut before its last line is an error, never "no container"', () => {
+    expect(() => parseServiceState('')).toThrow(/did not complete/);
   });
   it('retire a project with compose down in its folder, or remove the container when the folder is gone', () => {
     expect(retireContainersCmd(['docker', 'compose'], running({ workingDir: '/opt/old', project: 'old' }))).toBe(

@@ -15,17 +15,21 @@ describe('etcdCredentials', () => {
     expect(etcdCredentials(ctxWith({ etcd_root_password: 'x' }).ctx)).toBeUndefined();
   });
 
-  it('gives root (or etcd_root_user) and the password, registered as a secret', () => {
+  it('gives root (the one user etcd auth needs) and the password, registered as a secret', () => {
     const { ctx, secrets } = ctxWith({ etcd_auth_enabled: 'true', etcd_root_password: 'e2e-Etcd:root/pw#95!' });
     expect(etcdCredentials(ctx)).toEqual({ user: 'root', password: 'e2e-Etcd:root/pw#95!' });
     expect(secrets).toEqual(['e2e-Etcd:root/pw#95!']);
-    expect(etcdCredentials(ctxWith({ etcd_auth_enabled: true, etcd_root_password: 'p', etcd_root_user: 'gw' }).ctx)?.user).toBe('gw');
+  });
+
+  it('etcd_root_user is removed: setting it is refused (the loader says so at exit 4), never a user of its own', () => {
+    expect(() => etcdCredentials(ctxWith({ etcd_auth_enabled: true, etcd_root_password: 'p', etcd_root_user: 'gw' }).ctx)).toThrow(/etcd_root_user: removed/);
   });
 
   it.each(['two words', 'tab\there', 'trailing\n'])('refuses a password with whitespace (%j), still as a secret', (password) => {
     const { ctx, secrets } = ctxWith({ etcd_auth_enabled: true, etcd_root_password: password });
-    expect(() => etcdCredentials(ctx)).toThrow(/etcd_root_password must not contain spaces or other whitespace/);
+    expect(() => etcdCredentials(ctx)).toThrow(/etcd_root_password: must not contain whitespace \(etcdctl reads it from stdin as one word\)/);
     expect(secrets).toEqual([password]);
+    expect(() => etcdCredentials(ctx)).not.toThrow(password);
   });
 
   it('needs a password when auth is on', () => {

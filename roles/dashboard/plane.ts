@@ -1,0 +1,58 @@
+// The control plane as ops/plane-steps.ts deploys it: which bundle, which conf file and how its named keys are
+// filled from the inventory, and the health read that gates a restart.
+import type { StepContext } from '../../lib/types.ts';
+import { curlOn } from '../../ops/admin-api.ts';
+import { GROUPS } from '../../ops/layout.ts';
+import { planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
+import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
+import { dashboardPrefix, etcdMembers, groupAddresses } from '../../ops/topology.ts';
+import { stackVars } from '../../vars/schema.ts';
+import { DASHBOARD_CONF } from './commands.ts';
+import { editDashboardConf, uniq } from './templates.ts';
+import { tokenSecret } from './token-secret.ts';
+
+/** conf.yaml's named keys, from the inventory: etcd endpoints and auth, the allow-list, token secret, admin password. */
+export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: string, file: string) {
+  const v = stackVars(ctx);
+  const tls = tlsEnabled(ctx.vars);
+  const creds = etcdCredentials(ctx);
+  const password = v.dashboard_admin_password;
+  if (!password) throw new Error('dashboard_admin_password is not set: conf.yaml needs the console admin password');
+  const jwt = tokenSecret(ctx);
+  ctx.secret(password);
+  ctx.secret(jwt);
+  return editDashboardConf(
+    shipped,
+    {
+      allowList: uniq(['127.0.0.1', ...groupAddresses(ctx.inventory, GROUPS.lb), ...groupAddresses(ctx.inventory, GROUPS.control), ...v.dashboard_allow_list]),
+      etcdEndpoints: etcdMembers(ctx.inventory, ctx.vars).map((m) => `${tls ? 'https://' : ''}${m.address}:${v.etcd_client_port}`),
+      prefix: dashboardPrefix(ctx.vars),
+      etcdUser: creds?.user,
+      etcdPassword: creds?.password,
+      mtls: tls ? { ca: `${certsPath}/ca.pem`, cert: `${certsPath}/cert.pem`, key: `${certsPath}/key.pem` } : undefined,
+      jwtSecret: jwt,
+      adminUser: v.dashboard_admin_user,
+      adminPassword: password,
+    },
+    file,
+  );
+}
+
+/** The console answers on its published port: the gate. (Its login is console API: checked, never gating.) */
+export async function health(ctx: StepContext): Promise<true | string> {
+  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${stackVars(ctx).dashboard_port}/ping`, timeoutSec: 5 });
+  return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
+}
+
+export const DASHBOARD: PlaneService = {
+  plane: 'cp',
+  role: 'dashboard',
+  confFile: DASHBOARD_CONF,
+  editConf: dashboardEditsFor,
+  confSecret: () => true, // the console admin's password
+  lbGroup: 'control',
+  health,
+};
+
+/** The plan of each of the role's plane steps. */
+export const cp = planeSteps(DASHBOARD);

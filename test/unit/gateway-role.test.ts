@@ -1,0 +1,135 @@
+// The gateway role on scripted gateway hosts (and the control host whose console holds the probe route): facts
+// in, commands out. Converged: one batched read and one health read per gateway; each drift plans exactly the
+// commands that close it; a failed read or a gateway that does not serve fails its step, naming the host.
+import { beforeAll, describe, expect, it } from 'vitest';
+import gateway from '../../roles/gateway/index.ts';
+import { curlSeqCmd } from '../../ops/curl.ts';
+import { gatewayHealthRequests } from '../../ops/gateway-health.ts';
+import { bundles, CP, dirOf, DP, imageTarballOf, PlaneHost, runRole, tarballOf } from '../helpers/plane-host.ts';
+
+const DIR = dirOf(DP);
+const CONF = `${DIR}/gateway_conf/config.yaml`;
+const UP = `cd ${DIR} && docker compose up -d --force-recreate api7-gateway`;
+/** The gate's one read: metrics, then the HTTP port through the probe route this run saw in place. */
+const HEALTH = curlSeqCmd(gatewayHealthRequests({ gateway_prometheus_port: 9091, gateway_http_port: 80 }, true));
+
+let bundleDir: string;
+let sha: string;
+let converged: string;
+
+const hostsOf = (make: (h: PlaneHost) => void = () => undefined) => {
+  const hosts = { g1: new PlaneHost(DP, 'g1'), g2: new PlaneHost(DP, 'g2'), c1: new PlaneHost(CP, 'c1') };
+  for (const h of [hosts.g1, hosts.g2]) {
+    h.deployed(sha, converged, '644');
+    make(h);
+  }
+  return hosts;
+};
+const run = (hosts: Record<string, PlaneHost>, check = false) => runRole(gateway, 'gateway', hosts, bundleDir, { check });
+
+beforeAll(async () => {
+  const b = bundles();
+  bundleDir = b.dir;
+  sha = await b.sha.dp;
+  const fresh = { g1: new PlaneHost(DP, 'g1'), g2: new PlaneHost(DP, 'g2'), c1: new PlaneHost(CP, 'c1') };
+  await run(fresh);
+  converged = fresh.g1.files.get(CONF)!.content;
+});
+
+describe('gateway role: a fresh host', () => {
+  it("gets the guide's steps: upload, unpack, load, config.yaml's etcd keys, compose up (gated); a rerun changes nothing", async () => {
+    const hosts = { g1: new PlaneHost(DP, 'g1'), g2: new PlaneHost(DP, 'g2'), c1: new PlaneHost(CP, 'c1') };
+    const first = await run(hosts);
+    expect(first.summary.exitCode).toBe(0);
+    expect(first.changed('g2')).toEqual([
+      'upload the dp bundle',
+      'unpack the dp bundle',
+      'load the dp images',
+      'gateway config.yaml (named keys)',
+      'gateway running and routing',
+    ]);
+    expect(hosts.g2.changes).toEqual([
+      'mkdir -p -- /opt/api7/bundles',
+      `mkdir -p -- ${DIR} && tar -xzf ${tarballOf(DP)} -C ${DIR} --no-same-owner --strip-components=1 && printf '%s\\n' ${sha} > ${DIR}/.gatewright-bundle`,
+      `docker load -i ${imageTarballOf(DP)}`,
+      UP,
+    ]);
+    expect(converged).toBe('etcd:\n  host:\n    - http://c1:2379\n    - http://c2:2379\n    - http://c3:2379\n  prefix: /api7/default\n');
+    const again = await run(hosts);
+    expect(again.summary.results.filter((r) => r.status === 'changed' || r.status === 'failed')).toEqual([]);
+  });
+});
+
+describe('gateway role: a converged host', () => {
+  it('is ok everywhere, for one batched read and one health read; the probe route is read on the control host', async () => {
+    const hosts = hostsOf();
+    const r = await run(hosts);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.summary.results.filter((x) => x.status !== 'ok').map((x) => `${x.host} ${x.step}: ${x.status}`).sort()).toEqual([
+      'g1 etcd client certificates: skipped',
+      'g2 etcd client certificates: skipped',
+      'g2 probe route through the control plane (console API): skipped',
+    ]);
+    expect(hosts.g1.log).toEqual(['batch: 9 facts', HEALTH]);
+    expect(hosts.g2.log).toEqual(['batch: 9 facts', HEALTH]);
+    expect(hosts.c1.log).toEqual(['curl -K -', 'curl -K -']); // login, GET the probe route
+  });
+});
+
+describe('gateway role: each drift, the exact commands that close it (--check)', () => {
+  it.each([
+    ["etcd.host edited by hand", (h: PlaneHost) => h.write(CONF, converged.replace('http://c3:2379', 'http://old:2379')), [
+      ['gateway config.yaml (named keys)', `write ${CONF} (mode 0644, owner root:root)`],
+      ['gateway running and routing', `$ ${UP}`],
+    ]],
+    ['the image was removed', (h: PlaneHost) => h.images.clear(), [
+      ['load the dp images', `$ docker load -i ${imageTarballOf(DP)}`],
+      ['gateway running and routing', `$ ${UP}`],
+    ]],
+    ['the container stopped', (h: PlaneHost) => (h.containers[0].running = false), [
+      ['gateway running and routing', `$ ${UP}`],
+    ]],
+  ])('%s', async (_what, drift, want) => {
+    const hosts = hostsOf((h) => h.name === 'g2' && drift(h));
+    const r = await run(hosts, true);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.summary.results.filter((x) => x.host === 'g2' && x.status === 'changed').map((x) => [x.step, ...(x.planned ?? [])])).toEqual(want);
+    expect(r.summary.results.filter((x) => x.host === 'g1' && x.status === 'changed')).toEqual([]);
+  });
+});
+
+describe('gateway role: failures', () => {
+  it('the engine does not answer: the load step fails naming the host, nothing is run', async () => {
+    const hosts = hostsOf((h) => h.name === 'g2' && h.failing.push({ match: 'docker image ls', stderr: 'Cannot connect to the Docker daemon' }));
+    const r = await run(hosts);
+    expect(r.step('g2', 'load the dp images')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/docker image ls failed: Cannot connect to the Docker daemon on g2/) });
+    expect(hosts.g2.changes).toEqual([]);
+  });
+
+  it('a gateway that does not serve after its restart fails its step, and the roll stops there', async () => {
+    const hosts = hostsOf((h) => {
+      h.containers[0].running = false;
+      h.healthy = false;
+    });
+    const r = await run(hosts);
+    expect(r.step('g1', 'gateway running and routing')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/gateway on g1: not healthy after 1 s \(last: metrics port answered 0 curl: \(7\)/) });
+    expect(r.step('g2', 'gateway running and routing')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/rolling change stopped: g1 failed before this host; left untouched/) });
+    expect(hosts.g2.changes).toEqual([]);
+  });
+});
+
+describe("gateway role: its steps are the guide's, in order", () => {
+  it('lists every step by name', () => {
+    expect(gateway.steps.map((s) => s.name)).toEqual([
+      'upload the dp bundle',
+      'unpack the dp bundle',
+      'load the dp images',
+      'dp compose images present',
+      'etcd client certificates',
+      'gateway config.yaml (named keys)',
+      'dp compose override (certificates, SELinux labels)',
+      'probe route through the control plane (console API)',
+      'gateway running and routing',
+    ]);
+  });
+});

@@ -23,8 +23,8 @@ export async function applyChange(ctx: StepContext, change: Change): Promise<voi
   const inner = async () => {
     for (const w of change.writes ?? []) await ctx.transport.put(w.path, w.content, { mode: w.mode, owner: w.owner, become: w.become });
     for (const c of change.commands ?? []) {
-      const { command, become, timeoutMs, stdin } = commandOf(c);
-      await ctx.run(command, { become, timeoutMs, stdin });
+      const { command, become, timeoutMs, stdin, stream } = commandOf(c);
+      await ctx.run(command, { become, timeoutMs, stdin, stream });
     }
     await change.apply?.();
   };

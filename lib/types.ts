@@ -108,7 +108,9 @@ export interface Fact<T> {
 export type Status = 'ok' | 'changed' | 'failed' | 'skipped';
 
 /** A command a change runs on its host, as `--check -v` prints it. A bare string runs as root (become); an object without `become` as the host's default (ansible_become). */
-export type PlannedCommand = string | { command: string; become?: boolean; timeoutMs?: number; /** Secret bytes for stdin: never in argv. */ stdin?: string };
+export type PlannedCommand =
+  | string
+  | { command: string; become?: boolean; timeoutMs?: number; /** Secret bytes for stdin: never in argv. */ stdin?: string; /** Output lines to the -v log as they arrive (a package install). */ stream?: boolean };
 
 /** A file a change writes on its host (atomically: a temp file in the same folder, then rename). */
 export interface PlannedWrite {

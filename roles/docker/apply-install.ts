@@ -12,7 +12,7 @@ export function installChanges(ctx: StepContext, plan: InstallPlan, summary = pl
   const install: Change = {
     summary,
     writes: plan.files.map((f) => ({ path: f.path, content: f.content, mode: 0o644, become: true })),
-    commands: plan.commands.map((command) => ({ command, timeoutMs: INSTALL_TIMEOUT_MS })),
+    commands: plan.commands.map((command) => ({ command, timeoutMs: INSTALL_TIMEOUT_MS, stream: true })),
   };
   if (!plan.uploads.length) return [install];
   return [

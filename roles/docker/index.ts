@@ -180,7 +180,7 @@ const restartKey = (ctx: StepContext) => `docker:restart:${ctx.host.name}`;
 /** daemon.json changes waiting for this host's restart turn (its dockerd runs). */
 const pendingKey = (ctx: StepContext) => `docker:daemon-json:${ctx.host.name}`;
 const daemonFile = (content: string) => ({ path: DAEMON_JSON, content, mode: 0o644, become: true });
-const long = (command: string): PlannedCommand => ({ command, timeoutMs: INSTALL_TIMEOUT_MS });
+const long = (command: string): PlannedCommand => ({ command, timeoutMs: INSTALL_TIMEOUT_MS, stream: true });
 
 function takePending(ctx: StepContext): Change[] {
   const pending = (ctx.play.state.get(pendingKey(ctx)) as Change[] | undefined) ?? [];

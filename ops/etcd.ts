@@ -1,37 +1,89 @@
-// Talking to the etcd cluster from any host of the stack: etcdctl in a member's container (credentials from the
-// 0600 env file when auth is on), where a member keeps its data, and the health gates every rolling change uses.
+// Talking to the etcd cluster from any host of the stack: etcdctl in a member's container with the credentials
+// etcd's auth (as observed on that member) asks for, where a member keeps its data, and the health gates every
+// rolling change uses.
 import { posix } from 'node:path';
-import type { StepContext, Vars } from '../lib/types.ts';
-import { AUTH_REFUSED, countHealthy, etcdctlCmd, parseEndpointStatus } from './etcdctl.ts';
+import { newNonce } from '../lib/fact-batch.ts';
+import { defineFact, type Fact, type StepContext, type Vars } from '../lib/types.ts';
+import { stackVars } from '../vars/schema.ts';
+import {
+  AUTH_PROBE,
+  clusterReadCmd,
+  countHealthy,
+  credentialsFor,
+  etcdctlCmd,
+  parseAuthProbe,
+  parseClusterRead,
+  parseEndpointStatus,
+  type ClusterRead,
+  type EtcdAuth,
+} from './etcdctl.ts';
 import { waitFor } from './retry.ts';
 import { etcdClientUrls, etcdMember, etcdMembers, etcdScheme } from './topology.ts';
-import { bool, num, str } from './vars.ts';
 
-export const dataDir = (v: Vars): string => str(v, 'etcd_data_dir');
+type HasVars = { vars: Vars };
+
+export const dataDir = (ctx: HasVars): string => stackVars(ctx).etcd_data_dir;
 /** Beside the data dir: snapshots, certificates, etcdctl's credentials. */
-export const snapshotDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'snapshots');
-export const certDir = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'certs');
-export const envFile = (v: Vars): string => posix.join(posix.dirname(dataDir(v)), 'etcdctl.env');
+export const snapshotDir = (ctx: HasVars): string => posix.join(posix.dirname(dataDir(ctx)), 'snapshots');
+export const certDir = (ctx: HasVars): string => posix.join(posix.dirname(dataDir(ctx)), 'certs');
+export const envFile = (ctx: HasVars): string => posix.join(posix.dirname(dataDir(ctx)), 'etcdctl.env');
 
-/** etcdctl in this host's etcd container; credentials (when auth is on) from the 0600 env file. */
-export async function etcdctl(ctx: StepContext, args: string[], opts: { endpoints?: string[]; stdin?: string; nothrow?: boolean; timeoutMs?: number } = {}) {
-  const base = { endpoints: opts.endpoints ?? etcdClientUrls(ctx.inventory, ctx.vars), tls: bool(ctx.vars, 'etcd_tls_enabled'), stdin: opts.stdin !== undefined };
-  const run = (withAuth: boolean) =>
-    ctx.run(etcdctlCmd({ ...base, envFile: withAuth ? envFile(ctx.vars) : undefined }, args), { become: true, stdin: opts.stdin, nothrow: true, timeoutMs: opts.timeoutMs });
-  const wanted = bool(ctx.vars, 'etcd_auth_enabled');
-  let r = await run(wanted);
-  // Before the role has turned auth on, etcd refuses credentials.
-  if (!r.ok && /authentication is not enabled/.test(r.stderr)) r = await run(false);
-  // After the vars turned auth off but before the role has disabled it, etcd still asks for the stored ones.
-  if (!r.ok && !wanted && AUTH_REFUSED.test(r.stderr + r.stdout)) r = await run(true);
+export const ownUrl = (ctx: StepContext): string => `${etcdScheme(ctx.vars)}://${etcdMember(ctx).address}:${stackVars(ctx).etcd_client_port}`;
+
+/**
+ * Is etcd's auth on, as this host's member answers `user list` without credentials? A fact: read in the etcd
+ * role's batch, memoised for the run; the role re-reads it (fresh) on every member after it turns auth on or off.
+ * A member that answers neither way (not running yet) makes the read fail, and the next asker reads it again.
+ */
+export const etcdAuthFact = (ctx: StepContext): Fact<EtcdAuth> => {
+  const url = ownUrl(ctx);
+  return defineFact({
+    name: `etcd auth at ${url}`,
+    command: etcdctlCmd({ endpoints: [url], tls: stackVars(ctx).etcd_tls_enabled }, AUTH_PROBE),
+    become: true,
+    parse: (r) => parseAuthProbe(r, url),
+  });
+};
+
+/** etcd's auth as observed on this host's member (from the memo; read once when not there). */
+export const etcdAuth = (ctx: StepContext): Promise<EtcdAuth> => ctx.fact(etcdAuthFact(ctx));
+
+/** After the role turned auth on or off: every member's observation is read again, so later calls follow it. */
+export async function observeAuthAgain(ctx: StepContext): Promise<void> {
+  await Promise.all(
+    etcdMembers(ctx.inventory, ctx.vars).map(async (m) => {
+      const on = ctx.on(m.host);
+      // A member that does not answer now is read again by its next etcdctl call (a failed read is not memoised).
+      await on.fact(etcdAuthFact(on), { fresh: true }).catch((e: Error) => ctx.log(`etcd auth on ${m.host} not read again: ${e.message}`));
+    }),
+  );
+}
+
+export interface EtcdctlOptions {
+  endpoints?: string[];
+  stdin?: string;
+  nothrow?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * etcdctl in this host's etcd container. The credentials follow the rule in ops/etcdctl.ts (credentialsFor):
+ * the stored root credentials exactly when etcd's auth is observed on (etcdAuthFact), none otherwise.
+ */
+export async function etcdctl(ctx: StepContext, args: string[], opts: EtcdctlOptions = {}) {
+  const v = stackVars(ctx);
+  const auth = await etcdAuth(ctx);
+  const cmd = etcdctlCmd(
+    { endpoints: opts.endpoints ?? etcdClientUrls(ctx.inventory, ctx.vars), tls: v.etcd_tls_enabled, envFile: credentialsFor(auth, envFile(ctx)), stdin: opts.stdin !== undefined },
+    args,
+  );
+  const r = await ctx.run(cmd, { become: true, stdin: opts.stdin, nothrow: true, timeoutMs: opts.timeoutMs });
   if (!r.ok && !opts.nothrow) {
-    throw new Error(`etcdctl ${args.join(' ')} on ${ctx.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-400)}`);
+    const creds = auth === 'on' ? `with the root credentials in ${envFile(ctx)} (etcd auth is on)` : 'without credentials (etcd auth is off)';
+    throw new Error(`etcdctl ${args.join(' ')} on ${ctx.host.name} ${creds} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-400)}`);
   }
   return r;
 }
-
-export const ownUrl = (ctx: StepContext): string =>
-  `${etcdScheme(ctx.vars)}://${etcdMember(ctx).address}:${num(ctx.vars, 'etcd_client_port')}`;
 
 /** Is `host`'s member healthy right now? Asked of its own container (bounded), so a hung host counts as not. */
 export async function memberHealth(ctx: StepContext, host: string): Promise<{ host: string; healthy: boolean; why: string }> {
@@ -49,7 +101,7 @@ export async function memberHealth(ctx: StepContext, host: string): Promise<{ ho
 export const othersHealth = (ctx: StepContext) =>
   Promise.all(etcdMembers(ctx.inventory, ctx.vars).filter((m) => m.host !== ctx.host.name).map((m) => memberHealth(ctx, m.host)));
 
-/** Healthy endpoints and leaders among `endpoints`. */
+/** Healthy endpoints and leaders among `endpoints` (two reads: the docker role's gates, verify's checks). */
 export async function clusterState(ctx: StepContext, endpoints?: string[]) {
   const health = await etcdctl(ctx, ['endpoint', 'health'], { endpoints, nothrow: true });
   const status = await etcdctl(ctx, ['endpoint', 'status'], { endpoints, nothrow: true });
@@ -59,21 +111,34 @@ export async function clusterState(ctx: StepContext, endpoints?: string[]) {
   };
 }
 
-/** The gate: every endpoint healthy and exactly one leader. */
-export function waitClusterHealthy(ctx: StepContext): Promise<void> {
+/**
+ * Every endpoint's health and status and the member list in one command (with credentials, also whether they are
+ * root's): the etcd role's one health read per host.
+ */
+export async function readCluster(ctx: StepContext): Promise<ClusterRead> {
+  const files = credentialsFor(await etcdAuth(ctx), envFile(ctx));
+  const nonce = newNonce();
+  const cmd = clusterReadCmd({ endpoints: etcdClientUrls(ctx.inventory, ctx.vars), tls: stackVars(ctx).etcd_tls_enabled, envFile: files }, nonce);
+  return parseClusterRead(await ctx.run(cmd, { become: true, nothrow: true }), files !== undefined, nonce);
+}
+
+/** The gate: every endpoint healthy and exactly one leader. Gives the read that passed. */
+export async function waitClusterHealthy(ctx: StepContext): Promise<ClusterRead> {
   const n = etcdMembers(ctx.inventory, ctx.vars).length;
-  return waitFor(`etcd cluster (checked from ${ctx.host.name})`, num(ctx.vars, 'health_timeout'), async () => {
-    const s = await clusterState(ctx);
-    return (s.healthy === n && s.leaders === 1) || `${s.healthy}/${n} endpoints healthy, ${s.leaders} leader(s)`;
+  let passed!: ClusterRead;
+  await waitFor(`etcd cluster (checked from ${ctx.host.name})`, stackVars(ctx).health_timeout, async () => {
+    const s = await readCluster(ctx);
+    passed = s;
+    return (s.healthy === n && s.leaders === 1) || `${s.healthy}/${n} endpoints healthy, ${s.leaders} leader(s)${s.why ? `: ${s.why}` : ''}`;
   });
+  return passed;
 }
 
 /** Inside a rolling change: this member healthy and the cluster led, before the next member goes. */
 export function waitMemberHealthy(ctx: StepContext): Promise<void> {
-  return waitFor(`etcd member ${ctx.host.name}`, num(ctx.vars, 'health_timeout'), async () => {
+  return waitFor(`etcd member ${ctx.host.name}`, stackVars(ctx).health_timeout, async () => {
     const own = await clusterState(ctx, [ownUrl(ctx)]);
     const all = await clusterState(ctx);
     return (own.healthy === 1 && all.leaders === 1) || `member healthy: ${own.healthy === 1}, ${all.leaders} leader(s)`;
   });
 }
-

@@ -1,6 +1,8 @@
-// etcdctl through `docker exec` in a host's etcd container, and parsers of its simple output: pure, tested by
-// exact strings. ops/etcd.ts runs them.
+// etcdctl through `docker exec` in a host's etcd container, the credentials rule, and parsers of its simple
+// output: pure, tested by exact strings. ops/etcd.ts runs them.
+import { batchScript, parseBatch } from '../lib/fact-batch.ts';
 import { argv } from '../lib/shell.ts';
+import type { ExecResult } from '../lib/types.ts';
 import { ETCD_CONTAINER, IN_CERTS } from './layout.ts';
 
 export interface Etcdctl {
@@ -14,11 +16,73 @@ export interface Etcdctl {
 
 /** What etcdctl says when a request lacks (valid) credentials because auth is on. */
 export const AUTH_REFUSED = /user name is empty|authentication failed|permission denied|invalid auth token/i;
+/** What etcd answers to credentials while its auth is off. */
+export const AUTH_OFF = /authentication is not enabled/i;
+
+/** etcd's auth as a member answered the probe: on (it asks for credentials) or off (it refuses them). */
+export type EtcdAuth = 'on' | 'off';
+
+/** The probe: `user list` without credentials works only while auth is off. */
+export const AUTH_PROBE = ['user', 'list'];
+
+/**
+ * What the probe's answer says. Neither "works" nor "refused for lack of credentials" (etcd down, docker hung)
+ * is no answer: an error, never "off".
+ */
+export function parseAuthProbe(r: ExecResult, where: string): EtcdAuth {
+  if (r.ok) return 'off';
+  const out = `${r.stderr}\n${r.stdout}`;
+  if (AUTH_REFUSED.test(out)) return 'on';
+  throw new Error(`cannot tell whether etcd auth is on at ${where} (exit ${r.code}): ${out.trim().slice(-300) || 'no output'}`);
+}
+
+/**
+ * The credentials rule: etcdctl sends the stored root credentials (the 0600 env file) exactly when etcd's
+ * auth, as observed, is on. Before the role turns auth on etcd refuses credentials; after the vars turned it
+ * off etcd still demands them until the role disables it: both follow from the observation, never from a retry.
+ */
+export const credentialsFor = (auth: EtcdAuth, envFile: string): string | undefined => (auth === 'on' ? envFile : undefined);
 
 export function etcdctlCmd(o: Etcdctl, args: string[]): string {
   const exec = ['docker', 'exec', ...(o.stdin ? ['-i'] : []), ...(o.envFile ? ['--env-file', o.envFile] : [])];
   const tls = o.tls ? [`--cacert=${IN_CERTS}/ca.pem`, `--cert=${IN_CERTS}/cert.pem`, `--key=${IN_CERTS}/key.pem`] : [];
   return argv([...exec, ETCD_CONTAINER, 'etcdctl', `--endpoints=${o.endpoints.join(',')}`, ...tls, ...args]);
+}
+
+// ------------------------------------------------------------------ the cluster read: one command
+
+/** The health gate's read, in one remote command: every endpoint's health and status, and the member list. */
+export const CLUSTER_READ = { health: ['endpoint', 'health'], status: ['endpoint', 'status'], members: ['member', 'list'], root: ['user', 'get', 'root'] } as const;
+
+export interface ClusterRead {
+  healthy: number;
+  leaders: number;
+  /** `member list` as read (undefined when it failed). */
+  members?: MemberLine[];
+  /** With credentials: whether they are root's (`user get root` needs the root role). */
+  rootProven?: boolean;
+  /** The last line etcdctl said about a failure, for the gate's message. */
+  why: string;
+}
+
+/** With credentials the read also proves they are root's: what every later run relies on. */
+export const clusterReadCmd = (o: Etcdctl, nonce: string): string =>
+  batchScript(
+    [CLUSTER_READ.health, CLUSTER_READ.status, CLUSTER_READ.members, ...(o.envFile ? [CLUSTER_READ.root] : [])].map((args) => etcdctlCmd(o, [...args])),
+    nonce,
+  );
+
+/** Parses clusterReadCmd's answer; a read that did not complete throws (FactBatchError), never "0 healthy". */
+export function parseClusterRead(r: ExecResult, withCredentials: boolean, nonce: string): ClusterRead {
+  const [health, status, members, root] = parseBatch(r, withCredentials ? 4 : 3, nonce);
+  const lastLine = (x: ExecResult) => (x.stderr || x.stdout).trim().split('\n').slice(-1)[0] ?? '';
+  return {
+    healthy: countHealthy(`${health.stdout}\n${health.stderr}`),
+    leaders: parseEndpointStatus(status.stdout).filter((s) => s.leader).length,
+    members: members.ok ? parseMemberList(members.stdout) : undefined,
+    rootProven: root ? root.ok : undefined,
+    why: health.ok ? (status.ok ? '' : lastLine(status)) : lastLine(health),
+  };
 }
 
 // ------------------------------------------------------------------ parsers of etcdctl -w simple

@@ -2,17 +2,29 @@
 // stored on the hosts (the 0600 etcdctl env file), changes it in etcd with `user passwd` (new password on
 // stdin), and only then lets the env files, consoles and gateways be rewritten with the new one. A run that
 // dies midway leaves etcd with either the stored or the wanted password, and the rerun tells which.
+import { around } from '../../lib/change.ts';
 import { sh } from '../../lib/shell.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
-import { readSecretFile } from '../../ops/secret-file.ts';
-import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
-import { bool } from '../../ops/vars.ts';
-import { authEnableCmds, credentialsFile } from './cluster.ts';
-import { envFile, etcdctl, ownUrl } from '../../ops/etcd.ts';
-import { AUTH_REFUSED, etcdctlCmd } from '../../ops/etcdctl.ts';
+import { envFile, etcdAuth, etcdctl, observeAuthAgain, ownUrl } from '../../ops/etcd.ts';
+import { AUTH_OFF, AUTH_REFUSED, etcdctlCmd } from '../../ops/etcdctl.ts';
+import { etcdCredentials } from '../../ops/tls.ts';
+import { stackVars } from '../../vars/schema.ts';
+import { envFileFact } from './facts.ts';
+import { lastClusterRead } from './health.ts';
 
-/** What etcd answers to credentials while its auth is off. */
-const AUTH_OFF = /authentication is not enabled/i;
+/** The etcdctl arguments of turning auth on and off (root's password always on stdin). */
+export const authEnableCmds = {
+  roleAdd: ['role', 'add', 'root'],
+  userAdd: ['user', 'add', 'root', '--interactive=false'],
+  passwd: ['user', 'passwd', 'root', '--interactive=false'],
+  grant: ['user', 'grant-role', 'root', 'root'],
+  enable: ['auth', 'enable'],
+  disable: ['auth', 'disable'],
+};
+
+/** The 0600 env file etcdctl reads root's credentials from (`docker exec --env-file`). */
+export const credentialsFile = (password: string): string => `ETCDCTL_USER=root:${password}\n`;
+
 /** Needs the root role: a success proves these are root's credentials, not just any user's. */
 const PROVE_ROOT = ['user', 'get', 'root'];
 
@@ -25,10 +37,15 @@ export function parseCredentialsFile(text: string): string | undefined {
   return colon < 0 ? undefined : user.slice(colon + 1);
 }
 
-/** The root password stored on this host, registered as a secret; undefined when no env file exists yet. */
+/** The root password stored on this host (from the role's batched read), registered as a secret; undefined when no env file exists yet. */
 export async function storedRootPassword(ctx: StepContext): Promise<string | undefined> {
-  const text = await readSecretFile(ctx, envFile(ctx.vars));
-  const password = text === undefined ? undefined : parseCredentialsFile(text);
+  const file = await ctx.fact(envFileFact(ctx)).catch((e: Error) => {
+    throw new Error(`cannot read ${envFile(ctx)} on ${ctx.host.name} (${e.message}): nothing changed`);
+  });
+  if (file.kind === 'other') throw new Error(`${envFile(ctx)} on ${ctx.host.name} is not a regular file: nothing changed`);
+  if (file.kind === 'missing') return undefined;
+  if (file.content.trim()) ctx.secret(file.content.trim());
+  const password = parseCredentialsFile(file.content);
   if (password) ctx.secret(password);
   return password;
 }
@@ -64,7 +81,7 @@ export async function rotationAction(wanted: CredentialsProbe, stored: () => Pro
 
 /** Runs etcdctl against this member with the credentials in `file` (a 0600 env file on the host). */
 const withFile = (ctx: StepContext, file: string, args: string[], stdin?: string) =>
-  ctx.run(etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars), envFile: file, stdin: stdin !== undefined }, args), {
+  ctx.run(etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: stackVars(ctx).etcd_tls_enabled, envFile: file, stdin: stdin !== undefined }, args), {
     become: true,
     nothrow: true,
     stdin,
@@ -72,7 +89,7 @@ const withFile = (ctx: StepContext, file: string, args: string[], stdin?: string
 
 /** Changes root's password in etcd from the stored one to the wanted one, through this host's member. */
 async function rotate(ctx: StepContext, wanted: string): Promise<void> {
-  const stored = envFile(ctx.vars);
+  const stored = envFile(ctx);
   // The wanted credentials in a sibling 0600 file: docker reads env files, and argv must never hold them.
   const next = `${stored}.next`;
   await ctx.transport.put(next, credentialsFile(wanted), { mode: 0o600, become: true });
@@ -112,26 +129,21 @@ export async function rotationChanges(ctx: StepContext): Promise<Change[]> {
  * without credentials only once etcd no longer asks for them. Without usable credentials the play fails and
  * leaves every config as it is.
  */
-function authDisableChange(ctx: StepContext, probeError: string): Change[] {
-  if (!AUTH_REFUSED.test(probeError)) {
-    // In --check on hosts not yet converged etcd may not run at all: there is no auth to turn off.
-    if (ctx.check) return [];
-    throw new Error(`cannot tell whether etcd auth is on at ${ownUrl(ctx)}: ${probeError.trim().slice(-300)}`);
-  }
+function authDisableChange(ctx: StepContext): Change[] {
+  const disable = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: stackVars(ctx).etcd_tls_enabled, envFile: envFile(ctx) }, authEnableCmds.disable);
+  const change: Change = { summary: 'disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host', commands: [{ command: disable, become: true }] };
   return [
-    {
-      summary: 'disable etcd auth (etcd_auth_enabled is off), with the root credentials stored on the host',
-      async apply() {
-        // etcdctl() falls back to the stored credentials while etcd still asks for them.
-        const r = await etcdctl(ctx, authEnableCmds.disable, { endpoints: [ownUrl(ctx)], nothrow: true });
-        if (!r.ok) {
-          throw new Error(
-            `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${envFile(ctx.vars)} could not disable it ` +
-              `(exit ${r.code}). Set etcd_auth_enabled: true with etcd_root_password, or run \`etcdctl auth disable\` as root.`,
-          );
-        }
-      },
-    },
+    around(change, async (inner) => {
+      try {
+        await inner();
+      } catch (e) {
+        throw new Error(
+          `etcd has auth on but etcd_auth_enabled is off, and the root credentials in ${envFile(ctx)} could not disable it ` +
+            `(${e instanceof Error ? e.message.split('\n').slice(-1)[0] : String(e)}). Set etcd_auth_enabled: true with etcd_root_password, or run \`etcdctl auth disable\` as root.`,
+        );
+      }
+      await observeAuthAgain(ctx);
+    }),
   ];
 }
 
@@ -142,34 +154,42 @@ export const AUTH_OFF_WARNING =
 
 /** Step 'etcd auth (root user)': create root and enable auth, or disable it when the vars turned it off. */
 export async function authChanges(ctx: StepContext): Promise<Change[]> {
-  // Without credentials `user list` works only while auth is off.
-  const probe = etcdctlCmd({ endpoints: [ownUrl(ctx)], tls: tlsEnabled(ctx.vars) }, authEnableCmds.probe);
-  const open = await ctx.run(probe, { become: true, nothrow: true });
-  if (!bool(ctx.vars, 'etcd_auth_enabled')) {
-    ctx.warn(AUTH_OFF_WARNING);
-    return open.ok ? [] : authDisableChange(ctx, open.stderr || open.stdout);
-  }
-  if (!open.ok) return [];
+  const wanted = stackVars(ctx).etcd_auth_enabled;
+  if (!wanted) ctx.warn(AUTH_OFF_WARNING);
+  const auth = await etcdAuth(ctx).catch((e: Error) => {
+    // In --check on hosts not yet converged etcd may not run at all: nothing to plan against yet.
+    if (ctx.check) return undefined;
+    throw e;
+  });
+  if (auth === undefined) return [];
+  if (!wanted) return auth === 'on' ? authDisableChange(ctx) : [];
+  if (auth === 'on') return [];
   const password = etcdCredentials(ctx)!.password;
   return [
     {
       summary: 'create etcd user root (password from stdin) and enable auth',
       async apply() {
+        // etcd's auth is off here: etcdctl runs without credentials (the rule in ops/etcdctl.ts).
         await etcdctl(ctx, authEnableCmds.roleAdd, { nothrow: true });
         const added = await etcdctl(ctx, authEnableCmds.userAdd, { stdin: `${password}\n`, nothrow: true });
         if (!added.ok) await etcdctl(ctx, authEnableCmds.passwd, { stdin: `${password}\n` });
         await etcdctl(ctx, authEnableCmds.grant);
         await etcdctl(ctx, authEnableCmds.enable);
+        await observeAuthAgain(ctx);
       },
     },
   ];
 }
 
-/** After the auth step: with auth wanted, the stored credentials are root's (what every later run relies on). */
+/**
+ * After the auth step: with auth wanted, the stored credentials are root's (what every later run relies on).
+ * The health gate's read proved it already when it ran with them; otherwise (auth turned on this run) asked here.
+ */
 export async function verifyStoredCredentials(ctx: StepContext): Promise<void> {
-  if (ctx.check || !bool(ctx.vars, 'etcd_auth_enabled')) return;
-  const r = await withFile(ctx, envFile(ctx.vars), PROVE_ROOT);
+  if (ctx.check || !stackVars(ctx).etcd_auth_enabled) return;
+  if (lastClusterRead(ctx)?.rootProven) return;
+  const r = await withFile(ctx, envFile(ctx), PROVE_ROOT);
   if (probeOutcome(r, 'the stored root password') === 'refused') {
-    throw new Error(`etcd refuses the root credentials in ${envFile(ctx.vars)} on ${ctx.host.name}: is etcd_root_password the password etcd holds?`);
+    throw new Error(`etcd refuses the root credentials in ${envFile(ctx)} on ${ctx.host.name}: is etcd_root_password the password etcd holds?`);
   }
 }

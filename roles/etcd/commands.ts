@@ -1,6 +1,6 @@
 // Pure builders for the guide's etcd commands (`docker run` with the ETCD_* environment, etcdctl through
 // `docker exec`) and parsers of etcdctl's simple output. Tested by exact strings.
-import { argv, sh } from '../../lib/shell.ts';
+import { sh } from '../../lib/shell.ts';
 import { LABEL_ROLE, LABEL_SPEC } from '../../ops/fingerprint.ts';
 import { ETCD_CONTAINER, IN_CERTS, IN_DATA, IN_DATA_OLD, IN_SNAPSHOTS } from '../../ops/layout.ts';
 

@@ -1,13 +1,25 @@
 // The 'etcd member' step: plan from the survey (plan.ts), then change members one at a time under the
 // play-wide lock. Down members go first; a member is taken down only while every other one is healthy right
 // now; the first failure stops the rolling change for every member after it.
-import { defineStep, type Change, type StepContext } from '../../lib/types.ts';
-import { etcdMembers } from '../../ops/topology.ts';
-import { num } from '../../ops/vars.ts';
-import { migrate, rejoin, startMember, survey, surveyMember, takeSnapshot, wantedSpec } from './cluster.ts';
-import { dataDir, othersHealth, waitMemberHealthy } from '../../ops/etcd.ts';
-import { etcdContainer, isDown, knownSelf, othersUnhealthy, planMember, snapshotSources, stillValid, type MemberAction, type MemberSurvey, type Wanted } from './plan.ts';
 import { around } from '../../lib/change.ts';
+import { defineStep, type Change, type StepContext } from '../../lib/types.ts';
+import { dataDir, othersHealth, waitMemberHealthy } from '../../ops/etcd.ts';
+import { etcdMembers } from '../../ops/topology.ts';
+import { stackVars } from '../../vars/schema.ts';
+import { migrateCommands, rejoin, startCommands, survey, surveyMember, takeSnapshot, wantedSpec } from './cluster.ts';
+import {
+  etcdContainer,
+  isConverged,
+  isDown,
+  knownSelf,
+  othersUnhealthy,
+  planMember,
+  snapshotSources,
+  stillValid,
+  type MemberAction,
+  type MemberSurvey,
+  type Wanted,
+} from './plan.ts';
 
 const LOCK = 'etcd member';
 
@@ -44,7 +56,7 @@ async function downMembersFirst(ctx: StepContext, rows: MemberSurvey[]): Promise
   if (!waits.length) return;
   ctx.log(`etcd member ${ctx.host.name}: waiting for the down member(s) to be started first`);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((ok) => (timer = setTimeout(ok, num(ctx.vars, 'health_timeout') * 1000)));
+  const timeout = new Promise<void>((ok) => (timer = setTimeout(ok, stackVars(ctx).health_timeout * 1000)));
   await Promise.race([Promise.all(waits), timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -78,7 +90,7 @@ async function rollingTurn(ctx: StepContext, rows: MemberSurvey[], action: Membe
       throw new Error(`not changing etcd member ${me}: the rolling change stopped at ${state.stoppedAt.host} (${state.stoppedAt.why}). Fix that member and rerun`);
     }
     try {
-      const fresh = await surveyMember(ctx, me);
+      const fresh = await surveyMember(ctx, me, true);
       const changed = stillValid(action, fresh, want);
       if (changed) throw new Error(`etcd member ${me} is not as surveyed any more (${changed}): nothing changed, rerun to plan again`);
       if (needsHealthyRest) {
@@ -95,40 +107,45 @@ async function rollingTurn(ctx: StepContext, rows: MemberSurvey[], action: Membe
   });
 }
 
-/** The change a member's action needs; rolling ones hold the play-wide lock until the member is healthy. */
-function memberChange(ctx: StepContext, rows: MemberSurvey[], action: MemberAction, want: Wanted): Change[] {
+/**
+ * The change a member's action needs, its commands as data (`--check -v` prints them); a rolling one runs inside
+ * its turn: the play-wide lock, the checks, a snapshot, then the commands, then the member's health gate.
+ */
+async function memberChange(ctx: StepContext, rows: MemberSurvey[], action: MemberAction, want: Wanted): Promise<Change[]> {
+  const me = ctx.host.name;
   const gate = async () => {
     // Alone it cannot be healthy: wait only when a majority can be up with it.
     if (action.kind === 'rejoin' || canBeHealthy(ctx, rows)) await waitMemberHealthy(ctx);
   };
-  const turn = (summary: string, work: () => Promise<void>): Change[] => [
-    { summary, apply: () => rollingTurn(ctx, rows, action, want, async () => (await work(), await gate())) },
-  ];
+  const inTurn = (change: Change): Change[] => [around(change, (inner) => rollingTurn(ctx, rows, action, want, async () => (await inner(), await gate())))];
   switch (action.kind) {
     case 'none':
       return [];
     case 'bootstrap':
       // Every member starts at once: a new cluster forms when a majority is up.
-      return [{ summary: `start etcd member ${ctx.host.name} (new cluster)`, apply: () => startMember(ctx, 'new') }];
+      return [{ summary: `start etcd member ${me} (new cluster)`, commands: await startCommands(ctx, 'new') }];
     case 'recreate':
-      return turn(`recreate etcd member ${ctx.host.name} (${action.reason}), one member at a time`, () => startMember(ctx, 'existing'));
+      return inTurn({ summary: `recreate etcd member ${me} (${action.reason}), one member at a time`, commands: await startCommands(ctx, 'existing') });
     case 'migrate':
-      return turn(`move etcd member ${ctx.host.name}'s data from ${action.from} to ${dataDir(ctx.vars)}, one member at a time`, () => migrate(ctx, action.from));
+      return inTurn({ summary: `move etcd member ${me}'s data from ${action.from} to ${dataDir(ctx)}, one member at a time`, commands: await migrateCommands(ctx, action.from) });
     case 'rejoin':
-      return turn(`etcd member ${ctx.host.name} has no data: remove and re-add it through ${action.peer}`, () => rejoin(ctx, action.peer));
+      // Through a peer first (member remove/add), then here: orchestration, not one host's commands.
+      return inTurn({ summary: `etcd member ${me} has no data: remove and re-add it through ${action.peer}`, apply: () => rejoin(ctx, action.peer) });
   }
 }
 
 export const memberStep = defineStep({
   name: 'etcd member',
   async plan(ctx) {
-    const mine = finished(ctx, ctx.host.name);
+    const me = ctx.host.name;
+    const mine = finished(ctx, me);
     try {
-      const rows = await survey(ctx);
       // Before anything else asks this host's dockerd: an unreadable member fails here, saying so.
-      knownSelf(rows, ctx.host.name);
-      const want = { spec: await wantedSpec(ctx), dataDir: dataDir(ctx.vars) };
-      const changes = memberChange(ctx, rows, planMember(rows, ctx.host.name, want), want);
+      const self = knownSelf([await surveyMember(ctx, me)], me);
+      const want = { spec: await wantedSpec(ctx), dataDir: dataDir(ctx) };
+      // A converged member needs nothing of the others: they are read only when this one must change.
+      const rows = isConverged(self, want) ? [self] : await survey(ctx);
+      const changes = await memberChange(ctx, rows, planMember(rows, me, want), want);
       if (!changes.length || ctx.check) mine.resolve();
       // The runner applies what plan returns: this member's turn is over when its change settles.
       return changes.map((c) => around(c, (inner) => inner().finally(mine.resolve)));

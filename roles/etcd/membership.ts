@@ -2,10 +2,11 @@
 // member is destructive and changes the quorum: gatewright never does it by itself; it says which member,
 // and how to remove it by hand, once the member's host is retired (docs/OPERATIONS.md).
 import { defineStep, type StepContext } from '../../lib/types.ts';
-import { etcdMembers, firstHostOfPlay } from '../../ops/topology.ts';
-import { num } from '../../ops/vars.ts';
 import { etcdctl } from '../../ops/etcd.ts';
 import { parseMemberList, type MemberLine } from '../../ops/etcdctl.ts';
+import { etcdMembers, firstHostOfPlay } from '../../ops/topology.ts';
+import { stackVars } from '../../vars/schema.ts';
+import { lastClusterRead } from './health.ts';
 
 /** The members whose peer URL is none of the group's (name alone can be changed by `etcd_name`). */
 export function unlistedMembers(members: MemberLine[], wantedPeerUrls: string[]): MemberLine[] {
@@ -13,19 +14,31 @@ export function unlistedMembers(members: MemberLine[], wantedPeerUrls: string[])
 }
 
 const wantedPeerUrls = (ctx: StepContext): string[] =>
-  etcdMembers(ctx.inventory, ctx.vars).map((m) => `http://${m.address}:${num(ctx.vars, 'etcd_peer_port')}`);
+  etcdMembers(ctx.inventory, ctx.vars).map((m) => `http://${m.address}:${stackVars(ctx).etcd_peer_port}`);
+
+/** The member list: from this host's health read when it has it, else read now. */
+async function memberList(ctx: StepContext): Promise<MemberLine[] | string> {
+  const read = lastClusterRead(ctx)?.members;
+  if (read) return read;
+  try {
+    const r = await etcdctl(ctx, ['member', 'list'], { nothrow: true });
+    return r.ok ? parseMemberList(r.stdout) : `exit ${r.code}`;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
 
 export const membershipStep = defineStep({
   name: 'etcd members match the etcd group',
   when: firstHostOfPlay,
   async plan(ctx) {
     if (ctx.check) return [];
-    const r = await etcdctl(ctx, ['member', 'list'], { nothrow: true });
-    if (!r.ok) {
-      ctx.warn(`could not read the etcd member list to compare it with the etcd group (exit ${r.code}): members outside the inventory are not checked this run`);
+    const members = await memberList(ctx);
+    if (typeof members === 'string') {
+      ctx.warn(`could not read the etcd member list to compare it with the etcd group (${members}): members outside the inventory are not checked this run`);
       return [];
     }
-    for (const m of unlistedMembers(parseMemberList(r.stdout), wantedPeerUrls(ctx))) {
+    for (const m of unlistedMembers(members, wantedPeerUrls(ctx))) {
       ctx.warn(
         `etcd member ${m.name || '(unnamed)'} (${m.id}, ${m.peerUrls.join(',')}) is in the cluster but not in the etcd group. ` +
           `gatewright never removes a member by itself: once its host is retired, \`etcdctl member remove ${m.id}\` on a healthy member`,

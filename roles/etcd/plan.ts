@@ -56,10 +56,16 @@ export function knownSelf(survey: MemberSurvey[], me: string): KnownSurvey {
   return self;
 }
 
+/** Nothing to do: the member has data and its container runs with the wanted spec (the other members are not needed). */
+export function isConverged(self: KnownSurvey, want: Wanted): boolean {
+  const c = etcdContainer(self);
+  return self.hasData && !!c?.running && c.spec === want.spec;
+}
+
 export function planMember(survey: MemberSurvey[], me: string, want: Wanted): MemberAction {
   const self = knownSelf(survey, me);
   const c = etcdContainer(self);
-  if (self.hasData && c?.running && c.spec === want.spec) return { kind: 'none' };
+  if (isConverged(self, want)) return { kind: 'none' };
 
   const unknown = survey.filter((r) => !r.known);
   if (unknown.length) {

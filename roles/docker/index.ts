@@ -44,8 +44,12 @@ export default defineRole({
         const plan = await installPlan(ctx, docker);
         const changes = installChanges(ctx, plan, `${plan.summary}${docker.version ? ` (replacing ${docker.version})` : ''}`);
         const install = changes.pop()!;
+        // No engine yet: daemon.json goes first, so dockerd starts once (the package's own start) and with it,
+        // instead of starting with the defaults and then taking its turn in a rolling restart.
+        const first = docker.version ? [] : await daemonJsonBeforeInstall(ctx);
+        if (first.length) ctx.play.state.set(firstKey(ctx), true);
         // Upgrading a running engine restarts it (the package scripts do): that rolls like any restart.
-        return [...changes, await engineChange(ctx, docker, install)];
+        return [...first, ...changes, await engineChange(ctx, docker, install)];
       },
       async verify(ctx) {
         const { version, unconfigured } = await engine(ctx);
@@ -61,6 +65,8 @@ export default defineRole({
     defineStep({
       name: 'daemon.json (docker_daemon_options)',
       async plan(ctx) {
+        // Planned with the install already (no engine yet): --check shows it once; a run reads it again below.
+        if (ctx.check && ctx.play.state.get(firstKey(ctx))) return [];
         const wanted = wantedDaemonOptions(stackVars(ctx).docker_daemon_options);
         // Read again only when this run installed or changed the engine (the package may have written them).
         const fresh = engineTouched(ctx);
@@ -176,7 +182,15 @@ async function engineChange(ctx: StepContext, docker: DockerInfo, change: Change
 
 // ---------------------------------------------------------------- what the steps decide with
 
+async function daemonJsonBeforeInstall(ctx: StepContext): Promise<Change[]> {
+  const content = renderDaemonJson(wantedDaemonOptions(stackVars(ctx).docker_daemon_options));
+  const changes = [...(await ensureDir(ctx, { path: DOCKER_DIR, become: true })), ...(await ensureFile(ctx, daemonFile(content)))];
+  return changes.map((c) => ({ ...c, summary: `${c.summary} (before the install: dockerd starts once, with it)` }));
+}
+
 const restartKey = (ctx: StepContext) => `docker:restart:${ctx.host.name}`;
+/** daemon.json was planned before the install (a host with no engine yet). */
+const firstKey = (ctx: StepContext) => `docker:daemon-json-first:${ctx.host.name}`;
 /** daemon.json changes waiting for this host's restart turn (its dockerd runs). */
 const pendingKey = (ctx: StepContext) => `docker:daemon-json:${ctx.host.name}`;
 const daemonFile = (content: string) => ({ path: DAEMON_JSON, content, mode: 0o644, become: true });

@@ -80,18 +80,26 @@ describe('docker: the engine read once', () => {
   it('a fresh host (--check): install, /etc/docker, daemon.json, start, and compose as the facts say, from the one read', async () => {
     const { commands, step } = await run({ ...FRESH }, { check: true });
     expect(commands('g1')).toEqual([expect.stringContaining('gwfacts-'), aptCandidatesFact(['docker.io', 'docker-compose']).command]);
-    expect(step('g1', 'Docker >= 20.10.7 installed')?.planned).toEqual([`$ ${APT} install -y docker.io docker-compose`]);
-    expect(step('g1', 'daemon.json (docker_daemon_options)')?.planned).toEqual(['$ mkdir -p -- /etc/docker', 'write /etc/docker/daemon.json (mode 0644)']);
+    // daemon.json before the package, so the package's own start of dockerd uses it: no restart to follow.
+    expect(step('g1', 'Docker >= 20.10.7 installed')?.planned).toEqual([
+      '$ mkdir -p -- /etc/docker',
+      'write /etc/docker/daemon.json (mode 0644)',
+      `$ ${APT} install -y docker.io docker-compose`,
+    ]);
+    expect(step('g1', 'daemon.json (docker_daemon_options)')).toMatchObject({ status: 'ok' });
     expect(step('g1', 'Docker enabled and running')?.planned).toEqual(START.map((c) => `$ ${c}`));
     expect(step('g1', 'restart Docker if daemon.json changed')).toMatchObject({ status: 'ok' });
   });
 
   it('a fresh host, applied: each change, then one fresh read of the engine per change that touched it', async () => {
     const s = { ...FRESH };
-    const { commands, summary, fleet } = await run(s);
+    // The fake's put does not move its state: what the write before the install put there is what the host holds.
+    const wrote = (command: string): Answer => (command === 'mkdir -p -- /etc/docker' ? void Object.assign(s, { dockerDir: true, daemonJson: CONF }) : undefined);
+    const { commands, summary, fleet, results } = await run(s, {}, wrote);
     expect(summary.exitCode).toBe(0);
     expect(commands('g1').slice(1)).toEqual([
       aptCandidatesFact(['docker.io', 'docker-compose']).command,
+      'mkdir -p -- /etc/docker',
       `${APT} install -y docker.io docker-compose`,
       dockerFact.command, // the install's verify
       readDirCommand('/etc/docker'), // the package may have made them: read again after an install
@@ -101,6 +109,7 @@ describe('docker: the engine read once', () => {
     ]);
     expect(fleet.transports.get('g1')!.puts).toEqual([{ path: DAEMON_JSON, content: CONF, opts: { mode: 0o644, become: true } }]);
     expect(s).toMatchObject({ running: true, enabled: true });
+    expect(results('g1').map((r) => r.status)).toEqual(['changed', 'ok', 'changed', 'ok', 'ok']); // no restart
   });
 });
 

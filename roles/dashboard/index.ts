@@ -6,7 +6,6 @@
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { adminApi, putOrThrow } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { firstHostOfPlay } from '../../ops/topology.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { clusterBody, clusterPath } from './commands.ts';
@@ -15,7 +14,6 @@ import { secretNotSet, tokenSecretChanges, tokenSecretFacts } from './token-secr
 
 export default defineRole({
   name: 'dashboard',
-  defaults: { ...STACK_DEFAULTS },
   facts: (ctx) => [...tokenSecretFacts(ctx), ...cp.facts(ctx)],
   steps: [
     defineStep({ name: 'console token secret', when: secretNotSet, plan: tokenSecretChanges }),

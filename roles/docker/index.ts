@@ -25,11 +25,6 @@ const DOCKER_DIR = '/etc/docker';
 
 export default defineRole({
   name: 'docker',
-  defaults: {
-    docker_ce_repo_url: 'https://download.docker.com',
-    docker_service_manager: 'auto',
-    docker_daemon_options: {},
-  },
   facts: [dockerFact, osFact, dirFact(DOCKER_DIR, true), fileFact(DAEMON_JSON, true)],
   // Tracked: the restart turns follow inventory order, waiting for an earlier host only while it is still on its way.
   steps: [

@@ -9,7 +9,6 @@ import { stackVars } from '../../vars/schema.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import { CommandError, type StepContext } from '../../lib/types.ts';
 import { curlOn } from '../../ops/admin-api.ts';
-import { LB_DEFAULTS, STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { COMPOSE_LABEL } from '../../ops/docker.ts';
 import { LABEL_ROLE } from '../../ops/fingerprint.ts';
 import { waitFor } from '../../ops/retry.ts';
@@ -99,12 +98,6 @@ export function peersNotUp(stats: ServerStat[], server: string, group: RollingGr
 
 // ---------------------------------------------------------------- the gates
 
-/** The gates call ops helpers that may still read raw vars: they get the stack's defaults under the host's. */
-export const withStackVars = (ctx: StepContext): StepContext => ({
-  ...ctx,
-  vars: { ...STACK_DEFAULTS, ...LB_DEFAULTS, ...ctx.vars },
-});
-
 async function otherMembersHealthy(ctx: StepContext): Promise<void> {
   const me = etcdMember(ctx).name;
   const port = stackVars(ctx).etcd_client_port;
@@ -152,8 +145,7 @@ async function healthyAgain(ctx: StepContext, after: RestartGates['after']): Pro
  * `restart` (which leaves dockerd answering) in this host's turn, behind the gates its running
  * containers need. `gates` comes from what ran before the restart (see `restartGates`).
  */
-export async function rollingRestart(hostCtx: StepContext, gates: RestartGates, restart: () => Promise<void>): Promise<void> {
-  const ctx = withStackVars(hostCtx);
+export async function rollingRestart(ctx: StepContext, gates: RestartGates, restart: () => Promise<void>): Promise<void> {
   await inTurn(ctx, async () => {
     if (gates.etcd) await otherMembersHealthy(ctx);
     for (const group of gates.drain) await peersUp(ctx, group);

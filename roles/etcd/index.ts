@@ -6,7 +6,6 @@ import { around } from '../../lib/change.ts';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { hostImagesFact, imageIdOn, localSha256, planImageLoads, pullChange, uploadStep } from '../../ops/bundle.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { dataDir, envFile, snapshotDir, certDir } from '../../ops/etcd.ts';
 import { ensureTlsFiles, etcdCredentials } from '../../ops/tls.ts';
 import { firstHostOfPlay } from '../../ops/topology.ts';
@@ -19,7 +18,6 @@ import { membershipStep } from './membership.ts';
 
 export default defineRole({
   name: 'etcd',
-  defaults: { ...STACK_DEFAULTS },
   facts: etcdFacts,
   steps: [
     { ...uploadStep('upload the etcd image tarball', tarball), when: fromBundle },

@@ -6,14 +6,12 @@
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { controlPlane, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { PROBE_HOST, PROBE_ROUTE_ID, PROBE_URI, sawProbeRoute } from '../../ops/gateway-health.ts';
 import { firstHostOfPlay, upstreamNodes } from '../../ops/topology.ts';
 import { dp } from './plane.ts';
 
 export default defineRole({
   name: 'gateway',
-  defaults: { ...STACK_DEFAULTS },
   facts: dp.facts,
   steps: [
     defineStep({ name: 'upload the dp bundle', plan: dp.upload }),

@@ -7,7 +7,6 @@ import { defineRole, defineStep, type Change } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { haproxyConnectAnyFact, haproxyFact } from '../../facts/haproxy.ts';
 import { osFact } from '../../facts/os.ts';
-import { LB_DEFAULTS } from '../../ops/defaults.ts';
 import { BACKENDS_OF_GROUP } from '../../ops/layout.ts';
 import { serverStatsFact } from '../../ops/lb-drain.ts';
 import { leftOutOfRotation, runtimeCommand, setServerState, type ServerStat } from '../../ops/lb-runtime.ts';
@@ -17,7 +16,6 @@ import { installConfig, reloadConfig, wantedConfig } from './config.ts';
 
 export default defineRole({
   name: 'lb',
-  defaults: { ...LB_DEFAULTS },
   facts: (ctx) => [haproxyFact, haproxyConnectAnyFact, fileFact(stackVars(ctx).lb_config_file, true)],
   steps: [
     defineStep({

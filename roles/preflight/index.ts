@@ -18,16 +18,7 @@ import { planSelinux, type SelinuxWanted } from './selinux.ts';
 
 export default defineRole({
   name: 'preflight',
-  defaults: {
-    preflight_min_cpus: 2,
-    // A "4 GB" server shows 3.6-3.9 GiB in MemTotal (kernel, firmware and kdump reservations): 3500 MiB
-    // passes every real 4 GB host and still refuses 2 and 3 GB ones.
-    preflight_min_memory_mb: 3500,
-    preflight_min_disk_mb: 10240,
-    preflight_open_firewall: true,
-    preflight_selinux: 'keep' satisfies SelinuxWanted,
-    preflight_own_containers: OWN_CONTAINER_NAMES,
-  },
+
   facts: (ctx) => [
     osFact,
     machineFact,

@@ -4,7 +4,6 @@
 import { defineRole, defineStep, type StepContext } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { GROUPS } from '../../ops/layout.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { upstreamNodes } from '../../ops/topology.ts';
@@ -13,7 +12,6 @@ export const SMOKE_ROUTE_ID = 'gatewright-smoke';
 
 export default defineRole({
   name: 'smoke',
-  defaults: { ...STACK_DEFAULTS },
   steps: [
     defineStep({
       name: 'smoke route through the control plane',

@@ -2,12 +2,10 @@
 // stopped. Read-only for the stack's configuration; it does stop and start services, so never in --check.
 // Orchestration by nature: each check is a step's `verify` (roles/verify/checks.ts), nothing is planned.
 import { defineRole, defineStep, type Step, type StepContext } from '../../lib/types.ts';
-import { LB_DEFAULTS, STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { dashboardDown, etcdMemberDown, gatewayDown } from './checks.ts';
 
 export default defineRole({
   name: 'verify',
-  defaults: { ...STACK_DEFAULTS, ...LB_DEFAULTS },
   steps: [
     // 1. `docker compose down` on one gateway: requests through the data-plane LB keep succeeding.
     check('a gateway stopped: the data plane keeps answering through the LB', 'data-plane', gatewayDown),

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hostStatuses, killHost, PATHS, startHost } from '../../lab/index.ts';
 import { quote } from '../../lib/shell.ts';
 import { LOCK_FILE } from '../../lib/lock.ts';
-import { LB_DEFAULTS } from '../../ops/defaults.ts';
+import { stackVars } from '../../vars/schema.ts';
 import { adminSocketCommand, parseServerStats, setServerState, SHOW_SERVERS, socketInput, type ServerStat } from '../../ops/lb-runtime.ts';
 import { httpRequest } from '../../roles/verify/http.ts';
 import { cliRunner, DASHBOARD_PASSWORD, etcdctl, ip, onHost, type Report } from './helpers.ts';
@@ -37,7 +37,7 @@ async function waitUntil(what: string, ms: number, check: () => boolean | Promis
 
 /** HAProxy's runtime API on lb1 (what the lb role uses), stdin carrying the commands. */
 function lbSocket(commands: string[]): string {
-  const r = onHost('lb1', `sudo sh -c ${quote(adminSocketCommand(LB_DEFAULTS.lb_admin_socket))}`, socketInput(commands));
+  const r = onHost('lb1', `sudo sh -c ${quote(adminSocketCommand(stackVars({ vars: {} }).lb_admin_socket))}`, socketInput(commands));
   expect(r.code, r.out).toBe(0);
   return r.out;
 }

@@ -16,7 +16,6 @@ import type { Host, StepContext, Vars } from '../../lib/types.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { serverStats } from '../../ops/lb-drain.ts';
 import { lbModel, type LbModel } from '../../roles/lb/model.ts';
-import { LB_DEFAULTS } from '../../ops/defaults.ts';
 
 export const LB_ADDRESS = '127.0.0.30';
 export const PORTS = { control: 19000, http: 18080, https: 18443, gateway: 18081, dashboard: 19001 };
@@ -102,7 +101,7 @@ export function localContexts(dir: string) {
   };
   const shared = makePlayShared(inv.group('gateway'));
   const context = (name: string): StepContext =>
-    makeContext(inv.hosts.get(name)!, { play: 'test', step: 'test', origin: name, shared, defaults: LB_DEFAULTS, resolveHost: (n) => inv.hosts.get(n)! }, deps);
+    makeContext(inv.hosts.get(name)!, { play: 'test', step: 'test', origin: name, shared, defaults: {}, resolveHost: (n) => inv.hosts.get(n)! }, deps);
   return { inventory: inv, context, model: (): LbModel => lbModel(context('lb1').vars, inv) };
 }
 

@@ -7,7 +7,6 @@ import { readFileCommand } from '../../lib/files.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { PlayShared, StepContext } from '../../lib/types.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { tokenSecret, tokenSecretChanges } from '../../roles/dashboard/token-secret.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 import { applyChange } from '../../lib/change.ts';
@@ -29,7 +28,7 @@ function fleet(files: Record<string, string | 'unreadable'>, unreachable: string
   const ctx = (host: string, vars: Record<string, unknown> = {}, play: PlayShared = shared): StepContext =>
     makeContext(
       inventory.hosts.get(host)!,
-      { play: 'dashboard', step: 'console token secret', origin: host, shared: play, defaults: { ...STACK_DEFAULTS, ...vars }, resolveHost: (n) => inventory.hosts.get(n)! },
+      { play: 'dashboard', step: 'console token secret', origin: host, shared: play, defaults: vars, resolveHost: (n) => inventory.hosts.get(n)! },
       { inventory, facts: new FactCache(), transports: f.factory, redactor, emit: () => undefined, check: false, verbose: false },
     );
   return { f, ctx, redactor };

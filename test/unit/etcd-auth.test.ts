@@ -8,7 +8,6 @@ import { makeContext } from '../../lib/context.ts';
 import { makePlayShared } from '../../lib/play-shared.ts';
 import { Redactor } from '../../lib/redact.ts';
 import type { StepContext } from '../../lib/types.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import type { RunEvent } from '../../lib/events.ts';
 import { AUTH_OFF_WARNING, authChanges, parseCredentialsFile, probeOutcome, rotationAction, rotationChanges } from '../../roles/etcd/auth.ts';
 import { FakeTransport, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
@@ -17,7 +16,7 @@ import { applyChange } from '../../lib/change.ts';
 const OLD = 'old:pw/1';
 const NEW = 'new:pw#2';
 const ENV = '/usr/local/etcd/etcdctl.env';
-const vars = { ...STACK_DEFAULTS, etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_auth_enabled: true, etcd_root_password: NEW };
+const vars = { etcd_data_dir: '/usr/local/etcd/etcd_data', etcd_auth_enabled: true, etcd_root_password: NEW };
 const inventory = fakeInventory({ etcd: ['e1', 'e2', 'e3'] }, { e1: { ansible_host: '10.0.0.1' }, e2: { ansible_host: '10.0.0.2' }, e3: { ansible_host: '10.0.0.3' } });
 
 /** etcd as the script says: which password it holds (or auth off), what the env file holds. */

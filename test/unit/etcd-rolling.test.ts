@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, defineRole } from '../../lib/types.ts';
-import { STACK_DEFAULTS } from '../../ops/defaults.ts';
 import { memberStep } from '../../roles/etcd/member.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 
@@ -93,7 +92,7 @@ async function run(s: Script, opts: { limit?: string; dataDir?: string } = {}) {
   const fleet = fakeFleet(responder(s, log));
   const role = defineRole({
     name: 'etcd',
-    defaults: { ...STACK_DEFAULTS, etcd_data_dir: opts.dataDir ?? DIR, etcd_cluster_token: 't', etcd_snapshot_keep: 5, health_timeout: 1 },
+    defaults: { etcd_data_dir: opts.dataDir ?? DIR, etcd_cluster_token: 't', etcd_snapshot_keep: 5, health_timeout: 1 },
     steps: [memberStep],
   });
   const summary = await runPlaybook(definePlaybook({ name: 'etcd', description: '', plays: [{ name: 'etcd', hosts: 'etcd', role }] }), { limit: opts.limit }, {

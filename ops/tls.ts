@@ -1,5 +1,5 @@
 // Client TLS to etcd: the controller's CA, certificate and key copied to a host folder as
-// ca.pem, cert.pem, key.pem (key 0600, never shown in a diff); and the etcd credentials the configs carry.
+// ca.pem, cert.pem, key.pem (key 0600, never shown in a diff).
 import { readFileSync } from 'node:fs';
 import { dirFact, ensureDir, ensureFile, fileFact } from '../lib/files.ts';
 import type { Change, Fact, StepContext, Vars } from '../lib/types.ts';
@@ -39,15 +39,4 @@ export async function ensureTlsFiles(ctx: StepContext, dir: string, opts: { fres
     changes.push(...(await ensureFile(ctx, { path: `${dir}/${file}`, content, mode, become: true, secret, fresh: opts.fresh })));
   }
   return changes;
-}
-
-/** etcd credentials for the dashboard and gateway configs, when etcd auth is on: always etcd's `root` user. */
-export function etcdCredentials(ctx: StepContext): { user: 'root'; password: string } | undefined {
-  // Registered before it is checked: a refused password must not show in the error that refuses it either.
-  const raw = ctx.vars.etcd_root_password;
-  if (typeof raw === 'string' && raw) ctx.secret(raw);
-  const v = stackVars(ctx);
-  if (!v.etcd_auth_enabled) return undefined;
-  if (!v.etcd_root_password) throw new Error('etcd_auth_enabled needs etcd_root_password');
-  return { user: 'root', password: v.etcd_root_password };
 }

@@ -7,7 +7,7 @@ import { sh } from '../../lib/shell.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
 import { envFile, etcdAuth, etcdctl, observeAuthAgain, ownUrl } from '../../ops/etcd.ts';
 import { AUTH_OFF, AUTH_REFUSED, etcdctlCmd } from '../../ops/etcdctl.ts';
-import { etcdCredentials } from '../../ops/tls.ts';
+import { etcdCredentials } from '../../ops/etcd-credentials.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { envFileFact } from './facts.ts';
 import { lastClusterRead } from './health.ts';

@@ -3,7 +3,8 @@
 import type { StepContext } from '../../lib/types.ts';
 import { gatewayHealthRead } from '../../ops/gateway-health.ts';
 import { planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
-import { etcdCredentials, tlsEnabled } from '../../ops/tls.ts';
+import { tlsEnabled } from '../../ops/tls.ts';
+import { etcdCredentials } from '../../ops/etcd-credentials.ts';
 import { etcdClientUrls, gatewayPrefix } from '../../ops/topology.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { GATEWAY_CONF } from './commands.ts';

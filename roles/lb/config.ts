@@ -1,7 +1,6 @@
 // haproxy.cfg: rendered, proven by `haproxy -c` on the host before it replaces the running config,
 // then a reload (never a restart) when haproxy is already running.
 import { around, applyChange } from '../../lib/change.ts';
-import { ensureFile } from '../../lib/files.ts';
 import { CommandError, type Change, type StepContext } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { waitFor } from '../../ops/retry.ts';

@@ -13,8 +13,8 @@ import * as check from './checks.ts';
 import { checkStep, verdictStep } from './findings.ts';
 import { firewallWants, planFirewall, stackSources } from './firewall.ts';
 import { containersFact, firewallFact, listenersFact } from './network-facts.ts';
-import { claimedPorts, OWN_CONTAINER_NAMES, portConflicts } from './ports.ts';
-import { planSelinux, type SelinuxWanted } from './selinux.ts';
+import { claimedPorts, portConflicts } from './ports.ts';
+import { planSelinux } from './selinux.ts';
 
 export default defineRole({
   name: 'preflight',

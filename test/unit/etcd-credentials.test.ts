@@ -1,7 +1,7 @@
 // etcd credentials for the configs: only when auth is on, always registered as a secret, and a password
 // etcdctl would cut at its first space (it reads stdin with Scanf("%s")) refused before anything changes.
 import { describe, expect, it } from 'vitest';
-import { etcdCredentials } from '../../ops/tls.ts';
+import { etcdCredentials } from '../../ops/etcd-credentials.ts';
 import type { StepContext, Vars } from '../../lib/types.ts';
 
 function ctxWith(vars: Vars) {

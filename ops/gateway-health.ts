@@ -1,7 +1,6 @@
 // The gateway's health gate after a restart (the gateway role's rolling change and the docker role's dockerd roll):
 // its metrics port answers and its HTTP port serves, through the probe route once this run saw it in place.
 import type { StepContext } from '../lib/types.ts';
-import { curlOn } from './admin-api.ts';
 import { curlSeqCmd, parseCurlOutputs, type CurlRequest, type CurlResponse } from './curl.ts';
 import { upstreamNodes } from './topology.ts';
 import { stackVars } from '../vars/schema.ts';
@@ -41,27 +40,15 @@ export function gatewayHealthRequests(vars: { gateway_prometheus_port: number; g
 }
 
 /**
- * The gate after a restart (the gateway role's rolling change), from the gateway itself, in one read: its
- * metrics port answers, and its HTTP port serves: the probe route routes once this run saw it in place, else any
- * answer of the gateway's own (its 404 JSON) will do.
+ * The gate after a restart (the gateway role's rolling change, the docker role's dockerd roll), from the gateway
+ * itself, in one read: its metrics port answers, and its HTTP port serves: the probe route routes once this run
+ * saw it in place, else any answer of the gateway's own (its 404 JSON) will do.
  */
 export async function gatewayHealthRead(ctx: StepContext): Promise<true | string> {
   const withRoute = probeRouted(ctx);
   const read = await ctx.run(curlSeqCmd(gatewayHealthRequests(stackVars(ctx), withRoute)), { nothrow: true });
   const [metrics, probe] = parseCurlOutputs(read.stdout, read.stderr, 2);
   return healthVerdict(metrics, probe, withRoute);
-}
-
-/**
- * The same gate as two `curl -K -` reads, as the docker role's dockerd roll asks it (its unit test scripts that
- * form); it can move to `gatewayHealthRead` with its test.
- */
-export async function gatewayHealth(ctx: StepContext): Promise<true | string> {
-  const withRoute = probeRouted(ctx);
-  const [metricsReq, probeReq] = gatewayHealthRequests(stackVars(ctx), withRoute);
-  const metrics = await curlOn(ctx, metricsReq);
-  if (metrics.status !== 200) return healthVerdict(metrics, metrics, withRoute);
-  return healthVerdict(metrics, await curlOn(ctx, probeReq), withRoute);
 }
 
 const probeRouted = (ctx: StepContext): boolean => upstreamNodes(ctx).length > 0 && probeRouteIn.has(ctx.inventory);

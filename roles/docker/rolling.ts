@@ -14,7 +14,7 @@ import { LABEL_ROLE } from '../../ops/fingerprint.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { etcdMember, etcdMembers, etcdScheme } from '../../ops/topology.ts';
 import { clusterState, waitMemberHealthy } from '../../ops/etcd.ts';
-import { gatewayHealth } from '../../ops/gateway-health.ts';
+import { gatewayHealthRead } from '../../ops/gateway-health.ts';
 import { lbContexts, rollingChange, serverStats, type RollingGroup } from '../../ops/lb-drain.ts';
 import { BACKENDS_OF_GROUP } from '../../ops/layout.ts';
 import type { ServerStat } from '../../ops/lb-runtime.ts';
@@ -137,7 +137,7 @@ async function healthyAgain(ctx: StepContext, after: RestartGates['after']): Pro
   for (const what of after) {
     if (what === 'etcd') await waitMemberHealthy(ctx);
     if (what === 'dashboard') await waitFor(`dashboard on ${ctx.host.name} after the dockerd restart`, timeout, () => dashboardPing(ctx));
-    if (what === 'gateway') await waitFor(`gateway on ${ctx.host.name} after the dockerd restart`, timeout, () => gatewayHealth(ctx));
+    if (what === 'gateway') await waitFor(`gateway on ${ctx.host.name} after the dockerd restart`, timeout, () => gatewayHealthRead(ctx));
   }
 }
 

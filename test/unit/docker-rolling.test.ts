@@ -98,6 +98,10 @@ async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-op
       if (set) log.push(`${host} ${set[2]} ${set[1]}`);
       return { stdout: '' };
     }
+    if (command.startsWith('curl -sS') && command.includes('/apisix/prometheus/metrics')) {
+      log.push(`${host} gateway health`);
+      return { stdout: 'ok\n__gatewright_status__:200{"error_msg":"404 Route Not Found"}\n__gatewright_status__:404' };
+    }
     if (command === 'curl -K -') {
       if (stdin.includes('/ping')) {
         log.push(`${host} dashboard ping`);

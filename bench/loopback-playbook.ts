@@ -1,6 +1,6 @@
-// The loopback bench's playbook: what a converged role does on a host, without Docker. Its facts are read in
-// one batched command when the role starts; the files are ensured (each ensure reads the file once).
-import { ensureDir, ensureFile } from '../lib/files.ts';
+// The loopback bench's playbook: what a converged role does on a host, without Docker. Its facts, the files it
+// ensures among them, are read in one batched command when the role starts, as the stack's roles do.
+import { dirFact, ensureDir, ensureFile, fileFact } from '../lib/files.ts';
 import { definePlaybook, defineFact, defineRole, defineStep, type StepContext } from '../lib/types.ts';
 
 const line = (r: { stdout: string }) => r.stdout.trim();
@@ -9,15 +9,16 @@ const kernel = defineFact({ name: 'kernel', command: 'uname -sr', parse: line })
 const cpus = defineFact({ name: 'cpus', command: 'nproc', parse: line });
 
 const dir = (ctx: StepContext) => `${ctx.vars.target_dir}/${ctx.host.name}`;
+const factsFile = (ctx: StepContext) => `${dir(ctx)}/facts.txt`;
 
 const host = defineRole({
   name: 'host',
-  facts: [login, kernel, cpus],
+  facts: (ctx) => [login, kernel, cpus, dirFact(dir(ctx)), fileFact(factsFile(ctx))],
   steps: [
     defineStep({ name: 'host directory', plan: (ctx) => ensureDir(ctx, { path: dir(ctx), mode: 0o750 }) }),
     defineStep({
       name: 'host facts file',
-      plan: async (ctx) => ensureFile(ctx, { path: `${dir(ctx)}/facts.txt`, content: `${await ctx.fact(login)} ${await ctx.fact(kernel)} ${await ctx.fact(cpus)}\n`, mode: 0o640 }),
+      plan: async (ctx) => ensureFile(ctx, { path: factsFile(ctx), content: `${await ctx.fact(login)} ${await ctx.fact(kernel)} ${await ctx.fact(cpus)}\n`, mode: 0o640 }),
     }),
     defineStep({
       name: 'enough cpus',

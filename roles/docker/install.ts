@@ -47,12 +47,6 @@ export const DPKG_CONFIGURE =
   'case "$out" in *lock*) ;; *) echo "$out" >&2; exit 1;; esac; ' +
   'i=$((i+1)); if [ "$i" -ge 600 ]; then echo "$out" >&2; exit 1; fi; sleep 1; done';
 export const DISTRO_PACKAGES = ['docker.io', 'docker-compose'];
-/**
- * The distro packages without their Recommends (git, needrestart, criu, binutils and their perl/python: a third
- * of the install's unpack, and needrestart would restart services on unrelated upgrades), plus the one
- * Recommend the engine needs: apparmor, whose parser loads the containers' default profile on AppArmor kernels.
- */
-export const DISTRO_INSTALL = sh`${raw(APT)} install -y --no-install-recommends ${[...DISTRO_PACKAGES, 'apparmor']}`;
 export const CE_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
 /** Older engines that block docker-ce on the RHEL family (CentOS 7's docker 1.13, podman's runc on 8/9). */
 const RHEL_OLD_PACKAGES = ['docker', 'docker-client', 'docker-client-latest', 'docker-common', 'docker-latest',
@@ -96,7 +90,7 @@ export function planInstall(
       summary: `install ${DISTRO_PACKAGES.join(' + ')} from ${os.prettyName}`,
       uploads: [],
       files: [],
-      commands: [...(missing.length ? [`${APT} update`] : []), DISTRO_INSTALL],
+      commands: [...(missing.length ? [`${APT} update`] : []), sh`${raw(APT)} install -y ${DISTRO_PACKAGES}`],
     };
   }
   return pm === 'apt' ? planCeApt(os, v) : planCeRpm(os, v, pm);

@@ -57,7 +57,7 @@ function host(s: State, override: (command: string) => Answer = () => undefined)
     if (command === readFileCommand(DAEMON_JSON)) return { stdout: s.daemonJson === undefined ? 'missing\n' : `644 root root\n${s.daemonJson}` };
     if (command === aptCandidatesFact(['docker.io', 'docker-compose']).command) return { stdout: DEBIAN.aptPolicy };
     if (command === STACK_CONTAINERS) return { stdout: '' };
-    if (command === `${APT} install -y --no-install-recommends docker.io docker-compose apparmor`) Object.assign(s, { installed: '20.10.24+dfsg1', compose: true, dockerDir: true, unconfigured: false });
+    if (command === `${APT} install -y docker.io docker-compose`) Object.assign(s, { installed: '20.10.24+dfsg1', compose: true, dockerDir: true, unconfigured: false });
     if (command === 'systemctl enable --now docker') Object.assign(s, { running: true, enabled: true });
     if (command === DPKG_CONFIGURE) s.unconfigured = false;
     if (command === `${APT} install -y docker-compose`) s.compose = true;
@@ -84,7 +84,7 @@ describe('docker: the engine read once', () => {
     expect(step('g1', 'Docker >= 20.10.7 installed')?.planned).toEqual([
       '$ mkdir -p -- /etc/docker',
       'write /etc/docker/daemon.json (mode 0644)',
-      `$ ${APT} install -y --no-install-recommends docker.io docker-compose apparmor`,
+      `$ ${APT} install -y docker.io docker-compose`,
     ]);
     expect(step('g1', 'daemon.json (docker_daemon_options)')).toMatchObject({ status: 'ok' });
     expect(step('g1', 'Docker enabled and running')?.planned).toEqual(START.map((c) => `$ ${c}`));
@@ -100,7 +100,7 @@ describe('docker: the engine read once', () => {
     expect(commands('g1').slice(1)).toEqual([
       aptCandidatesFact(['docker.io', 'docker-compose']).command,
       'mkdir -p -- /etc/docker',
-      `${APT} install -y --no-install-recommends docker.io docker-compose apparmor`,
+      `${APT} install -y docker.io docker-compose`,
       dockerFact.command, // the install's verify
       readDirCommand('/etc/docker'), // the package may have made them: read again after an install
       readFileCommand(DAEMON_JSON),
@@ -119,7 +119,7 @@ describe('docker: each drift, the commands it plans (--check)', () => {
     ['dockerd running but not enabled at boot', { enabled: false }, 'Docker enabled and running', START],
     ['an interrupted apt run (unpacked, not configured)', { running: false, unconfigured: true }, 'Docker >= 20.10.7 installed', [DPKG_CONFIGURE]],
     ['no compose', { compose: false }, 'compose available (docker compose or docker-compose)', [`${APT} install -y docker-compose`]],
-    ['an engine older than 20.10.7, stopped', { installed: '20.10.5', running: false }, 'Docker >= 20.10.7 installed', [`${APT} install -y --no-install-recommends docker.io docker-compose apparmor`]],
+    ['an engine older than 20.10.7, stopped', { installed: '20.10.5', running: false }, 'Docker >= 20.10.7 installed', [`${APT} install -y docker.io docker-compose`]],
   ] as const)('%s', async (_name, drift, name, commands) => {
     const { step } = await run({ ...CONVERGED, ...drift }, { check: true });
     expect(step('g1', name)).toMatchObject({ status: 'changed', planned: commands.map((c) => `$ ${c}`) });
@@ -154,7 +154,7 @@ describe('docker: failures name the host and the step; unknown is never absent',
   });
 
   it('a failed install stops the host there: dockerd is not started', async () => {
-    const { summary, commands } = await run({ ...FRESH }, {}, (c) => (c.endsWith('docker.io docker-compose apparmor') ? { code: 100, stderr: 'E: Unable to locate package docker.io' } : undefined));
+    const { summary, commands } = await run({ ...FRESH }, {}, (c) => (c.endsWith('install -y docker.io docker-compose') ? { code: 100, stderr: 'E: Unable to locate package docker.io' } : undefined));
     expect(summary.errors[0]).toMatchObject({ host: 'g1', step: 'Docker >= 20.10.7 installed', message: expect.stringContaining('E: Unable to locate package docker.io') });
     expect(commands('g1')).not.toContain('systemctl enable --now docker');
   });

@@ -12,7 +12,7 @@ import { STACK_CONTAINERS } from '../../roles/docker/rolling.ts';
 import { RESET_FAILED, waitForDocker } from '../../roles/docker/service.ts';
 import { aptCandidatesFact, dockerFact } from '../../facts/docker.ts';
 import { osFact } from '../../facts/os.ts';
-import { batchCommands, runRole } from './preflight-docker-fleet.ts';
+import { batchCommands, runRole } from '../helpers/role-fleet.ts';
 
 const DEBIAN = JSON.parse(readFileSync(new URL('./fixtures/facts/debian12.json', import.meta.url), 'utf8')) as Record<string, string>;
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600';

@@ -14,7 +14,7 @@ import { parseServerStats } from '../../ops/lb-runtime.ts';
 import { dockerFact } from '../../facts/docker.ts';
 import { osFact } from '../../facts/os.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
-import { batchAware } from './preflight-docker-fleet.ts';
+import { batchAware } from '../helpers/role-fleet.ts';
 
 const inventory = () =>
   fakeInventory(

@@ -11,6 +11,7 @@ import { definePlaybook, type ExecOptions, type ExecResult } from '../../lib/typ
 import etcd from '../../roles/etcd/index.ts';
 import { AUTH_OFF_WARNING } from '../../roles/etcd/auth.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
+import { batchAnswer, batchCommands, batchNonce } from '../helpers/role-fleet.ts';
 
 const HOSTS = ['lab1', 'lab2', 'lab3'] as const;
 const ADDR: Record<string, string> = { lab1: '10.0.0.1', lab2: '10.0.0.2', lab3: '10.0.0.3' };
@@ -44,8 +45,6 @@ type Fleet = Record<string, World>;
 
 const converged = (spec: string): World => ({ dataDir: '700', hasData: true, container: { running: true, spec }, image: true, uploaded: true, auth: 'off' });
 const fresh = (): World => ({ dataDir: 'missing', hasData: false, image: false, uploaded: false, auth: 'off' });
-
-const unquote = (w: string) => (w.startsWith("'") ? w.slice(1, -1).replace(/'\\''/g, "'") : w);
 
 /** Answers one command as `host`'s world says. */
 function answer(fleet: Fleet, command: string, host: string): Partial<ExecResult> {
@@ -90,15 +89,11 @@ function answer(fleet: Fleet, command: string, host: string): Partial<ExecResult
 /** The batch script of lib/fact-batch.ts, answered command by command (the commands recorded too). */
 function respond(fleet: Fleet, inner: Record<string, string[][]>) {
   return (command: string, host: string, _opts: ExecOptions): Partial<ExecResult> => {
-    const nonce = /^n=(gwfacts-[0-9a-f]+)\n/.exec(command)?.[1];
+    const nonce = batchNonce(command);
     if (!nonce) return answer(fleet, command, host);
-    const commands = [...command.matchAll(/e=\$\(sh -c ('(?:[^']|'\\'')*'|\S+) <\/dev\/null/g)].map((m) => unquote(m[1]));
+    const commands = batchCommands(command)!;
     (inner[host] ??= []).push(commands);
-    const parts = commands.map((c, i) => {
-      const r = { code: 0, stdout: '', stderr: '', ...answer(fleet, c, host) };
-      return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
-    });
-    return { stdout: `${nonce} begin\n${parts.join('')}${nonce} end\n` };
+    return batchAnswer(nonce, commands.map((c) => answer(fleet, c, host)));
   };
 }
 

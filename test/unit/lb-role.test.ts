@@ -15,6 +15,7 @@ import lb from '../../roles/lb/index.ts';
 import { lbModel } from '../../roles/lb/model.ts';
 import { renderHaproxyConfig } from '../../roles/lb/templates.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+import { batchAnswer, batchNonce } from '../helpers/role-fleet.ts';
 
 const CFG = '/etc/haproxy/haproxy.cfg';
 const CANDIDATE = `${CFG}.gatewright-candidate`;
@@ -89,14 +90,10 @@ function respond(host: LbHost, command: string): Partial<ExecResult> | undefined
 const FACT_COMMANDS = [haproxyFact.command, haproxyConnectAnyFact.command, readFileCommand(CFG)];
 function scripted(host: LbHost): Responder {
   return (command) => {
-    const nonce = /^n=(gwfacts-[0-9a-f]+)\n/.exec(command)?.[1];
+    const nonce = batchNonce(command);
     if (!nonce) return respond(host, command);
     expect(command).toBe(batchScript(FACT_COMMANDS, nonce)); // the role's facts, all of them, in one read
-    const sections = FACT_COMMANDS.map((c, i) => {
-      const r = answer(respond(host, c) ?? {});
-      return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
-    });
-    return { stdout: `${nonce} begin\n${sections.join('')}${nonce} end\n` };
+    return batchAnswer(nonce, FACT_COMMANDS.map((c) => answer(respond(host, c) ?? {})));
   };
 }
 

@@ -8,7 +8,7 @@ import { containersFact, firewallFact, listenersFact } from '../../roles/preflig
 import { dockerFact } from '../../facts/docker.ts';
 import { machineFact, osFact, timeSyncFact } from '../../facts/os.ts';
 import { selinuxFact } from '../../facts/selinux.ts';
-import { batchCommands, runRole } from './preflight-docker-fleet.ts';
+import { batchCommands, runRole } from '../helpers/role-fleet.ts';
 
 const DEBIAN = JSON.parse(readFileSync(new URL('./fixtures/facts/debian12.json', import.meta.url), 'utf8')) as Record<string, string>;
 const GATEWAY_ID = 'c'.repeat(64);

@@ -1,9 +1,9 @@
-// Scripted hosts for the preflight and docker role tests: facts answered by command, batched reads answered
+// Scripted hosts for the role tests: facts answered by command, batched reads answered
 // fact by fact (the runner reads a role's facts in one script per host, lib/fact-batch.ts), and every
 // command a host was sent recorded, so a test can say "the batch and nothing else".
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecResult, type Role, type StepResult, type Vars } from '../../lib/types.ts';
-import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+import { fakeFleet, fakeInventory, type Responder } from './fake-transport.ts';
 
 /** The words of one POSIX-quoted shell word, as lib/shell.ts `quote` writes it. */
 export function unquote(word: string): string {
@@ -36,13 +36,21 @@ export function batchAware(respond: Responder): Responder {
     const whole = respond(command, host, opts);
     const nonce = NONCE.exec(command)?.[1];
     if (whole || !nonce) return whole;
-    const blocks = batchCommands(command)!.map((c, i) => {
-      const r: ExecResult = { code: 0, stdout: '', stderr: '', ok: true, ...respond(c, host, opts) };
-      return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
-    });
-    return { stdout: `${nonce} begin\n${blocks.join('')}${nonce} end\n` };
+    return batchAnswer(nonce, batchCommands(command)!.map((c) => respond(c, host, opts) ?? {}));
   };
 }
+
+/** What a batch script prints when its facts answer `results`, in order (the sections lib/fact-batch.ts parses). */
+export function batchAnswer(nonce: string, results: Partial<ExecResult>[]): { stdout: string } {
+  const blocks = results.map((given, i) => {
+    const r: ExecResult = { code: 0, stdout: '', stderr: '', ok: true, ...given };
+    return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
+  });
+  return { stdout: `${nonce} begin\n${blocks.join('')}${nonce} end\n` };
+}
+
+/** The batch's nonce, when `command` is a batch script. */
+export const batchNonce = (command: string): string | undefined => NONCE.exec(command)?.[1];
 
 /** Runs `role` as a one-play playbook on `groups`; what each host was sent, and the results. */
 export async function runRole(

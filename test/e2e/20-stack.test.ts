@@ -111,11 +111,22 @@ describe('the stack on the lab (site playbook)', () => {
     expect(changed(r).map((x) => `${x.host} ${x.play} › ${x.step}`)).toEqual([]);
   });
 
+  it('--check -v on the converged stack plans no write and no command (a drift would print them: next test)', async () => {
+    const r = await site('--check', '-v');
+    expect(r.exitCode).toBe(0);
+    expect(r.results.filter((x) => x.planned?.length).map((x) => `${x.host} ${x.step}: ${x.planned!.join('; ')}`)).toEqual([]);
+  });
+
   it("an operator's edit of a key we do not own is kept, and restarts only the gateways, one at a time, to be read", async () => {
     const before = ['lab1', 'lab2'].map((h) => inspectService(h, 'api7-dashboard', '{{.State.StartedAt}}'));
     const edit = (from: string, to: string) =>
       ['lab4', 'lab5'].forEach((h) => expect(onHost(h, `sudo sed -i 's/^  error_log_level: ${from}/  error_log_level: ${to}/' ${DP}/gateway_conf/config.yaml`).code).toBe(0));
     edit('warn', 'error');
+    // Planned first: --check prints the exact command the run then runs on each gateway, and runs none of them.
+    const plan = await site('--check');
+    for (const h of ['lab4', 'lab5']) {
+      expect(step(plan, h, 'gateway', 'gateway running and routing')?.planned, h).toContainEqual(expect.stringMatching(/^\$ .*compose.* up -d --force-recreate api7-gateway$/));
+    }
     const r = await site();
     expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
     expect(new Set(changed(r).map((x) => x.play))).toEqual(new Set(['gateway']));

@@ -101,6 +101,7 @@ export class SharedPlay {
       once: (key, fn) => this.once(key, host, fn),
       exclusive: (key, fn) => this.exclusive(key, fn),
       lead: () => this.lead(step, host),
+      running: (h) => this.running.has(h),
     };
   }
 

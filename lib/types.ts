@@ -194,6 +194,8 @@ export interface PlayShared {
   lead(): Promise<true | string>;
   /** Runs `fn` while holding the play-wide lock `key`: one host at a time (rolling changes). */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** The host's node in this play has started (before its connection and its batched facts) and not ended. */
+  running(host: string): boolean;
   /** Hosts of the play (after --limit), in inventory order. */
   hosts: Host[];
   /** Free-form shared map (results of `once`, flags). */

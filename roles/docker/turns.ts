@@ -16,7 +16,7 @@ interface Waiter {
 
 /**
  * The play's restart turns. One host at a time; the next is the waiting host earliest in inventory order,
- * and a waiting host also lets an earlier one that is still working through the role (it started the role
+ * and a waiting host also lets an earlier one that is still working through the role (its node runs in the play
  * and has neither reached the restart step nor failed) go first, for ORDER_WAIT_MS at the most. A failure
  * stops the roll: later hosts throw without touching anything.
  */
@@ -27,7 +27,11 @@ export class RestartTurns {
   readonly reached = new Set<string>();
   private waiting: Waiter[] = [];
 
-  constructor(private readonly order: string[]) {}
+  /** `running`: the host's node has started in the play, before its batched facts (ctx.play.running). */
+  constructor(
+    private readonly order: string[],
+    private readonly running: (host: string) => boolean = () => false,
+  ) {}
 
   /** The host is past the restart step, or left the role (failed): no later host waits for it any more. */
   reach(host: string): void {
@@ -41,9 +45,12 @@ export class RestartTurns {
     const turn = new Promise<void>((go) => (w.go = go));
     this.waiting.push(w);
     const timer = setTimeout(() => ((w.impatient = true), this.dispatch()), ORDER_WAIT_MS);
+    // A node that ends (unreachable while reading its facts) says nothing to the turns: look again each second.
+    const poll = setInterval(() => this.dispatch(), 1000);
     this.dispatch();
     await turn;
     clearTimeout(timer);
+    clearInterval(poll);
   }
 
   release(): void {
@@ -51,9 +58,14 @@ export class RestartTurns {
     this.dispatch();
   }
 
-  /** An earlier host still working towards its turn: started the role, not past it, not queued. */
+  /**
+   * An earlier host still working towards its turn: in the role (its node runs, maybe still reading its batched
+   * facts while a later host's steps, served from the memo, are already done), not past it, not queued.
+   */
   private onItsWay = (w: Waiter): boolean =>
-    this.order.slice(0, w.index).some((h) => this.started.has(h) && !this.reached.has(h) && !this.waiting.some((q) => q.host === h));
+    this.order
+      .slice(0, w.index)
+      .some((h) => (this.started.has(h) || this.running(h)) && !this.reached.has(h) && !this.waiting.some((q) => q.host === h));
 
   private dispatch(): void {
     if (this.busy) return;
@@ -70,7 +82,7 @@ const TURNS = 'docker:rolling-restart';
 
 function turnsOf(ctx: StepContext): RestartTurns {
   let turns = ctx.play.state.get(TURNS) as RestartTurns | undefined;
-  if (!turns) ctx.play.state.set(TURNS, (turns = new RestartTurns(ctx.play.hosts.map((h) => h.name))));
+  if (!turns) ctx.play.state.set(TURNS, (turns = new RestartTurns(ctx.play.hosts.map((h) => h.name), (h) => ctx.play.running(h))));
   return turns;
 }
 

@@ -292,6 +292,18 @@ describe('restart turns follow inventory order', () => {
     expect(got).toEqual(['c']);
   });
 
+  it('an earlier host still reading its batched facts (its node runs, no step yet) is waited for; once its node ends, not', async () => {
+    const running = new Set(['a']);
+    const turns = new RestartTurns(['a', 'b'], (h) => running.has(h));
+    const got: string[] = [];
+    void turns.take('b').then(() => got.push('b'));
+    await tick();
+    expect(got).toEqual([]); // a has started no step yet, but its node runs: b lets it go first
+    running.delete('a'); // a's node ended (unreachable while reading its facts): no one waits for it
+    await new Promise((r) => setTimeout(r, 1100)); // the turns look again within a second
+    expect(got).toEqual(['b']);
+  });
+
   it('waits for an earlier host a bounded time only', async () => {
     vi.useFakeTimers();
     try {

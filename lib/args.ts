@@ -30,7 +30,7 @@ const FLAGS = {
   args: { type: 'string', short: 'a', arg: 'COMMAND', help: 'ad-hoc: run COMMAND (sh) on the hosts of the pattern given instead of a playbook, in parallel' },
   become: { type: 'boolean', short: 'b', help: 'become root through sudo where the inventory does not say (ansible_become)' },
   'become-user': { type: 'string', arg: 'USER', help: 'ad-hoc: become this user instead of root (else ansible_become_user)' },
-  'ask-become-pass': { type: 'boolean', short: 'K', help: 'prompt for the sudo password (else ansible_become_password or GW_BECOME_PASSWORD)' },
+  'ask-become-pass': { type: 'boolean', short: 'K', help: 'prompt for the become password, sudo or su (else ansible_become_password or GW_BECOME_PASSWORD)' },
   'playbook-dir': { type: 'string', arg: 'DIR', help: 'where playbooks live (default playbooks/)' },
   'runs-dir': { type: 'string', arg: 'DIR', help: 'where per-host logs go (default .runs/)' },
   help: { type: 'boolean', short: 'h', help: 'this help' },

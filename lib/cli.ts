@@ -121,7 +121,7 @@ async function readInventory(opts: CliOptions): Promise<{ inventory: Inventory; 
 async function connect(opts: CliOptions, keyring: Keyring): Promise<{ redactor: Redactor; connections: Connections }> {
   const redactor = new Redactor();
   for (const revealed of keyring.revealed) redactor.add(revealed);
-  const becomePassword = opts.askBecomePass ? await askPassword('BECOME (sudo) password: ') : process.env.GW_BECOME_PASSWORD;
+  const becomePassword = opts.askBecomePass ? await askPassword('BECOME password: ') : process.env.GW_BECOME_PASSWORD;
   redactor.add(becomePassword);
   const connections = new Connections({
     knownHostsFile: opts.knownHosts,

@@ -216,10 +216,6 @@ const loadCommand = (tarball: string) => ({ command: dockerLoadCmd(tarball), tim
 /** The registry path (`*_image_source: registry`): pull a ref the host does not have. */
 export const pullChange = (ref: string): Change => ({ summary: `docker pull ${ref}`, commands: [{ command: dockerPullCmd(ref), timeoutMs: 600_000 }] });
 
-export async function planPull(ctx: StepContext, ref: string): Promise<Change[]> {
-  return (await imageId(ctx, ref)) ? [] : [pullChange(ref)];
-}
-
 /** The ID an image ref points at on this host ('' when absent, e.g. in --check before a load). */
 export async function imageId(ctx: StepContext, ref: string): Promise<string> {
   return (await ctx.run(imageIdCmd(ref), { become: true })).stdout.trim();

@@ -18,6 +18,8 @@ export interface ContextDeps {
   verbose: boolean;
   /** Where steps record what they hold down; the runner's, so an interrupt can put it back. */
   interrupt?: Interrupt;
+  /** Hosts this run found unreachable (none outside a run). */
+  unreachable?: (host: string) => boolean;
 }
 
 /** Contexts built outside a run (tests, fixtures) hold things down in a registry nobody interrupts. */
@@ -87,6 +89,7 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
     fact: (fact, opts) => deps.facts.get(host.name, fact, run, opts?.fresh),
     transport,
     on: (name) => makeContext(scope.resolveHost(name), scope, deps),
+    unreachable: (name) => deps.unreachable?.(name) ?? false,
     secret: (value) => deps.redactor.add(value),
     log: (line) => deps.emit({ type: 'log', ...where, line: prefix + line }),
     warn: (message) => deps.emit({ type: 'warning', ...where, message }),

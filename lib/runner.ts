@@ -35,8 +35,8 @@ export interface RunDeps {
 
 interface Outcome {
   status: NodeStatus;
-  /** The failed node this outcome traces back to. */
-  cause?: { play: string; host: string };
+  /** The failed node this outcome traces back to; `unreachable` when that host could not be reached. */
+  cause?: { play: string; host: string; unreachable?: boolean };
 }
 
 export const exitCodeFor = (summary: Pick<RunSummary, 'hosts'>, interrupt?: Interrupt): number => {
@@ -71,7 +71,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   for (const n of plan.nodes) counts(n.host.name);
 
   const interrupt = deps.interrupt;
-  const ctxDeps: ContextDeps = { inventory: deps.inventory, facts: new FactCache(), transports: deps.transports, redactor, emit, check: !!opts.check, verbose: !!opts.verbose, interrupt };
+  const ctxDeps: ContextDeps = { inventory: deps.inventory, facts: new FactCache(), transports: deps.transports, redactor, emit, check: !!opts.check, verbose: !!opts.verbose, interrupt, unreachable: (host) => (summary.hosts[host]?.unreachable ?? 0) > 0 };
   const interrupted = () => `interrupted (${interrupt?.signal})`;
   const forks = pLimit(Math.max(1, opts.forks ?? 10));
   const serial = new Map(plan.plays.map((p) => [p.play.name, pLimit(p.play.serial ?? Number.MAX_SAFE_INTEGER)]));
@@ -92,9 +92,9 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   };
 
   const execute = async (node: Node): Promise<Outcome> => {
-    const results = await Promise.all(node.deps.map((d) => outcomes.get(d)!));
+    const results = await Promise.all(node.deps.map(async (dep) => ({ dep, outcome: await outcomes.get(dep)! })));
     const t0 = Date.now();
-    const blocked = results.find((r) => r.status === 'failed' || r.status === 'unreachable' || r.cause);
+    const blocked = results.find(({ dep, outcome }) => blocks(node, dep, outcome))?.outcome;
     if (blocked) {
       const cause = blocked.cause!;
       return finish(node, { status: 'skipped', cause }, `dependency failed: ${cause.play} on ${cause.host}`, t0);
@@ -130,7 +130,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
       summary.errors.push({ ...self, message: redactor.redact(message), unreachable: error instanceof UnreachableError });
       const status = error instanceof UnreachableError ? 'unreachable' : 'failed';
       if (status === 'failed') counts(node.host.name).failed++;
-      return finish(node, { status, cause: self }, message, t0);
+      return finish(node, { status, cause: { ...self, unreachable: status === 'unreachable' } }, message, t0);
     }
     let changed = false;
     for (const step of steps) {
@@ -144,7 +144,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
         summary.errors.push({ ...self, step: step.name, message: redactor.redact(result.reason ?? 'failed'), unreachable: !!unreachable });
         if (unreachable) {
           counts(node.host.name).failed--; // counted as unreachable instead
-          return finish(node, { status: 'unreachable', cause: self }, result.reason, t0);
+          return finish(node, { status: 'unreachable', cause: { ...self, unreachable: true } }, result.reason, t0);
         }
         return finish(node, { status: 'failed', cause: self }, `step "${step.name}" failed`, t0);
       }
@@ -191,6 +191,17 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   summary.exitCode = exitCodeFor(summary, interrupt);
   emit({ type: 'run:end', summary });
   return redactor.redactDeep(summary);
+}
+
+/**
+ * Does this finished dependency stop `node`? Any failure does, except under a need of scope 'alive' when the
+ * dependency's own host was found unreachable (its absence is not a failure of the play `node` builds on).
+ */
+function blocks(node: Node, dep: Node, outcome: Outcome): boolean {
+  if (outcome.status !== 'failed' && outcome.status !== 'unreachable' && !outcome.cause) return false;
+  const hostGone = outcome.cause?.unreachable === true && outcome.cause.host === dep.host.name;
+  const alive = node.play.play.needs?.some((n) => n.play === dep.play.play.name && n.scope === 'alive') ?? false;
+  return !(hostGone && alive && dep.host.name !== node.host.name);
 }
 
 const describePlay = (p: PlannedPlay) => ({ name: p.play.name, hosts: p.steps.length ? p.runHosts.map((h) => h.name) : [], steps: p.steps.map((s) => s.name) });

@@ -161,6 +161,8 @@ export interface StepContext {
   transport: Transport;
   /** Another host's context (delegation: run etcdctl on an etcd node from the dashboard role). */
   on(hostName: string): StepContext;
+  /** Has this run found that host unreachable? (A gate may then count it out, as a known loss, not a failure.) */
+  unreachable(hostName: string): boolean;
   /** Registers a value that must be redacted from every output, log and report. */
   secret(value: string): void;
   /** A line for the verbose renderer and the host's log. */
@@ -261,10 +263,13 @@ export interface Play {
   /**
    * What must be done before a host of this play starts.
    *  - { play, scope: 'host' }: the same host must have finished that play (docker before etcd).
-   *  - { play, scope: 'all' }: every host of that play must have finished (etcd cluster before dashboard).
+   *  - { play, scope: 'all' }: every host of that play must have finished and succeeded.
+   *  - { play, scope: 'alive' }: every host of that play must have finished, and those reached succeeded: a host
+   *    found unreachable does not hold this play back (what it serves is the play's own check: the etcd gate
+   *    counts quorum, the LB marks the server down). One dead host then stops only its own work.
    * A failed dependency skips the dependent host(s) with the reason.
    */
-  needs?: { play: string; scope: 'host' | 'all' }[];
+  needs?: { play: string; scope: 'host' | 'all' | 'alive' }[];
   tags?: string[];
 }
 

@@ -11,6 +11,6 @@ export default definePlaybook({
   variables: stackVariables,
   plays: [
     { name: 'gateway', hosts: 'gateway', role: gateway },
-    { name: 'smoke', hosts: 'control', role: smoke, runOnce: true, needs: [{ play: 'gateway', scope: 'all' }] },
+    { name: 'smoke', hosts: 'control', role: smoke, runOnce: true, needs: [{ play: 'gateway', scope: 'alive' }] },
   ],
 });

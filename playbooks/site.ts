@@ -18,9 +18,9 @@ export default definePlaybook({
     { name: 'preflight', hosts: 'all', role: preflight },
     { name: 'docker', hosts: 'etcd:control:gateway', role: docker, needs: [{ play: 'preflight', scope: 'host' }] },
     { name: 'etcd', hosts: 'etcd', role: etcd, needs: [{ play: 'docker', scope: 'host' }] },
-    { name: 'dashboard', hosts: 'control', role: dashboard, needs: [{ play: 'docker', scope: 'host' }, { play: 'etcd', scope: 'all' }] },
-    { name: 'gateway', hosts: 'gateway', role: gateway, needs: [{ play: 'docker', scope: 'host' }, { play: 'dashboard', scope: 'all' }] },
-    { name: 'smoke', hosts: 'control', role: smoke, runOnce: true, needs: [{ play: 'gateway', scope: 'all' }] },
-    { name: 'lb', hosts: 'lb', role: lb, needs: [{ play: 'preflight', scope: 'host' }, { play: 'dashboard', scope: 'all' }, { play: 'gateway', scope: 'all' }] },
+    { name: 'dashboard', hosts: 'control', role: dashboard, needs: [{ play: 'docker', scope: 'host' }, { play: 'etcd', scope: 'alive' }] },
+    { name: 'gateway', hosts: 'gateway', role: gateway, needs: [{ play: 'docker', scope: 'host' }, { play: 'dashboard', scope: 'alive' }] },
+    { name: 'smoke', hosts: 'control', role: smoke, runOnce: true, needs: [{ play: 'gateway', scope: 'alive' }] },
+    { name: 'lb', hosts: 'lb', role: lb, needs: [{ play: 'preflight', scope: 'host' }, { play: 'dashboard', scope: 'alive' }, { play: 'gateway', scope: 'alive' }] },
   ],
 });

@@ -205,6 +205,19 @@ describe('failure semantics', () => {
     expect(summary.exitCode).toBe(3);
   });
 
+  it("under a need of scope 'alive', an unreachable host holds nothing back; a failed one still does", async () => {
+    const alive = [site[0], site[1], play('dashboard', 'gateway', { needs: [{ play: 'etcd', scope: 'alive' }] })];
+    const gone = await run(alive, {}, undefined, ['e3']);
+    expect(gone.node('etcd', 'e3')).toMatchObject({ status: 'skipped', reason: 'dependency failed: docker on e3' });
+    expect(gone.node('dashboard', 'g1')).toMatchObject({ status: 'ok' });
+    expect(gone.node('dashboard', 'g2')).toMatchObject({ status: 'ok' });
+    expect(gone.summary.exitCode).toBe(3);
+
+    const failed = await run(alive, {}, failOn('e2', 'install docker'));
+    expect(failed.node('dashboard', 'g1')).toMatchObject({ status: 'skipped', reason: 'dependency failed: docker on e2' });
+    expect(failed.summary.exitCode).toBe(2);
+  });
+
   it('failed and unreachable together exit 2', async () => {
     const { summary } = await run(site, {}, failOn('g1', 'install'), ['e3']);
     expect(summary.exitCode).toBe(2);

@@ -4,10 +4,13 @@
 import { posix } from 'node:path';
 import { parse } from 'yaml';
 
+/** A bind mount: host path, container path, and its options as the vendor wrote them (`ro`, `rw`, `ro,z`). */
+export type Mount = [from: string, to: string, mode?: string];
+
 export interface ComposeService {
   image: string;
-  /** Host path (resolved against the bundle folder) -> container path, from short `volumes:` entries. */
-  mounts: [string, string][];
+  /** Host path (resolved against the bundle folder) -> container path, and the vendor's mode (`ro`, ...) if any. */
+  mounts: Mount[];
 }
 
 export interface ComposeFile {
@@ -29,15 +32,22 @@ export function parseComposeFile(text: string, dir: string, file = `${dir}/docke
   const services: Record<string, ComposeService> = {};
   for (const [name, s] of Object.entries(top.services)) {
     if (typeof s?.image !== 'string' || !s.image) throw new Error(`${file}: service ${name} has no image`);
-    const mounts: [string, string][] = [];
+    const mounts: Mount[] = [];
     for (const v of s.volumes ?? []) {
-      const spec = typeof v === 'string' ? v : typeof v === 'object' && v ? `${(v as { source?: string }).source}:${(v as { target?: string }).target}` : '';
-      const [from, to] = spec.split(':');
-      if (from && to && (from.startsWith('.') || from.startsWith('/'))) mounts.push([posix.resolve(dir, from), to]);
+      const [from, to, mode] = typeof v === 'string' ? v.split(':') : longVolume(v);
+      if (!from || !to || !(from.startsWith('.') || from.startsWith('/'))) continue;
+      mounts.push(mode ? [posix.resolve(dir, from), to, mode] : [posix.resolve(dir, from), to]);
     }
     services[name] = { image: s.image, mounts };
   }
   return { name: typeof top.name === 'string' ? top.name : undefined, services };
+}
+
+/** A long-syntax `volumes:` entry as the short one's parts (`read_only: true` is the mode `ro`). */
+function longVolume(v: unknown): (string | undefined)[] {
+  if (typeof v !== 'object' || !v) return [];
+  const l = v as { source?: string; target?: string; read_only?: boolean };
+  return [l.source, l.target, l.read_only ? 'ro' : undefined];
 }
 
 /** The project name compose gives a folder without `name:` (v2's rule: lower case, [a-z0-9_-] only). */

@@ -169,15 +169,10 @@ export function planeSteps(p: PlaneService) {
       await look(ctx, p, [fileFact(at.compose, true), fileFact(at.override, true)]);
       const c = await bundleCompose(ctx, p);
       if (!c) return [];
-      const suffix = mountSuffixFor(await readFact(ctx, selinuxAsRoot));
-      const certs = tlsEnabled(ctx.vars) && !containerPathOf(c.service, `${at.certs}/ca.pem`)
-        ? [[`./${posix.join(posix.dirname(p.confFile), 'certs')}`, certsPathOf(ctx, p, c.service)] as [string, string]]
-        : [];
-      const content = renderOverride(serviceName(ctx, p), at.dir, c.service, certs, suffix);
+      const content = await wantedOverride(ctx, p, c.service);
       if (content !== undefined) return counted(ctx, p, ensureFile(ctx, { path: at.override, content, mode: 0o644, become: true }));
       // An override we wrote and no longer need goes; one an operator wrote stays.
-      const have = await readFile(ctx, at.override);
-      if (have === undefined || !have.startsWith(OVERRIDE_HEADER)) return [];
+      if (!ourOverride(await readFile(ctx, at.override))) return [];
       return counted(ctx, p, [{ summary: `remove ${at.override} (no longer needed)`, commands: [sh`rm -f -- ${at.override}`] }]);
     },
 
@@ -238,13 +233,27 @@ function certsPathOf(ctx: StepContext, p: PlaneService, service: ComposeService)
   return posix.join(posix.dirname(conf), 'certs');
 }
 
-/** --check: the conf step would still change the file (so the container would be recreated). */
+/** docker-compose.override.yaml as it should be (certificates, SELinux labels), undefined when none is needed. */
+async function wantedOverride(ctx: StepContext, p: PlaneService, service: ComposeService): Promise<string | undefined> {
+  const at = planePaths(ctx, p);
+  const suffix = mountSuffixFor(await readFact(ctx, selinuxAsRoot));
+  const certs = tlsEnabled(ctx.vars) && !containerPathOf(service, `${at.certs}/ca.pem`)
+    ? [[`./${posix.join(posix.dirname(p.confFile), 'certs')}`, certsPathOf(ctx, p, service)] as [string, string]]
+    : [];
+  return renderOverride(serviceName(ctx, p), at.dir, service, certs, suffix);
+}
+
+const ourOverride = (text: string | undefined): boolean => text?.startsWith(OVERRIDE_HEADER) ?? false;
+
+/** --check: the conf or override step would still change its file (so the container would be recreated). */
 async function confPending(ctx: StepContext, p: PlaneService): Promise<boolean> {
   const c = await bundleCompose(ctx, p);
   const at = planePaths(ctx, p);
   const shipped = c && (await readFile(ctx, at.conf));
   if (!c || shipped === undefined) return true;
-  return p.editConf(ctx, shipped, certsPathOf(ctx, p, c.service), at.conf).changed.length > 0;
+  if (p.editConf(ctx, shipped, certsPathOf(ctx, p, c.service), at.conf).changed.length > 0) return true;
+  const [want, have] = [await wantedOverride(ctx, p, c.service), await readFile(ctx, at.override)];
+  return want === undefined ? ourOverride(have) : want !== have;
 }
 
 // ---------------------------------------------------------------- re-reading after our own changes

@@ -26,12 +26,16 @@ export const OVERRIDE_HEADER = '# Written by gatewright';
 export function renderOverride(service: string, dir: string, s: ComposeService, extra: [string, string][], suffix: '' | ':Z'): string | undefined {
   const rel = (p: string) => (p.startsWith(`${dir}/`) ? `./${p.slice(dir.length + 1)}` : p);
   const volumes = [
-    ...(suffix ? s.mounts.map(([from, to]) => `${rel(from)}:${to}${suffix}`) : []),
+    // Compose merges volumes by target: the entry replaces the vendor's, so it keeps the vendor's mode (`:ro,Z`).
+    ...(suffix ? s.mounts.map(([from, to, mode]) => `${rel(from)}:${to}:${withRelabel(mode)}`) : []),
     ...extra.map(([from, to]) => `${from}:${to}:ro${suffix ? ',Z' : ''}`),
   ];
   if (!volumes.length) return undefined;
   return `${OVERRIDE_HEADER}: the vendor's ${COMPOSE_FILE} stays as shipped; compose merges this file into it.\n${stringify({ services: { [service]: { volumes } } })}`;
 }
+
+/** A mount's options plus SELinux's private relabel: `ro` -> `ro,Z`, none -> `Z` (a vendor `z` gives way to it). */
+const withRelabel = (mode = ''): string => [...mode.split(',').filter((o) => o && o.toLowerCase() !== 'z'), 'Z'].join(',');
 
 export interface ServiceState {
   containers: ServiceContainer[];

@@ -30,7 +30,7 @@ export const CP: Plane = {
   service: 'api7-dashboard',
   image: `api7ee.azurecr.io/api7-dashboard:${VERSION}`,
   confFile: 'dashboard_conf/conf.yaml',
-  compose: `services:\n  api7-dashboard:\n    image: api7ee.azurecr.io/api7-dashboard:${VERSION}\n    ports: ["9000:9000"]\n    volumes:\n      - ./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml\n`,
+  compose: `services:\n  api7-dashboard:\n    image: api7ee.azurecr.io/api7-dashboard:${VERSION}\n    ports: ["9000:9000"]\n    volumes:\n      - ./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml:ro\n`,
   shipped: 'conf:\n  etcd:\n    endpoints:\n      - 127.0.0.1:2379\n    prefix: /api7\n  allow_list:\n    - 0.0.0.0/0\nauthentication:\n  secret: secret\n  users:\n    - username: admin\n      password: admin\n',
 };
 
@@ -74,6 +74,8 @@ export class PlaneHost {
   containers: { id: string; running: boolean; image: string; started: number; dir: string; project: string }[] = [];
   clock = 1_000;
   healthy = true;
+  /** getenforce's answer. */
+  selinux: 'Enforcing' | 'Permissive' | 'Disabled' = 'Disabled';
   /** Fact commands (by a substring) that fail as an unreadable file or a dead engine does. */
   failing: { match: string; stderr: string }[] = [];
   /** The recorded commands of the role's steps (batches recorded as `batch: <n> facts`). */
@@ -121,7 +123,7 @@ export class PlaneHost {
     }
     if (command.startsWith('tar -xzOf ')) return { stdout: `${manifest(p)}\n` };
     if (command === IMAGES_CMD) return { stdout: [...this.images].map(([ref, id]) => `${id} ${ref}\n`).join('') };
-    if (command === selinuxFact.command) return { stdout: 'MODE=Disabled\n' };
+    if (command === selinuxFact.command) return { stdout: `MODE=${this.selinux}\n` };
     if (command === composeCommand.command) return { stdout: 'COMPOSE_V2=2.20.2\nCOMPOSE_V1=\n' };
     if (command.startsWith('ids=$(docker ps')) {
       const files = [`${dirOf(p)}/${p.confFile}`, `${dirOf(p)}/docker-compose.override.yaml`];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { containerPathOf, findMtimeNs, parseComposeFile, planCompose, projectName, projectOfDir, rfc3339Ns, type ServiceContainer } from '../../ops/compose.ts';
 import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, parseServiceState, retireContainersCmd, serviceStateCmd } from '../../ops/docker.ts';
 import { renderOverride } from '../../ops/service.ts';
@@ -109,5 +110,19 @@ describe('docker-compose.override.yaml', () => {
     expect(o).toContain('# Written by gatewright');
     expect(o).toContain('- ./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml:Z');
     expect(o).toContain('- ./dashboard_conf/certs:/usr/local/apisix-dashboard/conf/certs:ro,Z');
+  });
+  it("keeps the vendor's mount mode: a read-only mount stays read-only once relabelled (compose merges by target)", () => {
+    const ro = VENDOR.replace('conf/conf.yaml\n', 'conf/conf.yaml:ro\n      - type: bind\n        source: ./logs\n        target: /logs\n        read_only: true\n      - ./data:/data:rw,z\n');
+    const s = parseComposeFile(ro, DIR).services['api7-dashboard'];
+    expect(s.mounts).toEqual([
+      [`${DIR}/dashboard_conf/conf.yaml`, '/usr/local/apisix-dashboard/conf/conf.yaml', 'ro'],
+      [`${DIR}/logs`, '/logs', 'ro'],
+      [`${DIR}/data`, '/data', 'rw,z'],
+    ]);
+    const o = renderOverride('api7-dashboard', DIR, s, [], ':Z')!;
+    expect(parse(o)).toEqual({
+      services: { 'api7-dashboard': { volumes: ['./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml:ro,Z', './logs:/logs:ro,Z', './data:/data:rw,Z'] } },
+    });
+    expect(renderOverride('api7-dashboard', DIR, s, [], '')).toBeUndefined();
   });
 });

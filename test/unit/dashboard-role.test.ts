@@ -137,6 +137,32 @@ describe('dashboard role: each drift, the exact commands that close it (--check)
   });
 });
 
+describe('dashboard role: SELinux enforcing', () => {
+  const OVERRIDE = `${DIR}/docker-compose.override.yaml`;
+  const enforcing = () => hostsOf((h) => h.name === 'c2' && (h.selinux = 'Enforcing'));
+
+  it("--check plans the override (the vendor's :ro mount relabelled :ro,Z) and the recreate that reads it", async () => {
+    const r = await run(enforcing(), true);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.summary.results.filter((x) => x.status === 'changed').map((x) => [x.host, x.step, ...(x.planned ?? [])])).toEqual([
+      ['c2', 'cp compose override (certificates, SELinux labels)', `write ${OVERRIDE} (mode 0644)`],
+      ['c2', 'dashboard running and healthy', `$ ${UP}`],
+    ]);
+  });
+
+  it('the run writes it, recreates the dashboard once, and a rerun changes nothing', async () => {
+    const hosts = enforcing();
+    const r = await run(hosts);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.changed('c2')).toEqual(['cp compose override (certificates, SELinux labels)', 'dashboard running and healthy']);
+    expect(r.changed('c1')).toEqual([]);
+    expect(hosts.c2.changes).toEqual([UP]);
+    expect(hosts.c2.files.get(OVERRIDE)!.content).toContain('\n      - ./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml:ro,Z\n');
+    const again = await run(hosts);
+    expect(again.summary.results.filter((x) => x.status === 'changed' || x.status === 'failed')).toEqual([]);
+  });
+});
+
 describe('dashboard role: a read that fails is an error naming host and step, never "absent"', () => {
   it.each([
     ['the engine does not answer', 'docker image ls', 'Cannot connect to the Docker daemon', 'load the cp images', /docker image ls failed: Cannot connect to the Docker daemon on c2/],

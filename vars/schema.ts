@@ -97,7 +97,7 @@ export const VARIABLES = {
   dashboard_port: v(tcpPort, { default: 9000, roles: ['dashboard', 'lb', 'preflight', 'docker'], doc: "where the bundle's compose file publishes the console (health checks, LB); not changed by gatewright" }),
   dashboard_admin_user: v(text, { default: 'admin', roles: ['dashboard', 'smoke', 'verify'], doc: 'console login user' }),
   dashboard_admin_password: opt(text, { secret: true, roles: ['dashboard', 'smoke', 'verify'], doc: 'console login password' }),
-  dashboard_allow_list: v(list, { default: [], roles: ['dashboard'], doc: 'extra addresses/CIDRs admitted by the console (LB and control hosts always are)' }),
+  dashboard_allow_list: v(list, { default: [], roles: ['dashboard'], doc: "the console's `conf.allow_list`: empty keeps the shipped list; set, it is written with loopback, the LB and the control hosts added" }),
   dashboard_jwt_secret: opt(text, { derived: 'random, generated once', secret: true, roles: ['dashboard'], doc: 'console token secret: kept 0600 in `<api7_install_dir>/dashboard_jwt_secret` on each control host; set it to override' }),
 
   // The gateways

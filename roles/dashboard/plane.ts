@@ -12,7 +12,7 @@ import { DASHBOARD_CONF } from './commands.ts';
 import { editDashboardConf, uniq } from './templates.ts';
 import { tokenSecret } from './token-secret.ts';
 
-/** conf.yaml's named keys, from the inventory: etcd endpoints and auth, the allow-list, token secret, admin password. */
+/** conf.yaml's named keys, from the inventory: etcd endpoints and auth, token secret, admin password; the allow-list when set. */
 export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: string, file: string) {
   const v = stackVars(ctx);
   const tls = tlsEnabled(ctx.vars);
@@ -25,7 +25,11 @@ export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: 
   return editDashboardConf(
     shipped,
     {
-      allowList: uniq(['127.0.0.1', ...groupAddresses(ctx.inventory, GROUPS.lb), ...groupAddresses(ctx.inventory, GROUPS.control), ...v.dashboard_allow_list]),
+      // The shipped list stays unless the operator narrows it; then the LB and the control hosts (the console
+      // API's callers) must still get in.
+      allowList: v.dashboard_allow_list.length
+        ? uniq(['127.0.0.1', ...groupAddresses(ctx.inventory, GROUPS.lb), ...groupAddresses(ctx.inventory, GROUPS.control), ...v.dashboard_allow_list])
+        : undefined,
       etcdEndpoints: etcdMembers(ctx.inventory, ctx.vars).map((m) => `${tls ? 'https://' : ''}${m.address}:${v.etcd_client_port}`),
       prefix: dashboardPrefix(ctx.vars),
       etcdUser: creds?.user,

@@ -1,6 +1,7 @@
 // conf.yaml of the control plane: the bundle's own file (dashboard_conf/conf.yaml), edited only in the keys
-// the guide names (conf.etcd.*) plus the few the console needs to be reachable and logged into
-// (conf.allow_list, authentication.secret, the admin user's password). Comments and every other key stay.
+// the guide names (conf.etcd.*) plus two that safety needs where it and the guide disagree: the token secret
+// (random, not the vendor's shared default) and the admin user's password (not the shipped `admin`).
+// conf.allow_list stays as shipped unless the operator sets dashboard_allow_list. Comments and every other key stay.
 import { parseDocument } from 'yaml';
 import { editYaml, type EditResult, type KeyEdit } from '../../ops/yaml-edit.ts';
 
@@ -8,8 +9,8 @@ import { editYaml, type EditResult, type KeyEdit } from '../../ops/yaml-edit.ts'
 export const DASHBOARD_CERTS_SUBDIR = 'certs';
 
 export interface DashboardConf {
-  /** Addresses or CIDRs admitted (the LB, the control hosts, loopback, extra). */
-  allowList: string[];
+  /** Addresses or CIDRs admitted (the LB, the control hosts, loopback, extra); undefined: as shipped. */
+  allowList?: string[];
   /** host:port (plain) or https://host:port (TLS). */
   etcdEndpoints: string[];
   prefix: string;
@@ -34,9 +35,9 @@ export function dashboardEdits(shipped: string, c: DashboardConf): KeyEdit[] {
     // Auth off: the shipped empty strings stay (no stale password left behind), absent keys stay absent.
     { path: etcd('username'), value: c.etcdUser ?? (has(etcd('username')) ? '' : undefined) },
     { path: etcd('password'), value: c.etcdUser ? (c.etcdPassword ?? '') : has(etcd('password')) ? '' : undefined },
-    { path: ['conf', 'allow_list'], value: c.allowList },
     { path: ['authentication', 'secret'], value: c.jwtSecret },
   ];
+  if (c.allowList) edits.push({ path: ['conf', 'allow_list'], value: c.allowList });
   if (c.mtls) {
     edits.push(
       { path: etcd('mtls', 'enable'), value: true },

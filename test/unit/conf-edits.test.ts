@@ -10,7 +10,6 @@ const DASH = shipped('dashboard-conf.yaml');
 const GW = shipped('gateway-config.yaml');
 
 const dash: DashboardConf = {
-  allowList: ['127.0.0.1', '10.77.0.20', '10.77.0.11', '10.77.0.12'],
   etcdEndpoints: ['10.77.0.11:2379', '10.77.0.12:2379', '10.77.0.13:2379'],
   prefix: '/api7',
   jwtSecret: 'jwt-secret-value',
@@ -37,16 +36,28 @@ const changedKeys = (a: string, b: string) => {
 const comments = (t: string) => t.split('\n').map((l) => /#\s*(.*)$/.exec(l)?.[1]?.trim()).filter(Boolean);
 
 describe('named-key edits of the shipped conf.yaml (golden)', () => {
-  it('edits only conf.etcd, conf.allow_list and the console login; every comment survives', async () => {
+  it('edits only conf.etcd and the console login (token secret, admin password); every comment survives', async () => {
     const r = editDashboardConf(DASH, dash);
     await expect(r.text).toMatchFileSnapshot('golden/dashboard-conf.edited.yaml');
-    expect(changedKeys(DASH, r.text)).toEqual(['authentication.secret', 'authentication.users', 'conf.allow_list', 'conf.etcd.endpoints']);
+    expect(changedKeys(DASH, r.text)).toEqual(['authentication.secret', 'authentication.users', 'conf.etcd.endpoints']);
+    expect(r.changed).not.toContain('conf.allow_list');
     expect(comments(r.text).sort()).toEqual(comments(DASH).sort());
     expect(parse(r.text).plugins).toEqual(parse(DASH).plugins);
   });
 
-  it('etcd auth and client TLS: enable_auth, username, password and mtls.*', async () => {
-    const r = editDashboardConf(DASH, { ...dash, etcdUser: 'root', etcdPassword: 'pw', mtls: { ca: '/c/ca.pem', cert: '/c/cert.pem', key: '/c/key.pem' } });
+  it('conf.allow_list stays as shipped unless dashboard_allow_list gives one; then it is written, its comments kept', () => {
+    const list = ['127.0.0.1', '10.77.0.20', '10.77.0.11', '10.77.0.12', '192.0.2.0/24'];
+    const r = editDashboardConf(DASH, { ...dash, allowList: list });
+    expect(changedKeys(DASH, r.text)).toEqual(['authentication.secret', 'authentication.users', 'conf.allow_list', 'conf.etcd.endpoints']);
+    expect(parse(r.text).conf.allow_list).toEqual(list);
+    expect(comments(r.text).sort()).toEqual(comments(DASH).sort());
+    // Unset again: the key is not touched (what is there stays, narrowed or shipped).
+    expect(editDashboardConf(r.text, dash).changed).toEqual([]);
+  });
+
+  it('etcd auth and client TLS: enable_auth, username, password and mtls.* (with an allow-list set)', async () => {
+    const allowList = ['127.0.0.1', '10.77.0.20', '10.77.0.11', '10.77.0.12'];
+    const r = editDashboardConf(DASH, { ...dash, allowList, etcdUser: 'root', etcdPassword: 'pw', mtls: { ca: '/c/ca.pem', cert: '/c/cert.pem', key: '/c/key.pem' } });
     await expect(r.text).toMatchFileSnapshot('golden/dashboard-conf.edited-auth-tls.yaml');
     expect(parse(r.text).conf.etcd).toMatchObject({
       enable_auth: true, username: 'root', password: 'pw', mtls: { enable: true, key_file: '/c/key.pem', cert_file: '/c/cert.pem', ca_file: '/c/ca.pem' },

@@ -2,6 +2,7 @@
 // converged one costs one batched read and one health read (plus the console API on the play's first host);
 // each drift plans exactly the commands that close it; a read that fails is an error, never "absent".
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import dashboard from '../../roles/dashboard/index.ts';
 import { bundles, CP, dirOf, imageTarballOf, PlaneHost, runRole, tarballOf, VERSION } from '../helpers/plane-host.ts';
 
@@ -73,6 +74,17 @@ describe('dashboard role: a fresh host', () => {
     ]);
     expect(r.step('c2', 'dashboard running and healthy')?.changes).toEqual([`dashboard: docker compose up -d in ${DIR} (once the bundle is unpacked)`]);
     expect(hosts.c2.log).toEqual(['batch: 10 facts']);
+  });
+});
+
+describe("dashboard role: conf.yaml's allow_list", () => {
+  it('stays as shipped without dashboard_allow_list; set, it is written with loopback and the control hosts (the console API callers)', async () => {
+    expect(parse(converged.conf).conf.allow_list).toEqual(['0.0.0.0/0']);
+    const hosts = hostsOf();
+    const r = await runRole(dashboard, 'control', hosts, bundleDir, {}, { dashboard_allow_list: ['192.0.2.0/24'] });
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.changed('c2')).toEqual(['dashboard conf.yaml (named keys)', 'dashboard running and healthy']);
+    expect(parse(hosts.c2.files.get(CONF)!.content).conf.allow_list).toEqual(['127.0.0.1', 'c1', 'c2', '192.0.2.0/24']);
   });
 });
 

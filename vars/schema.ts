@@ -75,7 +75,7 @@ export const VARIABLES = {
   gateway_image_source: v(oneOf('bundle', 'registry'), { default: 'bundle', roles: ['gateway'], doc: "`bundle` (tarball + `docker load`) or `registry` (`docker pull` of the images the compose file names)" }),
 
   // etcd
-  etcd_version: v(text, { default: '3.4.23', roles: ['etcd'], doc: 'etcd version: the tarball `etcd-<etcd_version>.tar.gz` and the default image tag' }),
+  etcd_version: v(text, { default: '3.4.13', roles: ['etcd'], doc: 'etcd version: the tarball `etcd-<etcd_version>.tar.gz` and the default image tag' }),
   etcd_image: opt(text, { derived: '`bitnami/etcd:<etcd_version>`', roles: ['etcd'], doc: 'etcd image, run as the guide does (`-u root`, data at `/etcd_data`)' }),
   etcd_image_source: v(oneOf('bundle', 'registry'), { default: 'bundle', roles: ['etcd'], doc: '`bundle` (`etcd-<etcd_version>.tar.gz` + `docker load`) or `registry` (`docker pull` of `etcd_image`)' }),
   etcd_data_dir: v(text, { default: '/usr/local/etcd/etcd_data', roles: ['etcd', 'preflight'], doc: "host data directory; changed on a running cluster, each member's data is moved there one member at a time" }),

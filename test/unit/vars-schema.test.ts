@@ -21,7 +21,7 @@ const TODAYS_DEFAULTS = {
   cluster_id: 'default',
   upstream_group: 'upstream',
   upstream_port: 80,
-  etcd_version: '3.4.23',
+  etcd_version: '3.4.13',
   etcd_client_port: 2379,
   etcd_peer_port: 2380,
   etcd_auth_enabled: false,
@@ -69,7 +69,7 @@ const TODAYS_DEFAULTS = {
   etcd_image_source: 'bundle',
   dashboard_image_source: 'bundle',
   gateway_image_source: 'bundle',
-  etcd_image: 'bitnami/etcd:3.4.23',
+  etcd_image: 'bitnami/etcd:3.4.13',
   preflight_firewall_sources: [],
   docker_offline_packages: [],
 };

@@ -10,6 +10,7 @@ import { UnreachableError } from '../../lib/errors.ts';
 import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions, type ExecResult, type Host, type PutOptions, type Role, type Transport } from '../../lib/types.ts';
 import { localSha256 } from '../../ops/bundle.ts';
+import { batchCommands } from './role-fleet.ts';
 import { IMAGES_CMD } from '../../ops/docker.ts';
 import { FakeTransport, fakeInventory } from './fake-transport.ts';
 
@@ -74,6 +75,8 @@ export class PlaneHost {
   containers: { id: string; running: boolean; image: string; started: number; dir: string; project: string }[] = [];
   clock = 1_000;
   healthy = true;
+  /** The console's answer to a login (401: the password refused). */
+  loginStatus = 200;
   /** getenforce's answer. */
   selinux: 'Enforcing' | 'Permissive' | 'Disabled' = 'Disabled';
   /** Fact commands (by a substring) that fail as an unreadable file or a dead engine does. */
@@ -148,7 +151,7 @@ export class PlaneHost {
   private console(stdin: string): Partial<ExecResult> {
     const status = (code: number, body = '{}') => ({ stdout: `${body}\n__gatewright_status__:${code}` });
     if (stdin.includes('/ping')) return this.healthy ? status(200, 'pong') : { stdout: '\n__gatewright_status__:000' };
-    if (stdin.includes('/user/login')) return status(200, '{"data":{"token":"eyJhbGciOiJIUzI1NiJ9.console-session.sig"}}');
+    if (stdin.includes('/user/login')) return this.loginStatus !== 200 ? status(this.loginStatus, '{"message":"wrong password"}') : status(200, '{"data":{"token":"eyJhbGciOiJIUzI1NiJ9.console-session.sig"}}');
     if (stdin.includes('/clusters/')) return status(200, '{"data":{"id":"default"}}');
     if (stdin.includes('/routes/')) return status(200, JSON.stringify({ data: { uri: '/get', host: 'gatewright-probe.invalid', upstream: { type: 'roundrobin', nodes: { 'u1:80': 1 } } } }));
     return status(404);
@@ -181,7 +184,6 @@ const READS = ['batch: ', 'if [ -f ', 'if [ -e ', 'd=/', 'ids=$(', IMAGES_CMD, '
 
 const manifest = (p: Plane) => JSON.stringify([{ Config: `${HEX[p.plane]}.json`, RepoTags: [p.image] }]);
 
-const unquote = (word: string) => (word.startsWith("'") ? word.slice(1, -1).replace(/'\\''/g, "'") : word);
 
 /** A transport on a PlaneHost: the batch answered fact by fact, writes and uploads landing in its files. */
 class PlaneTransport extends FakeTransport {
@@ -192,7 +194,7 @@ class PlaneTransport extends FakeTransport {
         state.log.push(command);
         return state.answer(command, opts);
       }
-      const commands = [...command.matchAll(/e=\$\(sh -c ('(?:[^']|'\\'')*'|\S+) <\/dev\/null/g)].map((m) => unquote(m[1]));
+      const commands = batchCommands(command)!;
       state.log.push(`batch: ${commands.length} facts`);
       const parts = commands.map((c, i) => {
         const r = { code: 0, stdout: '', stderr: '', ...state.answer(c, opts) };

@@ -76,6 +76,24 @@ describe('gateway role: a converged host', () => {
   });
 });
 
+describe("gateway role: the console's API does not gate the deploy", () => {
+  it('the console refuses the login (HTTP 401): a warning, the gate reads the gateway\'s own 404 JSON, exit 0', async () => {
+    const hosts = hostsOf();
+    hosts.c1.loginStatus = 401;
+    const r = await run(hosts);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.step('g1', 'probe route through the control plane (console API)')).toMatchObject({ status: 'ok', changes: [] });
+    expect(r.summary.results.filter((x) => x.status === 'failed')).toEqual([]);
+    expect(r.summary.warnings?.map((w) => w.message)).toEqual([
+      expect.stringMatching(/^probe route through the control plane \(console API\) on g1: the console API did not do it \(.*dashboard login on c1 failed \(HTTP 401\).*\); the deploy goes on without it$/),
+    ]);
+    // No probe route seen this run: each gateway's gate reads the gateway's own 404 on its HTTP port.
+    const without = curlSeqCmd(gatewayHealthRequests({ gateway_prometheus_port: 9091, gateway_http_port: 80 }, false));
+    expect(hosts.g1.log).toEqual(['batch: 9 facts', without]);
+    expect(hosts.g2.log).toEqual(['batch: 9 facts', without]);
+  });
+});
+
 describe('gateway role: each drift, the exact commands that close it (--check)', () => {
   it.each([
     ["etcd.host edited by hand", (h: PlaneHost) => h.write(CONF, converged.replace('http://c3:2379', 'http://old:2379')), [

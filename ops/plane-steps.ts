@@ -16,6 +16,7 @@ import { mountSuffixFor, selinuxFact } from '../facts/selinux.ts';
 import { stackVars } from '../vars/schema.ts';
 import { bundleImagesFact, bundleStampFact, hostImagesFact, imageIdOn, localSha256, planImageLoads, planUnpack, planUpload, pullChange, remoteShaFact } from './bundle.ts';
 import { containerPathOf, parseComposeFile, serviceOf, type ComposeFile, type ComposeService } from './compose.ts';
+import { normalizeRef, parseTarballManifest } from './docker.ts';
 import { bundleFile, imageSource, planeDir, type Plane } from './layout.ts';
 import type { RollingGroup } from './lb-drain.ts';
 import { COMPOSE_FILE, healthGate, OVERRIDE_FILE, OVERRIDE_HEADER, planComposeUp, renderOverride, serviceStateFact } from './service.ts';
@@ -114,7 +115,9 @@ export function planeSteps(p: PlaneService) {
 
     /**
      * Every image the compose file names is on the host: a missing one is an error here, before anything is
-     * stopped (an offline host never pulls), or a pull when the image source is the registry.
+     * stopped (an offline host never pulls), or a pull when the image source is the registry. In --check the
+     * loads have not run: an image is missing only when the bundle's manifests are known and lack it, and the
+     * plan then says the run will fail here (a warning: failing is not a change the run makes).
      */
     async imagesPresent(ctx: StepContext) {
       const at = planePaths(ctx, p);
@@ -123,16 +126,18 @@ export function planeSteps(p: PlaneService) {
       if (!c) return [];
       const changes: Change[] = [];
       const missing: string[] = [];
+      const loadable = ctx.check ? await refsTheLoadsBring(ctx, p) : new Set<string>();
       for (const [name, s] of Object.entries(c.file.services)) {
         if (await imageIdOn(ctx, s.image)) continue;
         if (imageSource(ctx.vars, p.role) === 'registry') changes.push(pullChange(s.image));
-        else if (!ctx.check) missing.push(`${s.image} (service ${name})`);
+        else if (!ctx.check || (loadable !== 'unknown' && !loadable.has(normalizeRef(s.image)))) missing.push(`${s.image} (service ${name})`);
       }
       if (missing.length) {
-        throw new Error(
+        const why =
           `${at.compose} on ${ctx.host.name} names images that are neither in the bundle's images/ nor on the host: ` +
-            `${missing.join(', ')}. Nothing was stopped; ship them in the bundle (docker save) or set ${p.role}_image_source: registry`,
-        );
+          `${missing.join(', ')}. Nothing was stopped; ship them in the bundle (docker save) or set ${p.role}_image_source: registry`;
+        if (!ctx.check) throw new Error(why);
+        ctx.warn(`--check: the run will fail at the ${p.plane} compose image check: ${why.replace('Nothing was stopped', 'It will stop nothing')}`);
       }
       return counted(ctx, p, changes);
     },
@@ -224,6 +229,25 @@ export async function bundleCompose(ctx: StepContext, p: PlaneService): Promise<
   }
   const file = parseComposeFile(text, at.dir, `${at.compose} on ${ctx.host.name}`);
   return { file, service: serviceOf(file, serviceName(ctx, p), at.compose) };
+}
+
+/**
+ * --check: the refs the bundle's image tarballs hold (what the planned loads will bring), from the manifests
+ * cached beside them for this bundle; 'unknown' when one has no such cache yet (nothing to judge by).
+ */
+async function refsTheLoadsBring(ctx: StepContext, p: PlaneService): Promise<Set<string> | 'unknown'> {
+  if (imageSource(ctx.vars, p.role) !== 'bundle') return new Set();
+  const at = planePaths(ctx, p);
+  const listed = await readFact(ctx, bundleImagesFact(at.dir));
+  if (listed === 'missing') return 'unknown';
+  const key = await localSha256(at.tarball.local(ctx));
+  const refs = new Set<string>();
+  for (const t of listed) {
+    const nl = t.cache.indexOf('\n');
+    if (nl < 0 || t.cache.slice(0, nl) !== key) return 'unknown';
+    for (const img of parseTarballManifest(t.cache.slice(nl + 1))) for (const ref of [img.id, ...img.tags]) refs.add(normalizeRef(ref));
+  }
+  return refs;
 }
 
 /** Where the container sees our etcd client certificates: beside conf, mounted by the override when needed. */

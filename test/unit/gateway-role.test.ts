@@ -116,6 +116,40 @@ describe('gateway role: each drift, the exact commands that close it (--check)',
   });
 });
 
+describe("gateway role: a compose image that is neither in the bundle nor on the host", () => {
+  const IMAGE = 'api7ee.azurecr.io/api7-gateway:9.9';
+  const names99 = (h: PlaneHost) => h.name === 'g2' && h.write(`${DIR}/docker-compose.yaml`, DP.compose.replace(/api7-gateway:[\d.]+/, 'api7-gateway:9.9'));
+
+  it('fails the step before anything is stopped: no pull, no load, no compose command', async () => {
+    const hosts = hostsOf(names99);
+    const r = await run(hosts);
+    expect(r.step('g2', 'dp compose images present')).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining(`${DIR}/docker-compose.yaml on g2 names images that are neither in the bundle's images/ nor on the host: ${IMAGE} (service api7-gateway). Nothing was stopped; ship them in the bundle (docker save) or set gateway_image_source: registry`),
+    });
+    expect(r.summary.exitCode).not.toBe(0);
+    expect(r.changed('g2')).toEqual([]);
+    expect(hosts.g2.changes).toEqual([]);
+    expect(hosts.g2.containers).toMatchObject([{ id: 'c0', running: true }]);
+  });
+
+  it('--check says the run will fail there (a warning), and plans no pull or load for it', async () => {
+    const r = await run(hostsOf(names99), true);
+    expect(r.summary.exitCode).toBe(0);
+    expect(r.summary.warnings?.map((w) => w.message)).toEqual([
+      `--check: the run will fail at the dp compose image check: ${DIR}/docker-compose.yaml on g2 names images that are neither in the bundle's images/ nor on the host: ${IMAGE} (service api7-gateway). It will stop nothing; ship them in the bundle (docker save) or set gateway_image_source: registry`,
+    ]);
+    // Only the compose up that would follow (a plan cannot tell an image the run will never reach).
+    expect(r.changed('g2')).toEqual(['gateway running and routing']);
+  });
+
+  it('--check stays quiet about an image the planned load brings', async () => {
+    const r = await run(hostsOf((h) => h.name === 'g2' && h.images.clear()), true);
+    expect(r.changed('g2')).toEqual(['load the dp images', 'gateway running and routing']);
+    expect(r.summary.warnings ?? []).toEqual([]);
+  });
+});
+
 describe('gateway role: failures', () => {
   it('the engine does not answer: the load step fails naming the host, nothing is run', async () => {
     const hosts = hostsOf((h) => h.name === 'g2' && h.failing.push({ match: 'docker image ls', stderr: 'Cannot connect to the Docker daemon' }));

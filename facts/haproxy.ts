@@ -69,3 +69,36 @@ export function parseHaproxySelinux(code: number, stdout: string, stderr = ''): 
   if (!value) throw new Error(`cannot read the SELinux boolean haproxy_connect_any: unexpected answer ${JSON.stringify(stdout.trim())}`);
   return { mode, connectAny: value === 'on' };
 }
+
+/**
+ * What the installed haproxy accepts: `modern` (2.2+: http-check send, retry-on), `1.8` (EL8: expose-fd
+ * listeners, `option redispatch 1`, no L7 retries, checks in `option httpchk`'s own line), `1.5` (CentOS 7: no
+ * expose-fd, plain `option redispatch`, `observe` on server lines). The runtime API commands the roles send
+ * (`set server <b>/<s> state ready|drain|maint`, `show stat`) are the same at every level: 1.5.0 has them.
+ */
+export type HaproxyLevel = 'modern' | '1.8' | '1.5';
+
+/** The LB config's floor, and where to get it; the lb role's refusal and preflight's check say the same. */
+export const haproxyTooOld = (version: string): string =>
+  `haproxy ${version} is too old: the LB config needs haproxy 1.5 or later (CentOS 7's base haproxy is 1.5, EL8's 1.8); ` +
+  'install it from the distribution (yum/dnf install haproxy) or a newer build (e.g. the IUS or haproxy.debian.net packages), then rerun';
+
+export function haproxyLevel(version: string | undefined): HaproxyLevel {
+  if (version === undefined) return 'modern'; // not installed yet (--check on a bare host): the package we install
+  const [major, minor] = version.split(/[.-]/).map(Number);
+  if (!Number.isInteger(major) || !Number.isInteger(minor)) throw new Error(`cannot read the haproxy version "${version}"`);
+  const v = major * 100 + minor;
+  if (v >= 202) return 'modern';
+  if (v >= 108) return '1.8';
+  if (v >= 105) return '1.5';
+  throw new Error(haproxyTooOld(version));
+}
+
+/**
+ * The level an LB host's config is rendered at: `lb_haproxy_level` when the operator forces one, else the
+ * version's. The floor holds either way: no level's config parses on an older haproxy.
+ */
+export function configLevel(version: string | undefined, forced?: HaproxyLevel): HaproxyLevel {
+  const installed = haproxyLevel(version);
+  return forced ?? installed;
+}

@@ -5,10 +5,10 @@ import { CommandError, type Change, type StepContext } from '../../lib/types.ts'
 import { stackVars } from '../../vars/schema.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { serverStatsFact } from '../../ops/lb-drain.ts';
-import { haproxyFact } from '../../facts/haproxy.ts';
+import { configLevel, haproxyFact } from '../../facts/haproxy.ts';
 import { installCandidate, reloadHaproxy, removeFile, validateConfig } from './commands.ts';
 import { lbModel } from './model.ts';
-import { haproxyLevel, renderHaproxyConfig } from './templates.ts';
+import { renderHaproxyConfig } from './templates.ts';
 
 export const candidateOf = (path: string): string => `${path}.gatewright-candidate`;
 
@@ -16,7 +16,7 @@ export const candidateOf = (path: string): string => `${path}.gatewright-candida
 export async function wantedConfig(ctx: StepContext): Promise<string> {
   const v = stackVars(ctx);
   // CentOS 7 ships 1.5, EL8 1.8; the version fact was refreshed by the install step when it installed.
-  const level = v.lb_haproxy_level ?? haproxyLevel((await ctx.fact(haproxyFact)).version);
+  const level = configLevel((await ctx.fact(haproxyFact)).version, v.lb_haproxy_level);
   return renderHaproxyConfig(lbModel(v, ctx.inventory, ctx.host.name), level);
 }
 

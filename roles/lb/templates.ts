@@ -2,27 +2,7 @@
 // Pure renderer, golden-tested; `haproxy -c` on the host has the last word before it is put in place.
 import { type LbModel, type LbServer } from './model.ts';
 import { BACKENDS } from '../../ops/layout.ts';
-
-/**
- * What the installed haproxy accepts (read as a fact): `modern` (2.2+: http-check send, retry-on), `1.8`
- * (EL8: expose-fd listeners, `option redispatch 1`, no L7 retries, checks in `option httpchk`'s own line),
- * `1.5` (CentOS 7: no expose-fd, plain `option redispatch`). Older is refused with what to install.
- */
-export type HaproxyLevel = 'modern' | '1.8' | '1.5';
-
-export function haproxyLevel(version: string | undefined): HaproxyLevel {
-  if (version === undefined) return 'modern'; // not installed yet (--check on a bare host): the package we install
-  const [major, minor] = version.split(/[.-]/).map(Number);
-  if (!Number.isInteger(major) || !Number.isInteger(minor)) throw new Error(`cannot read the haproxy version "${version}"`);
-  const v = major * 100 + minor;
-  if (v >= 202) return 'modern';
-  if (v >= 108) return '1.8';
-  if (v >= 105) return '1.5';
-  throw new Error(
-    `haproxy ${version} is too old: the LB config needs haproxy 1.5 or later (CentOS 7's base haproxy is 1.5, EL8's 1.8); ` +
-      'install it from the distribution (yum/dnf install haproxy) or a newer build (e.g. the IUS or haproxy.debian.net packages), then rerun',
-  );
-}
+import type { HaproxyLevel } from '../../facts/haproxy.ts';
 
 // Retry only when the server itself failed to answer (refused, reset, empty or garbled response), never on an
 // HTTP status: a 503 may be a gateway's rate limit, and retrying it elsewhere would double the load.
@@ -49,8 +29,17 @@ const GATEWAY_CHECK_OLD = [
 ];
 const DASHBOARD_CHECK_OLD = ['option httpchk GET /ping', 'http-check expect string pong'];
 
-const server = (s: LbServer): string =>
-  `server ${s.name} ${s.address}:${s.port} check${s.checkPort && s.checkPort !== s.port ? ` port ${s.checkPort}` : ''}`;
+// Checks every 2 s, every 0.5 s once a connection error was seen on live traffic; 2 misses mark a server down and
+// cut its sessions so clients of a dead server reconnect instead of hanging. 1.5 takes `observe` on a server line
+// only (its manual: "Supported in default-server: No"; a real 1.5.0 refuses it), so there each server carries it.
+const OBSERVE = 'observe layer4';
+const defaultServer = (level: HaproxyLevel): string =>
+  `default-server inter 2s fastinter 500ms downinter 1s rise 2 fall 2${level === '1.5' ? '' : ` ${OBSERVE}`} ` +
+  'error-limit 1 on-error fastinter on-marked-down shutdown-sessions';
+
+const serverLine = (level: HaproxyLevel) => (s: LbServer): string =>
+  `server ${s.name} ${s.address}:${s.port} check${s.checkPort && s.checkPort !== s.port ? ` port ${s.checkPort}` : ''}` +
+  (level === '1.5' ? ` ${OBSERVE}` : '');
 
 const section = (head: string, lines: string[]): string => [head, ...lines.map((l) => `    ${l}`)].join('\n');
 
@@ -59,6 +48,7 @@ export function renderHaproxyConfig(m: LbModel, level: HaproxyLevel = 'modern'):
   const gatewayCheck = modern ? GATEWAY_CHECK : GATEWAY_CHECK_OLD;
   const dashboardCheck = modern ? DASHBOARD_CHECK : DASHBOARD_CHECK_OLD;
   const retries = modern ? RETRIES : [];
+  const server = serverLine(level);
   const sections = [
     section('global', [
       'log /dev/log local0',
@@ -86,9 +76,7 @@ export function renderHaproxyConfig(m: LbModel, level: HaproxyLevel = 'modern'):
       'timeout check 2s',
       'retries 3',
       level === '1.5' ? 'option redispatch' : 'option redispatch 1',
-      // Checks every 2 s, every 0.5 s once a connection error was seen on live traffic; 2 misses mark a server
-      // down and cut its sessions so clients of a dead server reconnect instead of hanging.
-      'default-server inter 2s fastinter 500ms downinter 1s rise 2 fall 2 observe layer4 error-limit 1 on-error fastinter on-marked-down shutdown-sessions',
+      defaultServer(level),
     ]),
     section('frontend control_plane', [`bind ${m.controlBind}`, `default_backend ${BACKENDS.dashboards}`]),
     // The console keeps a login per dashboard: one client stays on one dashboard while it is up.

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { makeHost, makeInventory } from '../../lib/inventory.ts';
 import type { Host } from '../../lib/types.ts';
 import { lbModel } from '../../roles/lb/model.ts';
-import { haproxyLevel, renderHaproxyConfig } from '../../roles/lb/templates.ts';
+import { configLevel, haproxyLevel } from '../../facts/haproxy.ts';
+import { renderHaproxyConfig } from '../../roles/lb/templates.ts';
 import { stackVariables } from '../../vars/schema.ts';
 
 function labInventory(extra: Record<string, Record<string, unknown>> = {}) {
@@ -40,6 +41,27 @@ describe('haproxy.cfg for the installed version', () => {
     expect(cfg).toContain('option httpchk GET /gatewright-health HTTP/1.1\\r\\nHost:\\ gatewright-health.invalid');
     expect(cfg.includes('expose-fd listeners')).toBe(level === '1.8');
     expect(cfg).toContain(level === '1.5' ? '    option redispatch\n' : '    option redispatch 1\n');
+  });
+
+  it.each(['modern', '1.8', '1.5'] as const)('observes live traffic on every server at the %s level (1.5 takes observe on server lines only)', (level) => {
+    const cfg = renderHaproxyConfig(lbModel({}, labInventory()), level);
+    const defaults = cfg.split('\n').find((l) => l.trim().startsWith('default-server'))!;
+    const servers = cfg.split('\n').filter((l) => l.trim().startsWith('server '));
+    expect(defaults).toContain('error-limit 1 on-error fastinter on-marked-down shutdown-sessions');
+    expect(servers).toHaveLength(6);
+    if (level === '1.5') {
+      expect(defaults).not.toContain('observe');
+      expect(servers.every((l) => l.endsWith(' check observe layer4') || l.endsWith(' check port 80 observe layer4'))).toBe(true);
+    } else {
+      expect(defaults).toContain(' observe layer4 ');
+      expect(servers.some((l) => l.includes('observe'))).toBe(false);
+    }
+  });
+
+  it('lb_haproxy_level forces a level, but never under the floor: no level parses on haproxy 1.4', () => {
+    expect(configLevel('2.6.12', '1.5')).toBe('1.5');
+    expect(configLevel('1.8.27', undefined)).toBe('1.8');
+    expect(() => configLevel('1.4.24', '1.5')).toThrow(/haproxy 1\.4\.24 is too old/);
   });
 });
 

@@ -2,6 +2,7 @@
 import { atLeast, KNOWN_BAD_KERNEL, MIN_DOCKER, MIN_KERNEL } from '../../facts/versions.ts';
 import type { DiskFree, MachineInfo, OsInfo } from '../../facts/os.ts';
 import type { SelinuxInfo } from '../../facts/selinux.ts';
+import { haproxyLevel } from '../../facts/haproxy.ts';
 import type { PortConflict } from './ports.ts';
 
 export interface Finding {
@@ -89,4 +90,13 @@ export function checkSelinux(s: SelinuxInfo, wanted: string): Finding[] {
   if (s.mode !== 'Enforcing') return [info(`SELinux ${s.mode.toLowerCase()}`)];
   if (wanted === 'permissive') return [info('SELinux enforcing: will be set permissive (preflight_selinux: permissive)')];
   return [warn('SELinux is enforcing: the roles relabel their bind mounts (:Z); set preflight_selinux: permissive to relax it instead')];
+}
+
+/** The LB config's floor, checked before anything is deployed: the lb play, which refuses it too, runs last in `site`. */
+export function checkHaproxyVersion(version: string): Finding[] {
+  try {
+    return [info(`haproxy ${version} (config level ${haproxyLevel(version)})`)];
+  } catch (e) {
+    return [fail((e as Error).message)];
+  }
 }

@@ -7,6 +7,7 @@ import { around } from '../../lib/change.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { GROUPS } from '../../ops/layout.ts';
 import { dockerFact } from '../../facts/docker.ts';
+import { haproxyFact } from '../../facts/haproxy.ts';
 import { diskFact, machineFact, osFact, timeSyncFact } from '../../facts/os.ts';
 import { selinuxFact } from '../../facts/selinux.ts';
 import * as check from './checks.ts';
@@ -26,6 +27,7 @@ export default defineRole({
     timeSyncFact,
     dockerFact,
     selinuxFact,
+    ...(isLb(ctx) ? [haproxyFact] : []),
     ...(ports(ctx).length ? [listenersFact, containersFact] : []),
     ...(firewallWanted(ctx) === true ? [firewallFact] : []),
   ],
@@ -44,6 +46,11 @@ export default defineRole({
       'Docker version (when installed)',
       async (ctx) => check.checkDockerVersion((await ctx.fact(dockerFact)).version!),
       async (ctx) => ((await ctx.fact(dockerFact)).version ? true : 'Docker is not installed yet'),
+    ),
+    checkStep(
+      'haproxy version (LB hosts, when installed)',
+      async (ctx) => check.checkHaproxyVersion((await ctx.fact(haproxyFact)).version!),
+      async (ctx) => (!isLb(ctx) ? 'not an LB host' : (await ctx.fact(haproxyFact)).version ? true : 'haproxy is not installed yet (the lb role installs it)'),
     ),
     checkStep('SELinux mode', async (ctx) => check.checkSelinux(await ctx.fact(selinuxFact), stackVars(ctx).preflight_selinux)),
     verdictStep,
@@ -96,6 +103,8 @@ function dataDirs(ctx: StepContext): string[] {
   if (ctx.host.groups.includes(GROUPS.etcd)) dirs.push(v.etcd_data_dir);
   return dirs;
 }
+
+const isLb = (ctx: StepContext): boolean => ctx.host.groups.includes(GROUPS.lb);
 
 function ports(ctx: StepContext) {
   return claimedPorts(ctx.host.groups, stackVars(ctx));

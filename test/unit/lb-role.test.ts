@@ -6,7 +6,7 @@ import { batchScript } from '../../lib/fact-batch.ts';
 import { readFileCommand } from '../../lib/files.ts';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecResult } from '../../lib/types.ts';
-import { haproxyConnectAnyFact, haproxyFact } from '../../facts/haproxy.ts';
+import { haproxyConnectAnyFact, haproxyFact, haproxyTooOld } from '../../facts/haproxy.ts';
 import { osFact } from '../../facts/os.ts';
 import { serverStatsFact } from '../../ops/lb-drain.ts';
 import { runtimeCommand, setServerState } from '../../ops/lb-runtime.ts';
@@ -236,6 +236,11 @@ describe('lb role: a failed read is an error of its step, never "absent"', () =>
     const { step, summary } = await run(host);
     expect(step(stepName)).toMatchObject({ host: 'lb1', status: 'failed', reason: expect.stringMatching(reason) });
     expect(summary.errors).toEqual([expect.objectContaining({ host: 'lb1', step: step(stepName).step })]);
+  });
+
+  it("an haproxy older than 1.5: the config step refuses it in the words of preflight's check (preflight-role.test.ts)", async () => {
+    const { step } = await run({ ...converged(), version: '1.4.24' });
+    expect(step('haproxy.cfg')).toMatchObject({ status: 'failed', reason: haproxyTooOld('1.4.24') });
   });
 
   it("a config haproxy refuses: its message, the candidate removed, the running config untouched, no reload", async () => {

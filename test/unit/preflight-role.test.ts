@@ -6,6 +6,7 @@ import type { ExecResult } from '../../lib/types.ts';
 import preflight from '../../roles/preflight/index.ts';
 import { containersFact, firewallFact, listenersFact } from '../../roles/preflight/network-facts.ts';
 import { dockerFact } from '../../facts/docker.ts';
+import { haproxyFact, haproxyTooOld } from '../../facts/haproxy.ts';
 import { machineFact, osFact, timeSyncFact } from '../../facts/os.ts';
 import { selinuxFact } from '../../facts/selinux.ts';
 import { batchCommands, runRole } from '../helpers/role-fleet.ts';
@@ -24,6 +25,8 @@ interface HostFacts {
   listeners: string;
   containers: string;
   firewall: string;
+  /** haproxy's version and service state (read on LB hosts only). */
+  haproxy: string;
 }
 
 /** A lab gateway, converged: Docker running, the bundle's gateway publishing 80/443/9091, no firewall rules. */
@@ -37,6 +40,7 @@ const CONVERGED: HostFacts = {
   listeners: [80, 443, 9091].map((p) => `LISTEN 0 4096 0.0.0.0:${p} 0.0.0.0:* users:(("docker-proxy",pid=${900 + p},fd=4))`).join('\n'),
   containers: `${GATEWAY_ID}\tapi7-2132304-dp_api7-gateway_1\tcom.docker.compose.service=api7-gateway\t0.0.0.0:80->9080/tcp, 0.0.0.0:443->9443/tcp, 0.0.0.0:9091->9091/tcp`,
   firewall: 'KIND=iptables\nRULE=-P INPUT ACCEPT\n',
+  haproxy: 'SM=systemd\nACTIVE=inactive\nENABLED=disabled\n',
 };
 
 /** Debian 12 as the lab image starts: no Docker, nothing listening but sshd, no firewall. */
@@ -62,6 +66,7 @@ function host(facts: HostFacts, override: (command: string) => Answer = () => un
     if (command === listenersFact.command) return { stdout: facts.listeners };
     if (command === containersFact.command) return { stdout: facts.containers };
     if (command === firewallFact.command) return { stdout: facts.firewall };
+    if (command === haproxyFact.command) return { stdout: facts.haproxy };
     return undefined;
   };
 }
@@ -88,6 +93,7 @@ describe('preflight: one batched read, then pure checks', () => {
       firewallFact.command,
     ]);
     expect(results('g1').filter((r) => r.status !== 'ok').map((r) => `${r.step}: ${r.status}`)).toEqual([
+      'haproxy version (LB hosts, when installed): skipped',
       'SELinux permissive (preflight_selinux: permissive): skipped',
     ]);
   });
@@ -207,5 +213,45 @@ describe('preflight: failures name the host and what could not be read; unknown 
     expect(summary.errors[0].message).toMatch(
       /^g1: operating system and package manager: could not check \(cannot read the operating system \(\/etc\/os-release\) \(exit 1\): sudo: a password is required\)/,
     );
+  });
+});
+
+describe("preflight: an LB host's haproxy meets the LB config's floor before anything is deployed", () => {
+  const HAPROXY_STEP = 'haproxy version (LB hosts, when installed)';
+  const installed = (version: string) => `VERSION=HAProxy version ${version} 2016/12/25\nSM=systemd\nACTIVE=active\nENABLED=enabled\n`;
+  const lb = (haproxy: string) => runRole(preflight, { lb: ['l1'] }, host({ ...FRESH, haproxy }), { hostVars: { l1: { ansible_host: '10.0.0.20' } } });
+
+  it("reads haproxy in the LB host's one batch (and only there: a gateway's batch above has no haproxy)", async () => {
+    const { commands } = await lb(installed('1.5.18'));
+    expect(commands('l1')).toHaveLength(1);
+    expect(batchCommands(commands('l1')[0])).toContain(haproxyFact.command);
+  });
+
+  it.each([
+    ['1.5.18', 'haproxy 1.5.18 (config level 1.5)'],
+    ['1.8.27-4.el8', 'haproxy 1.8.27-4.el8 (config level 1.8)'],
+    ['2.6.12-1+deb12u4', 'haproxy 2.6.12-1+deb12u4 (config level modern)'],
+  ])('haproxy %s passes, and says the level its config will have', async (version, info) => {
+    const { summary, step } = await lb(installed(version));
+    expect(summary.exitCode).toBe(0);
+    expect(step('l1', HAPROXY_STEP)).toMatchObject({ status: 'ok', data: { info } });
+  });
+
+  it('haproxy not installed yet is no failure: the lb role installs it', async () => {
+    const { summary, step } = await lb('SM=systemd\nACTIVE=inactive\nENABLED=disabled\n');
+    expect(summary.exitCode).toBe(0);
+    expect(step('l1', HAPROXY_STEP)).toMatchObject({ status: 'skipped', reason: 'haproxy is not installed yet (the lb role installs it)' });
+  });
+
+  it("an haproxy older than 1.5 fails the host with the lb role's own refusal: the version needed and how to get it", async () => {
+    const { summary } = await lb(installed('1.4.24'));
+    expect(summary.exitCode).toBe(2);
+    expect(summary.errors.map((e) => e.message)).toEqual([`l1: ${haproxyTooOld('1.4.24')}`]);
+    expect(haproxyTooOld('1.4.24')).toMatch(/needs haproxy 1\.5 or later .*yum\/dnf install haproxy/);
+  });
+
+  it('a version it cannot read fails the host too (unknown is never fine)', async () => {
+    const { summary } = await lb(installed('dev'));
+    expect(summary.errors[0].message).toBe('l1: cannot read the haproxy version "dev"');
   });
 });

@@ -92,13 +92,15 @@ export interface ServerStat {
 export const leftOutOfRotation = (stats: ServerStat[], backends: readonly string[]): ServerStat[] =>
   stats.filter((s) => backends.includes(s.backend) && /^(DRAIN|MAINT)(\s+\d+\/\d+)?$/.test(s.status));
 
-/** Parses `show stat` CSV (header line starts with `# `), keeping server rows. */
+/** Parses `show stat` CSV (header line starts with `# `), keeping server rows. Columns are found by name: 1.5 has fewer. */
 export function parseServerStats(csv: string): ServerStat[] {
   const lines = csv.split('\n').filter((l) => l.trim() !== '');
   const header = lines.shift();
   if (!header?.startsWith('# ')) throw new Error(`unexpected answer to show stat: ${csv.slice(0, 200)}`);
   const cols = splitCsv(header.slice(2));
   const at = (row: string[], col: string) => row[cols.indexOf(col)] ?? '';
+  // 1.5 (CentOS 7) has no check_desc column: its last_chk holds the check's description.
+  const desc = cols.includes('check_desc') ? 'check_desc' : 'last_chk';
   return lines
     .map(splitCsv)
     .filter((row) => !['FRONTEND', 'BACKEND'].includes(at(row, 'svname')))
@@ -107,7 +109,7 @@ export function parseServerStats(csv: string): ServerStat[] {
       server: at(row, 'svname'),
       status: at(row, 'status'),
       sessions: Number(at(row, 'scur') || 0),
-      check: [at(row, 'check_status'), at(row, 'check_desc')].filter(Boolean).join(' '),
+      check: [at(row, 'check_status'), at(row, desc)].filter(Boolean).join(' '),
     }));
 }
 

@@ -1,5 +1,6 @@
 // A server left out of rotation (drained by an interrupted run or a dead controller, or in maintenance) is
 // drift the lb play repairs: scripted `show stat` in, `set server ... state ready` out.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions } from '../../lib/types.ts';
@@ -28,6 +29,18 @@ describe('servers left out of rotation', () => {
     expect(leftOutOfRotation(stats, ['gateways_http', 'gateways_https', 'dashboards']).map((s) => `${s.backend}/${s.server} ${s.status}`)).toEqual([
       'gateways_http/lab4 DRAIN',
       'gateways_https/lab4 MAINT',
+    ]);
+  });
+
+  // `show stat -1 4 -1` as real haproxy 1.5.0, 1.8.0 and 2.6.12 answered it, with gateways_http/gw2 set to drain and
+  // gateways_https/gw1 to maint by the runtime API commands the roles send (the same at every level).
+  it.each(['1.5.0', '1.8.0', '2.6.12'])("reads haproxy %s's own answer: DRAIN and MAINT by status, whatever its columns", (version) => {
+    const answer = readFileSync(new URL(`./fixtures/haproxy/show-stat.${version}.csv`, import.meta.url), 'utf8');
+    const stats = parseServerStats(answer);
+    expect(stats).toHaveLength(5);
+    expect(leftOutOfRotation(stats, ['gateways_http', 'gateways_https', 'dashboards']).map((s) => `${s.backend}/${s.server} ${s.status}`)).toEqual([
+      'gateways_http/gw2 DRAIN',
+      'gateways_https/gw1 MAINT',
     ]);
   });
 

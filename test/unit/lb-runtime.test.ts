@@ -66,6 +66,11 @@ describe('show stat', () => {
     ]);
   });
 
+  it("takes 1.5's last_chk for the check's description (1.5 has no check_desc column)", () => {
+    const v15 = ['# pxname,svname,scur,status,weight,check_status,last_chk,', 'gateways_http,lab5,0,DOWN,1,L7STS,HTTP status check returned code <503>,'].join('\n');
+    expect(parseServerStats(v15)).toEqual([{ backend: 'gateways_http', server: 'lab5', status: 'DOWN', sessions: 0, check: 'L7STS HTTP status check returned code <503>' }]);
+  });
+
   it('says what it got when the answer is not CSV', () => {
     expect(() => parseServerStats('Permission denied\n')).toThrow(/unexpected answer to show stat: Permission denied/);
   });

@@ -20,6 +20,7 @@ import { normalizeRef, parseTarballManifest } from './docker.ts';
 import { bundleFile, imageSource, planeDir, type Plane } from './layout.ts';
 import type { RollingGroup } from './lb-drain.ts';
 import { COMPOSE_FILE, healthGate, OVERRIDE_FILE, OVERRIDE_HEADER, planComposeUp, renderOverride, serviceStateFact } from './service.ts';
+import { warnIfEtcdAuthOff } from './etcd-auth-off.ts';
 import { ensureTlsFiles, tlsEnabled, tlsFileFacts } from './tls.ts';
 import type { EditResult } from './yaml-edit.ts';
 
@@ -153,6 +154,8 @@ export function planeSteps(p: PlaneService) {
 
     /** The named keys of the shipped conf file, edited in place (comments and every other key stay). */
     async conf(ctx: StepContext) {
+      // The conf names etcd without credentials while auth is off: this play warns, not only the etcd play.
+      warnIfEtcdAuthOff(ctx);
       const at = planePaths(ctx, p);
       await look(ctx, p, [fileFact(at.compose, true), fileFact(at.conf, true)]);
       const c = await bundleCompose(ctx, p);

@@ -7,6 +7,7 @@ import { sh } from '../../lib/shell.ts';
 import type { Change, StepContext } from '../../lib/types.ts';
 import { envFile, etcdAuth, etcdctl, observeAuthAgain, ownUrl } from '../../ops/etcd.ts';
 import { AUTH_OFF, AUTH_REFUSED, etcdctlCmd } from '../../ops/etcdctl.ts';
+import { AUTH_OFF_WARNING } from '../../ops/etcd-auth-off.ts';
 import { etcdCredentials } from '../../ops/etcd-credentials.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { envFileFact } from './facts.ts';
@@ -147,10 +148,8 @@ function authDisableChange(ctx: StepContext): Change[] {
   ];
 }
 
-/** Said once per run (the auth step runs on one host) while etcd_auth_enabled is off. */
-export const AUTH_OFF_WARNING =
-  'etcd auth is off (etcd_auth_enabled): any client that reaches etcd can read and change every route; ' +
-  'set etcd_auth_enabled: true and etcd_root_password (docs/OPERATIONS.md, etcd auth)';
+/** Said once per run (the auth step runs on one host) while etcd_auth_enabled is off; the planes say it too. */
+export { AUTH_OFF_WARNING };
 
 /** Step 'etcd auth (root user)': create root and enable auth, or disable it when the vars turned it off. */
 export async function authChanges(ctx: StepContext): Promise<Change[]> {

@@ -3,6 +3,8 @@
 // each drift plans exactly the commands that close it; a read that fails is an error, never "absent".
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { AUTH_OFF_WARNING } from '../../ops/etcd-auth-off.ts';
+import { AUTH_OFF_WARNING as ETCD_PLAYS } from '../../roles/etcd/auth.ts';
 import dashboard from '../../roles/dashboard/index.ts';
 import { bundles, CP, dirOf, imageTarballOf, PlaneHost, runRole, tarballOf, VERSION } from '../helpers/plane-host.ts';
 
@@ -172,6 +174,17 @@ describe('dashboard role: SELinux enforcing', () => {
     expect(hosts.c2.files.get(OVERRIDE)!.content).toContain('\n      - ./dashboard_conf/conf.yaml:/usr/local/apisix-dashboard/conf/conf.yaml:ro,Z\n');
     const again = await run(hosts);
     expect(again.summary.results.filter((x) => x.status === 'changed' || x.status === 'failed')).toEqual([]);
+  });
+});
+
+describe('dashboard role: etcd auth off is said in the recap, in the words of the etcd play (one copy per run)', () => {
+  it('once, though both control hosts write a conf without credentials; not with auth on', async () => {
+    expect(AUTH_OFF_WARNING).toBe(ETCD_PLAYS);
+    const off = await run(hostsOf());
+    expect(off.summary.warnings).toEqual([{ play: 'dashboard', host: expect.stringMatching(/^c[12]$/), message: AUTH_OFF_WARNING }]);
+    const on = await runRole(dashboard, 'control', hostsOf(), bundleDir, {}, { etcd_auth_enabled: true, etcd_root_password: 'etcd-root-pw' });
+    expect(on.summary.exitCode).toBe(0);
+    expect(on.summary.warnings ?? []).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import gateway from '../../roles/gateway/index.ts';
 import { curlSeqCmd } from '../../ops/curl.ts';
+import { AUTH_OFF_WARNING } from '../../ops/etcd-auth-off.ts';
 import { gatewayHealthRequests } from '../../ops/gateway-health.ts';
 import { bundles, CP, dirOf, DP, imageTarballOf, PlaneHost, runRole, tarballOf } from '../helpers/plane-host.ts';
 
@@ -26,6 +27,8 @@ const hostsOf = (make: (h: PlaneHost) => void = () => undefined) => {
   return hosts;
 };
 const run = (hosts: Record<string, PlaneHost>, check = false) => runRole(gateway, 'gateway', hosts, bundleDir, { check });
+/** The run's warnings but the one every run with etcd auth off gives (its own test below). */
+const warned = (r: Awaited<ReturnType<typeof run>>) => (r.summary.warnings ?? []).map((w) => w.message).filter((m) => m !== AUTH_OFF_WARNING);
 
 beforeAll(async () => {
   const b = bundles();
@@ -84,7 +87,7 @@ describe("gateway role: the console's API does not gate the deploy", () => {
     expect(r.summary.exitCode).toBe(0);
     expect(r.step('g1', 'probe route through the control plane (console API)')).toMatchObject({ status: 'ok', changes: [] });
     expect(r.summary.results.filter((x) => x.status === 'failed')).toEqual([]);
-    expect(r.summary.warnings?.map((w) => w.message)).toEqual([
+    expect(warned(r)).toEqual([
       expect.stringMatching(/^probe route through the control plane \(console API\) on g1: the console API did not do it \(.*dashboard login on c1 failed \(HTTP 401\).*\); the deploy goes on without it$/),
     ]);
     // No probe route seen this run: each gateway's gate reads the gateway's own 404 on its HTTP port.
@@ -136,7 +139,7 @@ describe("gateway role: a compose image that is neither in the bundle nor on the
   it('--check says the run will fail there (a warning), and plans no pull or load for it', async () => {
     const r = await run(hostsOf(names99), true);
     expect(r.summary.exitCode).toBe(0);
-    expect(r.summary.warnings?.map((w) => w.message)).toEqual([
+    expect(warned(r)).toEqual([
       `--check: the run will fail at the dp compose image check: ${DIR}/docker-compose.yaml on g2 names images that are neither in the bundle's images/ nor on the host: ${IMAGE} (service api7-gateway). It will stop nothing; ship them in the bundle (docker save) or set gateway_image_source: registry`,
     ]);
     // Only the compose up that would follow (a plan cannot tell an image the run will never reach).
@@ -146,6 +149,18 @@ describe("gateway role: a compose image that is neither in the bundle nor on the
   it('--check stays quiet about an image the planned load brings', async () => {
     const r = await run(hostsOf((h) => h.name === 'g2' && h.images.clear()), true);
     expect(r.changed('g2')).toEqual(['load the dp images', 'gateway running and routing']);
+    expect(warned(r)).toEqual([]);
+  });
+});
+
+describe('gateway role: etcd auth off is said in the recap, as the etcd play says it', () => {
+  it.each([false, true])('once per run, also in --check (%s), though every gateway host writes a conf without credentials', async (check) => {
+    const r = await run(hostsOf(), check);
+    expect(r.summary.warnings?.filter((w) => w.message === AUTH_OFF_WARNING)).toEqual([{ play: 'gateway', host: expect.stringMatching(/^g[12]$/), message: AUTH_OFF_WARNING }]);
+  });
+  it('not with etcd auth on', async () => {
+    const r = await runRole(gateway, 'gateway', hostsOf(), bundleDir, {}, { etcd_auth_enabled: true, etcd_root_password: 'etcd-root-pw' });
+    expect(r.summary.exitCode).toBe(0);
     expect(r.summary.warnings ?? []).toEqual([]);
   });
 });

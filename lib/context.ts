@@ -86,7 +86,7 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
     check: deps.check,
     run,
     $: bindShell(run, host.name),
-    fact: (fact, opts) => deps.facts.get(host.name, fact, run, opts?.fresh),
+    fact: (fact, opts) => deps.facts.get(host.name, fact, run, opts),
     transport,
     on: (name) => makeContext(scope.resolveHost(name), scope, deps),
     unreachable: (name) => deps.unreachable?.(name) ?? false,

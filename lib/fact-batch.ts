@@ -20,19 +20,45 @@ export class FactBatchError extends Error {
 
 export const newNonce = (): string => `gwfacts-${randomBytes(16).toString('hex')}`;
 
+export interface BatchOptions {
+  /**
+   * Facts (by index) run in the foreground at their turn, their output straight to the batch's: a secret's
+   * output never touches the host's disk. The others run at once, in the background, into a private temp dir.
+   */
+  foreground?: ReadonlySet<number>;
+}
+
 /**
  * The script for these commands. Each runs as `sh -c <command>` (as a lone fact command does, so a syntax
- * error, an `exit` or a `cd` stays inside it) with stdin from /dev/null. Its stdout goes straight to the
- * batch's stdout (fd 3: no size limit, no buffering in a shell variable); its stderr is captured by the
- * command substitution, followed by ` <code>` so that neither its trailing newlines nor its code are lost.
+ * error, an `exit` or a `cd` stays inside it) with stdin from /dev/null. They run side by side (most are
+ * Docker CLI calls that wait on dockerd: in a row they add up), each into files of a private `mktemp -d`
+ * directory that the script removes as it exits; then each fact's stdout, stderr and exit code print in
+ * order. A fact in `foreground` runs at its turn instead: its stdout goes straight to the batch's (fd 3), its
+ * stderr is captured by the command substitution, followed by ` <code>` so that neither its trailing
+ * newlines nor its code are lost. Either way both print exactly as the fact printed them.
  */
-export function batchScript(commands: readonly string[], nonce: string): string {
-  const lines = [`n=${nonce}`, `printf '%s begin\\n' "$n"`];
+export function batchScript(commands: readonly string[], nonce: string, opts: BatchOptions = {}): string {
+  const foreground = (i: number) => opts.foreground?.has(i) ?? false;
+  const background = commands.some((_, i) => !foreground(i));
+  const lines = [`n=${nonce}`];
+  if (background) {
+    lines.push(
+      `d=$(umask 077 && mktemp -d "\${TMPDIR:-/tmp}/gwfacts.XXXXXX") || exit 1`,
+      `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
+    );
+    commands.forEach((command, i) => {
+      if (!foreground(i)) lines.push(`( sh -c ${quote(command)} </dev/null >"$d/${i}.out" 2>"$d/${i}.err"; echo "$?" >"$d/${i}.rc" ) & p${i}=$!`);
+    });
+  }
+  lines.push(`printf '%s begin\\n' "$n"`);
   commands.forEach((command, i) => {
     lines.push(
-      `printf '%s ${i} out\\n' "$n"; ` +
-        `{ e=$(sh -c ${quote(command)} </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
-        `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
+      foreground(i)
+        ? `printf '%s ${i} out\\n' "$n"; ` +
+            `{ e=$(sh -c ${quote(command)} </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
+            `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`
+        : `wait "$p${i}"; printf '%s ${i} out\\n' "$n"; cat "$d/${i}.out"; printf '\\n%s ${i} err\\n' "$n"; cat "$d/${i}.err"; ` +
+            `printf '\\n%s ${i} rc %s\\n' "$n" "$(cat "$d/${i}.rc")"`,
     );
   });
   lines.push(`printf '%s end\\n' "$n"`);

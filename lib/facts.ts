@@ -1,15 +1,36 @@
 // Facts: a command plus a parser, memoised per host per run (pyinfra-style). A role's facts are read
 // together (prefetch): one batched command per privilege level per host, parsed into the same memo.
+// Every read remembers the run's change count when it started: a read taken before a change anywhere is no
+// longer current, so a later prefetch reads it again and a gate that asks for a current read gets a new one.
+// A converged run changes nothing, so what was read once at the start serves every play.
 import { batchScript, newNonce, parseBatch } from './fact-batch.ts';
 import type { ExecOptions, ExecResult, Fact } from './types.ts';
 
 type Run = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
-type Memo = Map<string, Promise<unknown>>;
+type Memo = Map<string, { value: Promise<unknown>; epoch: number }>;
+
+export interface FactOptions {
+  /** Read again, whatever the memo holds. */
+  fresh?: boolean;
+  /** The memo only if nothing changed anywhere in the run since it was read; else read again. */
+  current?: boolean;
+}
 
 const keyOf = (fact: Fact<unknown>) => `${fact.become ? 'root' : 'user'}:${fact.name}:${fact.command}`;
 
 export class FactCache {
   private byHost = new Map<string, Memo>();
+  /** How many times something started or finished changing, on any host, in this run. */
+  private epoch = 0;
+
+  /** Called as a change starts and as it ends: every read taken before (or during) it is no longer current. */
+  changed(): void {
+    this.epoch++;
+  }
+
+  private isCurrent(cache: Memo, key: string): boolean {
+    return cache.get(key)?.epoch === this.epoch;
+  }
 
   private memo(host: string): Memo {
     let cache = this.byHost.get(host);
@@ -17,33 +38,35 @@ export class FactCache {
     return cache;
   }
 
-  private remember<T>(cache: Memo, key: string, value: Promise<T>): Promise<T> {
-    cache.set(key, value);
+  private remember<T>(cache: Memo, key: string, value: Promise<T>, epoch: number): Promise<T> {
+    cache.set(key, { value, epoch });
     // A failed read is not a fact: the next asker tries again.
-    value.catch(() => cache.get(key) === value && cache.delete(key));
+    value.catch(() => cache.get(key)?.value === value && cache.delete(key));
     return value;
   }
 
-  get<T>(host: string, fact: Fact<T>, run: Run, fresh = false): Promise<T> {
+  get<T>(host: string, fact: Fact<T>, run: Run, opts: FactOptions = {}): Promise<T> {
     const cache = this.memo(host);
     const key = keyOf(fact);
-    const value = cache.get(key) as Promise<T> | undefined;
-    if (value && !fresh) return value;
-    return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)));
+    const memo = cache.get(key);
+    if (memo && !opts.fresh && (!opts.current || memo.epoch === this.epoch)) return memo.value as Promise<T>;
+    const epoch = this.epoch;
+    return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)), epoch);
   }
 
   /**
-   * Reads the facts not yet memoised for `host` in one command per `become` value (a root batch and a user
-   * batch at most: a user's fact is never read as root, where it could answer differently) and memoises each,
-   * so the steps' `get`s run nothing. A parse error stays with its fact (its step sees it); a batch that did
-   * not complete throws (FactBatchError, or the transport's UnreachableError) and memoises none of its facts.
+   * Reads the facts not memoised for `host` as current reads in one command per `become` value (a root batch
+   * and a user batch at most: a user's fact is never read as root, where it could answer differently) and
+   * memoises each, so the steps' `get`s run nothing. A parse error stays with its fact (its step sees it); a
+   * batch that did not complete throws (FactBatchError, or the transport's UnreachableError) and memoises none.
    */
   async prefetch(host: string, facts: readonly Fact<unknown>[], run: Run): Promise<void> {
     const cache = this.memo(host);
+    const epoch = this.epoch;
     const groups = new Map<boolean | undefined, Map<string, Fact<unknown>>>();
     for (const fact of facts) {
       const key = keyOf(fact);
-      if (cache.has(key)) continue;
+      if (this.isCurrent(cache, key)) continue;
       let group = groups.get(fact.become);
       if (!group) groups.set(fact.become, (group = new Map()));
       group.set(key, fact);
@@ -52,23 +75,28 @@ export class FactCache {
     const reads = [...groups].map(([become, group]) => {
       const members = [...group];
       // One secret fact (a file that may hold a password) hides the whole batch's output from logs and reports.
-      const read = readAll(members.map(([, f]) => f.command), { become, secretOutput: members.some(([, f]) => f.secret) }, run);
-      members.forEach(([key, fact], i) => seeded.set(key, this.remember(cache, key, read.then((rs) => fact.parse(rs[i])))));
+      const read = readAll(members.map(([, f]) => f), become, run);
+      members.forEach(([key, fact], i) => seeded.set(key, this.remember(cache, key, read.then((rs) => fact.parse(rs[i])), epoch)));
       return read;
     });
     try {
       await Promise.all(reads);
     } catch (error) {
       // Forget them now, before a step asks: a step then reads each fact alone.
-      for (const [key, value] of seeded) if (cache.get(key) === value) cache.delete(key);
+      for (const [key, value] of seeded) if (cache.get(key)?.value === value) cache.delete(key);
       throw error;
     }
   }
 }
 
-/** One fact alone runs as itself (nothing to gain from a script); several run as one batch script. */
-function readAll(commands: string[], opts: { become?: boolean; secretOutput?: boolean }, run: Run): Promise<ExecResult[]> {
-  if (commands.length === 1) return run(commands[0], { nothrow: true, ...opts }).then((r) => [r]);
+/**
+ * One fact alone runs as itself (nothing to gain from a script); several run as one batch script, a secret one
+ * in the foreground (its output never goes to a file on the host) and hiding the batch's output from logs.
+ */
+function readAll(facts: readonly Fact<unknown>[], become: boolean | undefined, run: Run): Promise<ExecResult[]> {
+  const opts = { nothrow: true, become, secretOutput: facts.some((f) => f.secret) };
+  if (facts.length === 1) return run(facts[0].command, opts).then((r) => [r]);
   const nonce = newNonce();
-  return run(batchScript(commands, nonce), { nothrow: true, ...opts }).then((r) => parseBatch(r, commands.length, nonce));
+  const foreground = new Set(facts.flatMap((f, i) => (f.secret ? [i] : [])));
+  return run(batchScript(facts.map((f) => f.command), nonce, { foreground }), opts).then((r) => parseBatch(r, facts.length, nonce));
 }

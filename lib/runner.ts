@@ -12,7 +12,7 @@ import { SharedPlay, WHOLE_PLAY } from './play-shared.ts';
 import { Redactor } from './redact.ts';
 import { runStep } from './step.ts';
 import type { TransportFactory } from './connections.ts';
-import type { Host, Inventory, Playbook, StepResult } from './types.ts';
+import type { Fact, Host, Inventory, Playbook, StepResult } from './types.ts';
 
 export interface RunOptions extends Selection {
   check?: boolean;
@@ -137,7 +137,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
       if (interrupt?.requested) return finish(node, { status: 'skipped' }, `${interrupted()} before step "${step.name}"`, t0);
       const ctx = makeContext(node.host, { ...self, step: step.name, origin: node.host.name, shared: sp.view(step.name, node.host.name), defaults: play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
       emit({ type: 'step:start', ...self, step: step.name });
-      const { result, unreachable } = await runStep(step, ctx, { play: play.name, diff: !!opts.diff });
+      const { result, unreachable } = await runStep(step, ctx, { play: play.name, diff: !!opts.diff, changing: () => ctxDeps.facts.changed() });
       record(result);
       sp.stepEnded(step.name, node.host.name, result.status);
       if (result.status === 'failed') {
@@ -153,16 +153,38 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     return finish(node, { status: changed ? 'changed' : 'ok' }, undefined, t0);
   };
 
-  // The role's facts in one batched read as it starts on a host (in --check too: reads are allowed). A lost
-  // connection makes the host unreachable, as its first command would; any other failure is only logged,
-  // and each step then reads its facts alone (a fact is never taken as empty).
-  const prefetchFacts = async (node: Node, self: { play: string; host: string }, sp: SharedPlay) => {
-    const role = node.play.play.role;
-    if (!role.facts || !node.play.steps.length) return;
+  // The role's facts in one batched read as it starts on a host (in --check too: reads are allowed). A host's
+  // first read also takes the facts of every later play it is in: while nothing changes anywhere (a converged
+  // run) they stay current and those plays read nothing; after a change each play reads its own again
+  // (FactCache keeps the change count). A lost connection makes the host unreachable, as its first command
+  // would; any other failure is only logged, and each step then reads its facts alone (never taken as empty).
+  const readAhead = new Set<string>();
+  const factsOf = (planned: PlannedPlay, host: Host): readonly Fact<unknown>[] => {
+    const role = planned.play.role;
+    if (!role.facts || !planned.steps.length) return [];
+    if (typeof role.facts !== 'function') return role.facts;
+    const self = { play: planned.play.name, host: host.name };
     const step = "read the role's facts";
-    const ctx = makeContext(node.host, { ...self, step, origin: node.host.name, shared: sp.view(step, node.host.name), defaults: role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
-    const facts = typeof role.facts === 'function' ? role.facts(ctx) : role.facts;
+    const sp = shared.get(self.play)!;
+    return role.facts(makeContext(host, { ...self, step, origin: host.name, shared: sp.view(step, host.name), defaults: role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps));
+  };
+  const laterFacts = (node: Node): Fact<unknown>[] => {
+    if (readAhead.has(node.host.name)) return [];
+    readAhead.add(node.host.name);
+    const later = plan.plays.slice(plan.plays.indexOf(node.play) + 1).filter((p) => p.runHosts.includes(node.host));
+    return later.flatMap((p) => {
+      try {
+        return [...factsOf(p, node.host)];
+      } catch {
+        return []; // that play reports it when it starts
+      }
+    });
+  };
+  const prefetchFacts = async (node: Node, self: { play: string; host: string }, sp: SharedPlay) => {
+    const facts = [...factsOf(node.play, node.host), ...laterFacts(node)];
     if (!facts.length) return;
+    const step = "read the role's facts";
+    const ctx = makeContext(node.host, { ...self, step, origin: node.host.name, shared: sp.view(step, node.host.name), defaults: node.play.play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
     await ctxDeps.facts.prefetch(node.host.name, facts, ctx.run).catch((error) => {
       if (error instanceof UnreachableError) throw error;
       ctx.log(`facts read one by one: ${errorMessage(error)}`);

@@ -10,7 +10,14 @@ export interface StepOutcome {
   unreachable?: UnreachableError;
 }
 
-export async function runStep(step: Step, hostCtx: StepContext, meta: { play: string; diff: boolean }): Promise<StepOutcome> {
+export interface StepMeta {
+  play: string;
+  diff: boolean;
+  /** Told as changes start being applied and once they end (reads taken before are then no longer current). */
+  changing?: () => void;
+}
+
+export async function runStep(step: Step, hostCtx: StepContext, meta: StepMeta): Promise<StepOutcome> {
   const started = Date.now();
   // Figures the step reports (ctx.report) travel in its result, failed or not.
   let data: Record<string, unknown> | undefined;
@@ -38,7 +45,12 @@ export async function runStep(step: Step, hostCtx: StepContext, meta: { play: st
       const reason = changes.length ? `would ${summaries.join('; ')}` : undefined;
       return { result: result(changes.length ? 'changed' : 'ok', { reason, changes: summaries, diffs, ...withPlanned }) };
     }
-    for (const change of changes) await applyChange(ctx, change);
+    if (changes.length) meta.changing?.();
+    try {
+      for (const change of changes) await applyChange(ctx, change);
+    } finally {
+      if (changes.length) meta.changing?.();
+    }
     if (step.verify) await step.verify(ctx);
     return { result: result(changes.length ? 'changed' : 'ok', { reason: summaries.join('; ') || undefined, changes: summaries, diffs, ...withPlanned }) };
   } catch (error) {

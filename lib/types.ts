@@ -156,7 +156,8 @@ export interface StepContext {
    */
   $: RemoteShell;
   /** Memoised fact for this host; `fresh: true` re-reads it (after a change). */
-  fact<T>(fact: Fact<T>, opts?: { fresh?: boolean }): Promise<T>;
+  /** A fact of this host, memoised for the run: `fresh` reads it again; `current` only if something changed since. */
+  fact<T>(fact: Fact<T>, opts?: { fresh?: boolean; current?: boolean }): Promise<T>;
   /** The transport itself (put / putFile). */
   transport: Transport;
   /** Another host's context (delegation: run etcdctl on an etcd node from the dashboard role). */

@@ -21,12 +21,16 @@ export function unquote(word: string): string {
 }
 
 const NONCE = /^n=(gwfacts-[0-9a-f]+)\n/;
-const FACT = /sh -c ((?:'[^']*'|\\.|[^\s'\\])+) <\/dev\/null/g;
+const WORD = String.raw`((?:'[^']*'|\\.|[^\s'\\])+)`;
+// A background fact is started as `( sh -c <cmd> </dev/null >"$d/<i>.out" …`, a foreground one runs at its
+// turn as `printf '%s <i> out\n' "$n"; { e=$(sh -c <cmd> </dev/null …` (lib/fact-batch.ts).
+const FACT = new RegExp(String.raw`\( sh -c ${WORD} <\/dev\/null >"\$d\/(\d+)\.out"|printf '%s (\d+) out\\n' "\$n"; \{ e=\$\(sh -c ${WORD} <\/dev\/null`, 'g');
 
 /** The fact commands a batch script runs, in order; undefined for a command that is not a batch. */
 export function batchCommands(command: string): string[] | undefined {
   if (!NONCE.test(command)) return undefined;
-  return [...command.matchAll(FACT)].map((m) => unquote(m[1]));
+  const facts = [...command.matchAll(FACT)].map((m) => ({ i: Number(m[2] ?? m[3]), command: unquote(m[1] ?? m[4]) }));
+  return facts.sort((a, b) => a.i - b.i).map((f) => f.command);
 }
 
 /** Answers a batch the way the script would print it, asking `respond` for each fact command in it. */

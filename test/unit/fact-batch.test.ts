@@ -17,8 +17,8 @@ const exec = (shell: string, args: string[], input = 'stdin the facts must not r
   return { code, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ok: code === 0 };
 };
 const alone = (command: string) => exec('sh', ['-c', command], '');
-const batch = (shell: [string, string[]], commands: string[], nonce = newNonce()) => {
-  const run = exec(shell[0].split(' ')[0], [...shell[1], '-c', batchScript(commands, nonce)]);
+const batch = (shell: [string, string[]], commands: string[], nonce = newNonce(), foreground?: Set<number>) => {
+  const run = exec(shell[0].split(' ')[0], [...shell[1], '-c', batchScript(commands, nonce, { foreground })]);
   return { run, nonce, results: () => parseBatch(run, commands.length, nonce) };
 };
 
@@ -55,7 +55,30 @@ describe('fact batch: one script, each fact as if run alone', () => {
       const got = results();
       names.forEach((name, i) => expect({ name, ...got[i] }).toEqual({ name, ...alone(HOSTILE[name]) }));
     });
+
+    it(`under ${shell[0]}: the same in the foreground (secrets) and mixed with the background`, () => {
+      const names = Object.keys(HOSTILE);
+      const every = new Set(names.map((_, i) => i));
+      const odd = new Set(names.flatMap((_, i) => (i % 2 ? [i] : [])));
+      for (const foreground of [every, odd]) {
+        const { run, results } = batch(shell, Object.values(HOSTILE), newNonce(), foreground);
+        expect(run.code).toBe(0);
+        const got = results();
+        names.forEach((name, i) => expect({ name, ...got[i] }).toEqual({ name, ...alone(HOSTILE[name]) }));
+      }
+    });
   }
+
+  it('background facts run side by side (the first sees what the second does), and the temp dir is gone after', () => {
+    const tmp = spawnSync('mktemp', ['-d']).stdout.toString().trim();
+    const flag = `${tmp}-flag`;
+    // In a row, the first would give up after 5 s without the flag the second one creates.
+    const waits = `i=0; while [ ! -e ${flag} ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -e ${flag} ] && echo saw`;
+    const r = spawnSync('dash', ['-c', batchScript([waits, `touch ${flag}; echo made`], 'N')], { env: { ...process.env, TMPDIR: tmp } });
+    expect(parseBatch({ code: r.status ?? -1, stdout: r.stdout.toString(), stderr: '', ok: r.status === 0 }, 2, 'N').map((x) => x.stdout)).toEqual(['saw\n', 'made\n']);
+    expect(spawnSync('ls', ['-A', tmp]).stdout.toString()).toBe('');
+    spawnSync('rm', ['-rf', tmp, flag]);
+  });
 
   it('exit codes, the stdin a fact reads and a fact that exits, spelled out', () => {
     const [ok, one, missing, exits, stdin] = batch(SHELLS[0], ['echo ok', 'exit 1', 'gw-no-such-command', 'echo before; exit 3', 'cat; echo read-done']).results();
@@ -106,14 +129,19 @@ describe('fact batch: a batch that did not complete is a failed read of every fa
 
 describe('fact batch script', () => {
   it('quotes every command into its own sh -c and marks sections with the nonce only', () => {
-    const script = batchScript(["echo 'a'", 'true'], 'N');
+    const script = batchScript(["echo 'a'", 'true'], 'N', { foreground: new Set([1]) });
     expect(script.split('\n')).toEqual([
       'n=N',
+      `d=$(umask 077 && mktemp -d "\${TMPDIR:-/tmp}/gwfacts.XXXXXX") || exit 1`,
+      `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
+      `( sh -c 'echo '\\''a'\\''' </dev/null >"$d/0.out" 2>"$d/0.err"; echo "$?" >"$d/0.rc" ) & p0=$!`,
       `printf '%s begin\\n' "$n"`,
-      `printf '%s 0 out\\n' "$n"; { e=$(sh -c 'echo '\\''a'\\''' </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; printf '\\n%s 0 err\\n%s\\n%s 0 rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
+      `wait "$p0"; printf '%s 0 out\\n' "$n"; cat "$d/0.out"; printf '\\n%s 0 err\\n' "$n"; cat "$d/0.err"; printf '\\n%s 0 rc %s\\n' "$n" "$(cat "$d/0.rc")"`,
       `printf '%s 1 out\\n' "$n"; { e=$(sh -c true </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; printf '\\n%s 1 err\\n%s\\n%s 1 rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
       `printf '%s end\\n' "$n"`,
     ]);
+    // Only foreground facts: no temp dir at all.
+    expect(batchScript(['true'], 'N', { foreground: new Set([0]) })).not.toContain('mktemp');
   });
 
   it('a new nonce for every batch', () => {

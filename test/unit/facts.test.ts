@@ -30,8 +30,28 @@ describe('FactCache.prefetch', () => {
     expect(calls).toHaveLength(1);
     expect(await Promise.all(FACTS.map((f) => cache.get('h1', f, run)))).toEqual(['6.1', '4', 'debian', 'exit 1']);
     expect(calls).toHaveLength(1);
-    expect(await cache.get('h1', FACTS[1], run, true)).toBe('4');
+    expect(await cache.get('h1', FACTS[1], run, { fresh: true })).toBe('4');
     expect(calls.map((c) => c.command)).toEqual([expect.stringContaining('gwfacts-'), 'echo 4']);
+  });
+
+  it('a read taken before a change is no longer current: prefetch and `current` read it again, a plain get does not', async () => {
+    const cache = new FactCache();
+    const { run, calls } = scripted();
+    await cache.prefetch('h1', FACTS, run);
+    expect(await cache.get('h1', FACTS[0], run, { current: true })).toBe('6.1');
+    expect(calls).toHaveLength(1);
+    cache.changed();
+    expect(await cache.get('h1', FACTS[0], run)).toBe('6.1');
+    expect(calls).toHaveLength(1);
+    expect(await cache.get('h1', FACTS[0], run, { current: true })).toBe('6.1');
+    expect(calls.map((c) => c.command).slice(1)).toEqual(['echo 6.1']);
+    // Now current again; the three others are not, and one batch reads them.
+    await cache.prefetch('h1', FACTS, run);
+    expect(calls).toHaveLength(3);
+    expect(calls[2].command).toContain('gwfacts-');
+    expect(calls[2].command).not.toContain('echo 6.1');
+    await cache.prefetch('h1', FACTS, run);
+    expect(calls).toHaveLength(3);
   });
 
   it('memoised facts are not read again; a single fact left runs as itself', async () => {

@@ -92,7 +92,8 @@ function scripted(host: LbHost): Responder {
   return (command) => {
     const nonce = batchNonce(command);
     if (!nonce) return respond(host, command);
-    expect(command).toBe(batchScript(FACT_COMMANDS, nonce)); // the role's facts, all of them, in one read
+    // The role's facts, all of them, in one read; the file in the foreground (a file fact may hold a secret).
+    expect(command).toBe(batchScript(FACT_COMMANDS, nonce, { foreground: new Set([2]) }));
     return batchAnswer(nonce, FACT_COMMANDS.map((c) => answer(respond(host, c) ?? {})));
   };
 }

@@ -25,6 +25,23 @@ describe('console API steps never gate the deploy', () => {
     expect(warnings[0]).toMatch(/^probe route on lab1: the console API did not do it \(HTTP 500\)/);
   });
 
+  it("the step's verify runs when the console did its part, and is skipped (said in the warning) when it did not", async () => {
+    const verified: string[] = [];
+    const step = (fail: boolean) => consoleStep({
+      name: 'smoke route',
+      plan: async () => [{ summary: 'route', apply: async () => { if (fail) throw new Error('HTTP 400'); } }],
+      verify: async (c) => void verified.push(c.host.name),
+    });
+    for (const fail of [false, true]) {
+      const { ctx: c, warnings } = ctx();
+      const s = step(fail);
+      for (const change of await s.plan(c)) await applyChange(c, change);
+      await s.verify!(c);
+      expect(warnings).toEqual(fail ? ['smoke route on lab1: the console API did not do it (HTTP 400), and its check is skipped; the deploy goes on without it'] : []);
+    }
+    expect(verified).toEqual(['lab1']);
+  });
+
   it('an unreachable host still fails', async () => {
     const { ctx: c } = ctx();
     const step = consoleStep({ name: 'x', plan: async () => { throw new UnreachableError('lab1', 'lab1 is gone'); } });

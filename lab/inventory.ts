@@ -2,7 +2,7 @@
 // Pure: the machine facts come in as arguments.
 import { stringify } from 'yaml';
 import type { LabHost } from './topology.ts';
-import { GROUPS, HOSTS, PATHS } from './topology.ts';
+import { ETCD_VERSION, GROUPS, HOSTS, PATHS } from './topology.ts';
 
 export interface InventoryInput {
   hosts?: readonly LabHost[];
@@ -24,6 +24,8 @@ export function inventoryVars(input: InventoryInput): Record<string, unknown> {
     ssh_known_hosts_file: input.knownHosts ?? PATHS.knownHosts,
     api7_bundle_dir: input.bundlesDir ?? PATHS.bundlesDir,
     smoke_route_enabled: true,
+    // The lab's etcd image is Debian's etcd under bitnami's name, not the guide's 3.4.13 the roles default to.
+    etcd_version: ETCD_VERSION,
     // The secret stays in its 0600 file; the inventory only points at it.
     dashboard_admin_password: `{{ lookup('file', '${input.dashboardPasswordFile ?? PATHS.dashboardPassword}') }}`,
   };

@@ -3,6 +3,8 @@
 // edition stack up and converged: later files build on it.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ETCD_VERSION, PATHS } from '../../lab/index.ts';
+import { loadInventory } from '../../lib/inventory.ts';
 import { cliRunner, DASHBOARD_PASSWORD as PASSWORD, etcdctl, ip, onHost, putRouteThroughDashboard, runLogs, throughGateway, type Report } from './helpers.ts';
 
 const play = cliRunner('20', ['-e', `dashboard_admin_password=${PASSWORD}`]);
@@ -72,7 +74,7 @@ describe('the stack on the lab (site playbook)', () => {
     expect(onHost('lab1', `sudo stat -c %a ${CP}/dashboard_conf/conf.yaml`).out).toBe('600');
   });
 
-  it("runs the bundles as shipped: their registry-named images, their compose files byte for byte, conf edited only in the named keys, etcd with the guide's env", () => {
+  it("runs the bundles as shipped: their registry-named images, their compose files byte for byte, conf edited only in the named keys, etcd from the inventory's image with the guide's env", () => {
     for (const h of ['lab1', 'lab2']) {
       expect(inspectService(h, 'api7-dashboard', '{{.Config.Image}}'), h).toBe('api7ee.azurecr.io/api7-dashboard:2.13.2304');
       // compose's own project, network and published port (the guide's `docker ps`), in the bundle's folder.
@@ -95,11 +97,15 @@ describe('the stack on the lab (site playbook)', () => {
       expect(commentsOf(deployed), h).toEqual(commentsOf(ship));
       expect(onHost(h, `ls ${DP}`).out.split('\n')).toEqual(expect.arrayContaining(['cli.sh', 'docker-compose.yaml', 'gateway_conf', 'gateway_logs', 'images']));
     }
+    // The image the inventory names: the lab pins its own etcd (Debian's, under bitnami's name), not the default 3.4.13.
+    const etcdVersion = loadInventory(PATHS.inventory).hosts.get('lab1')!.vars.etcd_version;
+    expect(etcdVersion).toBe(ETCD_VERSION);
     ['lab1', 'lab2', 'lab3'].forEach((h, i) => {
       const env = onHost(h, "sudo docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' etcd").out.split('\n');
       expect(env, h).toEqual(expect.arrayContaining([
         'ALLOW_NONE_AUTHENTICATION=yes', `ETCD_NAME=api7-etcd-${i + 1}`, 'ETCD_INITIAL_CLUSTER_TOKEN=etcd-cluster', 'ETCD_DATA_DIR=/etcd_data', 'ETCD_ENABLE_V2=true',
       ]));
+      expect(onHost(h, "sudo docker inspect -f '{{.Config.Image}}' etcd").out, h).toBe(`bitnami/etcd:${etcdVersion}`);
       expect(onHost(h, "sudo docker inspect -f '{{.Config.User}} {{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}' etcd").out, h).toBe('root host always');
       expect(onHost(h, `sudo docker inspect -f '{{range .Mounts}}{{if eq .Destination "/etcd_data"}}{{.Source}}{{end}}{{end}}' etcd`).out, h).toBe('/usr/local/etcd/etcd_data');
     });

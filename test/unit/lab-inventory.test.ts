@@ -46,6 +46,7 @@ describe('lab inventory', () => {
       ssh_known_hosts_file: PATHS.knownHosts,
       api7_bundle_dir: PATHS.bundlesDir,
       smoke_route_enabled: true,
+      etcd_version: '3.4.23',
       dashboard_admin_password: `{{ lookup('file', '${PATHS.dashboardPassword}') }}`,
     });
     for (const path of [PATHS.clientKey, PATHS.knownHosts, PATHS.bundlesDir]) expect(path.startsWith('/')).toBe(true);

@@ -1,7 +1,7 @@
 // Load balancers: HAProxy in front of the control plane (dashboards, port 9000) and the data plane
 // (gateways, 80 and 443 passed through), with health checks, retries and an admin socket for rolling changes.
-// Converged, a host costs one batched read (the facts below) and one health read (`show stat`, shared by the
-// last two steps).
+// Converged, a host costs one batched read (the facts below, `show stat` among them): with nothing changed
+// since, the last two steps look at that read; after a change they read the socket again.
 import { ensureFile, fileFact } from '../../lib/files.ts';
 import { defineRole, defineStep, type Change } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
@@ -16,7 +16,7 @@ import { installConfig, reloadConfig, wantedConfig } from './config.ts';
 
 export default defineRole({
   name: 'lb',
-  facts: (ctx) => [haproxyFact, haproxyConnectAnyFact, fileFact(stackVars(ctx).lb_config_file, true)],
+  facts: (ctx) => [haproxyFact, haproxyConnectAnyFact, fileFact(stackVars(ctx).lb_config_file, true), serverStatsFact(stackVars(ctx).lb_admin_socket)],
   steps: [
     defineStep({
       name: 'haproxy package',
@@ -68,7 +68,7 @@ export default defineRole({
       async plan(ctx) {
         if (!(await ctx.fact(haproxyFact)).running) return []; // started next, every server ready
         const socket = stackVars(ctx).lb_admin_socket;
-        return readyAgain(socket, await ctx.fact(serverStatsFact(socket)));
+        return readyAgain(socket, await ctx.fact(serverStatsFact(socket), { current: true }));
       },
     }),
 
@@ -80,12 +80,12 @@ export default defineRole({
         return [{ summary: haproxy.running ? 'enable haproxy at boot' : 'start haproxy', commands: [startHaproxy(haproxy.serviceManager)] }];
       },
       // Every backend server passes its health check: the LB can serve the whole stack. The first look is the
-      // read the step before made; only while something is not up yet is it read again.
+      // last read when nothing changed since; only while something is not up yet is it read again.
       async verify(ctx) {
         const v = stackVars(ctx);
         let fresh = false;
         await waitFor(`${ctx.host.name}: haproxy backends`, v.lb_ready_timeout_s, async () => {
-          const stats = await ctx.fact(serverStatsFact(v.lb_admin_socket), { fresh });
+          const stats = await ctx.fact(serverStatsFact(v.lb_admin_socket), { fresh, current: true });
           fresh = true;
           return backendsDown(stats);
         });

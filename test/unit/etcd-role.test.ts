@@ -100,7 +100,7 @@ function respond(fleet: Fleet, inner: Record<string, string[][]>) {
 async function run(fleet: Fleet, opts: RunOptions = {}, vars: Record<string, unknown> = {}) {
   const inner: Record<string, string[][]> = {};
   const f = fakeFleet(respond(fleet, inner));
-  const hostVars = Object.fromEntries(HOSTS.map((h) => [h, { ansible_host: ADDR[h], api7_bundle_dir: bundleDir, health_timeout: 1, ...vars }]));
+  const hostVars = Object.fromEntries(HOSTS.map((h) => [h, { ansible_host: ADDR[h], api7_bundle_dir: bundleDir, etcd_version: '3.4.23', health_timeout: 1, ...vars }]));
   const playbook = definePlaybook({ name: 'etcd', description: '', plays: [{ name: 'etcd', hosts: 'etcd', role: etcd }] });
   const summary = await runPlaybook(playbook, opts, { inventory: fakeInventory({ etcd: [...HOSTS] }, hostVars), transports: f.factory, close: f.close });
   const step = (h: string, name: string) => summary.results.find((r) => r.host === h && r.step === name);

@@ -122,12 +122,16 @@ export async function readCluster(ctx: StepContext): Promise<ClusterRead> {
   return parseClusterRead(await ctx.run(cmd, { become: true, nothrow: true }), files !== undefined, nonce);
 }
 
-/** The gate: every endpoint healthy and exactly one leader. Gives the read that passed. */
-export async function waitClusterHealthy(ctx: StepContext): Promise<ClusterRead> {
-  const n = etcdMembers(ctx.inventory, ctx.vars).length;
+/**
+ * The gate: every endpoint healthy and exactly one leader. Gives the read that passed. `notJoined` names group
+ * hosts the cluster does not have (a join refused this run: nothing serves there): they are not waited for.
+ */
+export async function waitClusterHealthy(ctx: StepContext, notJoined: () => ReadonlySet<string> = () => new Set()): Promise<ClusterRead> {
+  const group = etcdMembers(ctx.inventory, ctx.vars);
   let passed!: ClusterRead;
   await waitFor(`etcd cluster (checked from ${ctx.host.name})`, stackVars(ctx).health_timeout, async () => {
     const s = await readCluster(ctx);
+    const n = group.filter((m) => !notJoined().has(m.host)).length;
     passed = s;
     return (s.healthy === n && s.leaders === 1) || `${s.healthy}/${n} endpoints healthy, ${s.leaders} leader(s)${s.why ? `: ${s.why}` : ''}`;
   });

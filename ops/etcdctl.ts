@@ -43,10 +43,12 @@ export function parseAuthProbe(r: ExecResult, where: string): EtcdAuth {
  */
 export const credentialsFor = (auth: EtcdAuth, envFile: string): string | undefined => (auth === 'on' ? envFile : undefined);
 
+/** etcdctl's client certificate flags, the files where the member's container mounts them. */
+export const TLS_FLAGS = [`--cacert=${IN_CERTS}/ca.pem`, `--cert=${IN_CERTS}/cert.pem`, `--key=${IN_CERTS}/key.pem`];
+
 export function etcdctlCmd(o: Etcdctl, args: string[]): string {
   const exec = ['docker', 'exec', ...(o.stdin ? ['-i'] : []), ...(o.envFile ? ['--env-file', o.envFile] : [])];
-  const tls = o.tls ? [`--cacert=${IN_CERTS}/ca.pem`, `--cert=${IN_CERTS}/cert.pem`, `--key=${IN_CERTS}/key.pem`] : [];
-  return argv([...exec, ETCD_CONTAINER, 'etcdctl', `--endpoints=${o.endpoints.join(',')}`, ...tls, ...args]);
+  return argv([...exec, ETCD_CONTAINER, 'etcdctl', `--endpoints=${o.endpoints.join(',')}`, ...(o.tls ? TLS_FLAGS : []), ...args]);
 }
 
 // ------------------------------------------------------------------ the cluster read: one command
@@ -89,9 +91,11 @@ export function parseClusterRead(r: ExecResult, withCredentials: boolean, nonce:
 
 export interface MemberLine {
   id: string;
+  /** `started`, or `unstarted` for a member added but never started (it has no name yet). */
   status: string;
   name: string;
   peerUrls: string[];
+  clientUrls: string[];
 }
 
 /** `member list`: "8e9e05c52164694d, started, lab1, http://10.77.0.11:2380, http://10.77.0.11:2379, false". */
@@ -101,8 +105,9 @@ export function parseMemberList(stdout: string): MemberLine[] {
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
-      const [id, status, name, peers] = line.split(', ');
-      return { id, status, name: name ?? '', peerUrls: (peers ?? '').split(',').filter(Boolean) };
+      const [id, status, name, peers, clients] = line.split(', ');
+      const urls = (list?: string) => (list ?? '').split(',').filter(Boolean);
+      return { id, status, name: name ?? '', peerUrls: urls(peers), clientUrls: urls(clients) };
     });
 }
 

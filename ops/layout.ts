@@ -13,6 +13,10 @@ export type Plane = 'cp' | 'dp';
  */
 export const GROUPS = { etcd: 'etcd', control: 'control', gateway: 'gateway', lb: 'lb' } as const;
 
+/** The conf files in the bundles' folders: the dashboard names its etcd endpoints in `conf.etcd.endpoints`, the gateway in `etcd.host`. */
+export const DASHBOARD_CONF = 'dashboard_conf/conf.yaml';
+export const GATEWAY_CONF = 'gateway_conf/config.yaml';
+
 export const bundleName = (vars: Vars, plane: Plane): string => `api7-${stackVars({ vars }).api7_version}-${plane}.tar.gz`;
 
 export function planeDir(vars: Vars, plane: Plane): string {

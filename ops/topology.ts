@@ -26,6 +26,9 @@ export function etcdMember(ctx: { host: Host; inventory: Inventory; vars: Vars }
   return m;
 }
 
+/** http://address:2380: how the cluster knows a member (peers always speak plain http, as the guide runs them). */
+export const etcdPeerUrl = (m: EtcdMember, vars: Vars): string => `http://${m.address}:${stackVars({ vars }).etcd_peer_port}`;
+
 export const etcdScheme = (vars: Vars): string => (stackVars({ vars }).etcd_tls_enabled ? 'https' : 'http');
 
 /** http(s)://address:2379 for every member. */

@@ -1,5 +1,5 @@
 // The control plane's conf file in its bundle folder and its console requests, as pure values.
-export const DASHBOARD_CONF = 'dashboard_conf/conf.yaml';
+export { DASHBOARD_CONF } from '../../ops/layout.ts';
 
 export const clusterPath = (id: string): string => `/apisix/admin/clusters/${encodeURIComponent(id)}`;
 export const clusterBody = (id: string): Record<string, unknown> => ({ id, name: id });

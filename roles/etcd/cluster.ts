@@ -6,16 +6,34 @@ import { fingerprint } from '../../ops/fingerprint.ts';
 import { imageIdOn } from '../../ops/bundle.ts';
 import { bindMountSuffix } from '../../facts/selinux.ts';
 import { removeContainerCmd } from '../../ops/docker.ts';
-import { etcdMember, etcdMembers } from '../../ops/topology.ts';
+import { ETCD_CONTAINER } from '../../ops/layout.ts';
+import { etcdMember, etcdMembers, etcdPeerUrl } from '../../ops/topology.ts';
 import { stackVars } from '../../vars/schema.ts';
-import { emptyDataDirCmd, etcdRunCmd, etcdSpecInputs, moveDataCmd, pruneSnapshotsCmd, snapshotFile, type EtcdRun } from './commands.ts';
-import { parseMemberList } from '../../ops/etcdctl.ts';
-import type { MemberSurvey } from './plan.ts';
+import {
+  answeredEndpoints,
+  emptyDataDirCmd,
+  endpointStatusCmd,
+  etcdRunCmd,
+  etcdSpecInputs,
+  moveDataCmd,
+  pruneSnapshotsCmd,
+  restartCmd,
+  restartMigratedCmd,
+  snapshotFile,
+  stopMemberCmd,
+  type EtcdRun,
+} from './commands.ts';
+import { countHealthy, parseMemberList, type MemberLine } from '../../ops/etcdctl.ts';
+import type { MemberSurvey, OutsideAnswer } from './plan.ts';
 import { certDir, dataDir, etcdctl, ownUrl, snapshotDir } from '../../ops/etcd.ts';
 import { memberFact } from './facts.ts';
+import { joinInitialCluster, joinRefusal, memberAt, type Joiner } from './join.ts';
 
-/** The guide's `docker run` for this host's member, as data (commands.ts renders it). */
-export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
+/**
+ * The guide's `docker run` for this host's member, as data (commands.ts renders it). The initial cluster is the
+ * group's, unless a joining member is given the live member list plus itself.
+ */
+export function runSpec(ctx: StepContext, state: 'new' | 'existing', initialCluster?: string): EtcdRun {
   const v = stackVars(ctx);
   const me = etcdMember(ctx);
   return {
@@ -24,7 +42,7 @@ export function runSpec(ctx: StepContext, state: 'new' | 'existing'): EtcdRun {
     address: me.address,
     clientPort: v.etcd_client_port,
     peerPort: v.etcd_peer_port,
-    initialCluster: etcdMembers(ctx.inventory, ctx.vars).map((m) => `${m.name}=http://${m.address}:${v.etcd_peer_port}`).join(','),
+    initialCluster: initialCluster ?? etcdMembers(ctx.inventory, ctx.vars).map((m) => `${m.name}=${etcdPeerUrl(m, ctx.vars)}`).join(','),
     token: v.etcd_cluster_token,
     state,
     dataDir: dataDir(ctx),
@@ -46,17 +64,27 @@ export interface RootCommand {
 }
 
 /** Replaces this host's etcd container with the wanted one: the commands, as data. */
-export async function startCommands(ctx: StepContext, state: 'new' | 'existing'): Promise<RootCommand[]> {
+export async function startCommands(ctx: StepContext, state: 'new' | 'existing', initialCluster?: string): Promise<RootCommand[]> {
   return [
-    { command: removeContainerCmd('etcd'), become: true, timeoutMs: 60_000 },
-    { command: etcdRunCmd(runSpec(ctx, state), await wantedSpec(ctx), await bindMountSuffix(ctx)), become: true },
+    { command: removeContainerCmd(ETCD_CONTAINER), become: true, timeoutMs: 60_000 },
+    { command: etcdRunCmd(runSpec(ctx, state, initialCluster), await wantedSpec(ctx), await bindMountSuffix(ctx)), become: true },
   ];
 }
 
-/** A member whose data sits in its container's old data dir: stop it, move the data, start it on the new dir. */
+/**
+ * A member whose data sits in its container's old data dir: stop it (the container stays until the data has
+ * moved), move the data, then replace the container with one on the new dir.
+ */
 export async function migrateCommands(ctx: StepContext, from: string): Promise<RootCommand[]> {
   const [remove, run] = await startCommands(ctx, 'existing');
-  return [remove, { command: moveDataCmd(from, dataDir(ctx)), become: true, timeoutMs: 600_000 }, run];
+  return [{ command: stopMemberCmd, become: true, timeoutMs: 60_000 }, { command: moveDataCmd(from, dataDir(ctx)), become: true, timeoutMs: 600_000 }, remove, run];
+}
+
+/** The way back when a recreate or a migration is cut short (a failure, a forced interrupt): see commands.ts. */
+export async function wayBack(ctx: StepContext, kind: 'recreate' | 'migrate'): Promise<RootCommand[]> {
+  const [remove, run] = await startCommands(ctx, 'existing');
+  const command = kind === 'recreate' ? restartCmd(run.command) : restartMigratedCmd(dataDir(ctx), remove.command, run.command);
+  return [{ command, become: true, timeoutMs: 60_000 }];
 }
 
 const SURVEY_TRIES = 2;
@@ -90,18 +118,55 @@ export async function takeSnapshot(ctx: StepContext): Promise<void> {
   ctx.log(`etcd snapshot saved on ${ctx.host.name}: ${file.replace(/^\/etcd-snapshots/, snapshotDir(ctx))}`);
 }
 
-/** The guide's way back for a member whose data is gone: remove and re-add it through a healthy peer. */
-export async function rejoin(ctx: StepContext, peerHost: string): Promise<void> {
+/** The cluster's members as `peer` (a running member) lists them. */
+export async function memberList(ctx: StepContext, peer: string): Promise<MemberLine[]> {
+  const on = ctx.on(peer);
+  return parseMemberList((await etcdctl(on, ['member', 'list'], { endpoints: [ownUrl(on)] })).stdout);
+}
+
+/** Every member of the etcd group as a joining member would be: host, name, peer URL (inventory order). */
+export const joiners = (ctx: StepContext): Joiner[] =>
+  etcdMembers(ctx.inventory, ctx.vars).map((m) => ({ host: m.host, name: m.name, peerUrl: etcdPeerUrl(m, ctx.vars) }));
+
+const JOINED = 'etcd member joined';
+
+/**
+ * The guide's way in for a member without data, through a healthy peer: its old member (same peer URL, if any)
+ * removed, the member added, then started empty with `existing` and the live member list. Checked again on the
+ * list read now; every other listed member must answer `endpoint health` (members outside the group too). `back`
+ * gets the member's start once it is added, so a cut-short join still starts it.
+ */
+export async function rejoin(ctx: StepContext, peerHost: string, back: { commands?: RootCommand[] }): Promise<void> {
   const peer = ctx.on(peerHost);
-  const me = etcdMember(ctx);
-  const peerUrl = `http://${me.address}:${stackVars(ctx).etcd_peer_port}`;
-  const members = parseMemberList((await etcdctl(peer, ['member', 'list'], { endpoints: [ownUrl(peer)] })).stdout);
-  const old = members.find((m) => m.name === me.name || m.peerUrls.includes(peerUrl));
-  if (old) await etcdctl(peer, ['member', 'remove', old.id], { endpoints: [ownUrl(peer)] });
-  await etcdctl(peer, ['member', 'add', me.name, `--peer-urls=${peerUrl}`], { endpoints: [ownUrl(peer)] });
-  const [remove, run] = await startCommands(ctx, 'existing');
-  const empty: RootCommand = { command: emptyDataDirCmd(dataDir(ctx)), become: true };
-  for (const c of [remove, empty, run]) {
-    await ctx.run(c.command, { become: true, timeoutMs: c.timeoutMs });
+  const me = joiners(ctx).find((j) => j.host === ctx.host.name)!;
+  const members = await memberList(ctx, peerHost);
+  const mine = memberAt(members, me.peerUrl);
+  const joined = ctx.play.state.get(JOINED) as string | undefined;
+  const refusal = joinRefusal(members, me, mine ? undefined : (joined ?? me.host));
+  if (refusal) throw new Error(refusal);
+  const others = members.filter((m) => m !== mine).map((m) => m.clientUrls[0] ?? `(no client URL: ${m.id})`);
+  if (others.length) {
+    const r = await etcdctl(peer, ['endpoint', 'health'], { endpoints: others, nothrow: true, timeoutMs: 30_000 });
+    if (countHealthy(`${r.stdout}\n${r.stderr}`) !== others.length) {
+      throw new Error(`not adding etcd member ${me.name} (${me.host}): not every member of the cluster answers \`endpoint health\` (${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.code}`}). Nothing was changed`);
+    }
+  }
+  if (!mine) ctx.play.state.set(JOINED, me.host);
+  if (mine) await etcdctl(peer, ['member', 'remove', mine.id], { endpoints: [ownUrl(peer)] });
+  await etcdctl(peer, ['member', 'add', me.name, `--peer-urls=${me.peerUrl}`], { endpoints: [ownUrl(peer)] });
+  const [remove, run] = await startCommands(ctx, 'existing', joinInitialCluster(members, me));
+  back.commands = [remove, { command: emptyDataDirCmd(dataDir(ctx)), become: true }, run];
+  for (const c of back.commands) await ctx.run(c.command, { become: true, timeoutMs: c.timeoutMs });
+}
+
+/** `endpoint status` of `endpoints` from this etcd host (no member runs here yet: a throwaway container). */
+export async function askEndpoints(ctx: StepContext, endpoints: string[]): Promise<OutsideAnswer> {
+  const v = stackVars(ctx);
+  const cmd = endpointStatusCmd({ image: v.etcd_image, endpoints, certDir: v.etcd_tls_enabled ? certDir(ctx) : undefined });
+  try {
+    const r = await ctx.run(cmd, { become: true, nothrow: true, timeoutMs: 90_000 });
+    return { from: ctx.host.name, answered: answeredEndpoints(r.stdout), why: (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.code}` };
+  } catch (e) {
+    return { from: ctx.host.name, answered: [], why: e instanceof Error ? e.message.split('\n')[0] : String(e) };
   }
 }

@@ -1,6 +1,7 @@
 // Pure builders for the guide's etcd commands (`docker run` with the ETCD_* environment, etcdctl through
 // `docker exec`) and parsers of etcdctl's simple output. Tested by exact strings.
-import { sh } from '../../lib/shell.ts';
+import { raw, sh } from '../../lib/shell.ts';
+import { TLS_FLAGS } from '../../ops/etcdctl.ts';
 import { LABEL_ROLE, LABEL_SPEC } from '../../ops/fingerprint.ts';
 import { ETCD_CONTAINER, IN_CERTS, IN_DATA, IN_DATA_OLD, IN_SNAPSHOTS } from '../../ops/layout.ts';
 
@@ -59,15 +60,18 @@ export function etcdMounts(r: EtcdRun): [string, string][] {
   return mounts;
 }
 
+/** Read by etcd only on an empty data dir: a member that has data ignores them. */
+const BOOTSTRAP_ONLY = ['ETCD_INITIAL_CLUSTER_STATE', 'ETCD_INITIAL_CLUSTER'];
+
 /**
- * What the spec label covers: image, environment, mounts. The initial cluster state is left out: etcd
- * reads it only on an empty data dir, so a member rejoined with `existing` is the same spec as one
- * bootstrapped with `new`.
+ * What the spec label covers: image, environment, mounts. The initial cluster and its state are left out (etcd
+ * reads them only on an empty data dir): a member joined with `existing` and the live member list is the same
+ * spec as one bootstrapped with `new` and the group, and a grown group does not roll every member.
  */
 export const etcdSpecInputs = (r: EtcdRun, imageId: string) => ({
   image: r.image,
   imageId,
-  env: etcdEnv(r).filter(([k]) => k !== 'ETCD_INITIAL_CLUSTER_STATE'),
+  env: etcdEnv(r).filter(([k]) => !BOOTSTRAP_ONLY.includes(k)),
   mounts: etcdMounts(r),
 });
 
@@ -78,6 +82,33 @@ export function etcdRunCmd(r: EtcdRun, spec: string, mountSuffix: '' | ':Z' = ''
   const labels = ['--label', `${LABEL_ROLE}=etcd`, '--label', `${LABEL_SPEC}=${spec}`];
   return sh`docker run -d --name ${ETCD_CONTAINER} -u root --network=host --restart always ${labels} ${mounts} ${env} ${r.image}`;
 }
+
+/** Stops the member and keeps its container: until its data has moved, a restart (`docker start`) brings it back as it was. */
+export const stopMemberCmd = sh`docker stop -t 30 ${ETCD_CONTAINER}`;
+
+/** The way back for a recreate cut short: the container, if still there, else the planned `docker run`. */
+export const restartCmd = (run: string): string => sh`docker start ${ETCD_CONTAINER} >/dev/null 2>&1 || ${raw(run)}`;
+
+/**
+ * The way back for a migration cut short: when the data is whole in the new dir, the planned container (any old
+ * one removed first); else the stopped old container on the old dir, as it was.
+ */
+export const restartMigratedCmd = (to: string, remove: string, run: string): string =>
+  sh`if [ -d ${`${to}/member`} ]; then ${raw(remove)} && ${raw(run)}; else docker start ${ETCD_CONTAINER}; fi`;
+
+/**
+ * `etcdctl endpoint status` of endpoints no member here serves, from a throwaway container of the etcd image (no
+ * member runs on a host about to bootstrap). No SELinux relabel of the certificates (label=disable); bounded.
+ */
+export function endpointStatusCmd(o: { image: string; endpoints: string[]; certDir?: string }): string {
+  const certs = o.certDir ? ['-v', `${o.certDir}:${IN_CERTS}:ro`] : [];
+  const tls = o.certDir ? TLS_FLAGS : [];
+  return sh`timeout 60 docker run --rm -u root --network=host --security-opt label=disable ${certs} --entrypoint etcdctl ${o.image} ${`--endpoints=${o.endpoints.join(',')}`} --dial-timeout=3s --command-timeout=5s ${tls} endpoint status`;
+}
+
+/** The endpoints with a status line in `endpoint status` (endpoint, ID, version, size, leader, ...). */
+export const answeredEndpoints = (stdout: string): string[] =>
+  stdout.split('\n').map((l) => l.trim().split(', ')).filter((f) => f.length >= 6).map((f) => f[0]);
 
 export const snapshotFile = (stamp: string): string => `${IN_SNAPSHOTS}/etcd-${stamp}.db`;
 

@@ -4,6 +4,7 @@
 import { defineStep, type StepContext } from '../../lib/types.ts';
 import type { ClusterRead } from '../../ops/etcdctl.ts';
 import { waitClusterHealthy } from '../../ops/etcd.ts';
+import { notJoined } from './member.ts';
 
 const key = (ctx: StepContext) => `etcd cluster read ${ctx.host.name}`;
 
@@ -14,6 +15,6 @@ export const healthStep = defineStep({
   name: 'etcd cluster healthy',
   plan: async () => [],
   async verify(ctx) {
-    if (!ctx.check) ctx.play.state.set(key(ctx), await waitClusterHealthy(ctx));
+    if (!ctx.check) ctx.play.state.set(key(ctx), await waitClusterHealthy(ctx, () => notJoined(ctx)));
   },
 });

@@ -4,8 +4,7 @@
 import { defineStep, type StepContext } from '../../lib/types.ts';
 import { etcdctl } from '../../ops/etcd.ts';
 import { parseMemberList, type MemberLine } from '../../ops/etcdctl.ts';
-import { etcdMembers, firstHostOfPlay } from '../../ops/topology.ts';
-import { stackVars } from '../../vars/schema.ts';
+import { etcdMembers, etcdPeerUrl, firstHostOfPlay } from '../../ops/topology.ts';
 import { lastClusterRead } from './health.ts';
 
 /** The members whose peer URL is none of the group's (name alone can be changed by `etcd_name`). */
@@ -13,8 +12,7 @@ export function unlistedMembers(members: MemberLine[], wantedPeerUrls: string[])
   return members.filter((m) => !m.peerUrls.some((u) => wantedPeerUrls.includes(u)));
 }
 
-const wantedPeerUrls = (ctx: StepContext): string[] =>
-  etcdMembers(ctx.inventory, ctx.vars).map((m) => `http://${m.address}:${stackVars(ctx).etcd_peer_port}`);
+const wantedPeerUrls = (ctx: StepContext): string[] => etcdMembers(ctx.inventory, ctx.vars).map((m) => etcdPeerUrl(m, ctx.vars));
 
 /** The member list: from this host's health read when it has it, else read now. */
 async function memberList(ctx: StepContext): Promise<MemberLine[] | string> {

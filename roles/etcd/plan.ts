@@ -1,11 +1,13 @@
 // What a member must do, from what every member's host shows: pure, so each case is a table test.
 // The rules (docs/OPERATIONS.md, "etcd safety"):
 //  - a host that could not be read is UNKNOWN, never "empty": no member that needs a change is touched then
-//  - bootstrap (state new) only when no member has data, no etcd container runs and no client port answers
+//  - bootstrap (state new) only when no member has data, no etcd container runs and no client port answers,
+//    and the stack's confs, all read, name no etcd endpoint outside the group
 //  - a member whose data sits in another dir than etcd_data_dir is migrated (moved), never started empty
 //  - a rejoin (member remove/add, data wiped) only on a positive observation: no data, container not serving
 //  - has data, container missing/stopped/stale spec -> recreate, one member at a time
 import type { SurveyFacts, SurveyedContainer } from './commands.ts';
+import type { StackView } from './stack-confs.ts';
 
 export type MemberSurvey = { host: string } & ({ known: true } & SurveyFacts | { known: false; error: string });
 export type KnownSurvey = Extract<MemberSurvey, { known: true }>;
@@ -28,6 +30,9 @@ export const etcdContainer = (r: KnownSurvey): SurveyedContainer | undefined => 
 
 /** The member is down: it can be started without taking anything down. */
 export const isDown = (r: MemberSurvey): boolean => r.known && !etcdContainer(r)?.running;
+
+/** No member data on the host at all (neither in the data dir nor in a container's mount): a joiner, or lost. */
+export const isEmpty = (r: MemberSurvey): boolean => r.known && !r.hasData && !r.containers.some((c) => c.mountHasData);
 
 /** Why a cluster already exists (empty when none does): each reason names the host. */
 export function clusterEvidence(survey: KnownSurvey[], wantDir: string): string[] {
@@ -113,6 +118,40 @@ export function planMember(survey: MemberSurvey[], me: string, want: Wanted): Me
     );
   }
   return { kind: 'rejoin', peer: peer.host };
+}
+
+/** What `endpoint status` of the stack's endpoints outside the group found, asked from an etcd host. */
+export interface OutsideAnswer {
+  from: string;
+  answered: string[];
+  /** etcdctl's last line when none answered. */
+  why: string;
+}
+
+/**
+ * The last word before a bootstrap: the confs of the rest of the stack. Unread is unknown, never "none"; an
+ * endpoint outside the group means the stack already has a cluster (answering or not: down is not gone).
+ * Returns why not, or undefined.
+ */
+export function stackRefusal(view: StackView, answer?: OutsideAnswer): string | undefined {
+  if (view.unread.length) {
+    return (
+      `the etcd endpoints the stack is configured with could not be read on ${view.unread.map((u) => `${u.host} (${u.error})`).join(', ')}, ` +
+      `and unknown is not "none": make ${view.unread.map((u) => u.host).join(', ')} answer and rerun. Nothing was changed on any member`
+    );
+  }
+  if (!view.outside.length) return undefined;
+  const found = view.outside.map((o) => `${o.endpoint} (${o.where.join(', ')})`).join('; ');
+  const answered = answer?.answered ?? [];
+  const heard = answered.length
+    ? `${answered.join(', ')} answer${answered.length > 1 ? '' : 's'} \`endpoint status\` (asked from ${answer!.from}): that cluster serves the stack now`
+    : `none answered \`endpoint status\`${answer ? ` from ${answer.from} (${answer.why || 'no answer'})` : ''}: that cluster may be down, which is not gone`;
+  return (
+    `the stack is configured with etcd endpoints outside the etcd group: ${found}; ${heard}. Put that cluster's hosts back in the ` +
+    `etcd group and add the new hosts one per run (each joins the running cluster), then take the old hosts out of the group and ` +
+    `remove their members (\`etcdctl member remove\`).${answered.length ? '' : ' Only if that cluster is gone for good and its data is not wanted: point the confs at the etcd group first (the dashboard and gateway playbooks), then rerun.'} ` +
+    `Nothing was changed on any member`
+  );
 }
 
 /**

@@ -1,2 +1,2 @@
 // The data plane's conf file in its bundle folder.
-export const GATEWAY_CONF = 'gateway_conf/config.yaml';
+export { GATEWAY_CONF } from '../../ops/layout.ts';

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { etcdRunCmd, etcdSpecInputs, moveDataCmd, parseSurvey, pruneSnapshotsCmd, surveyCmd, type EtcdRun } from '../../roles/etcd/commands.ts';
+import {
+  answeredEndpoints,
+  endpointStatusCmd,
+  etcdRunCmd,
+  etcdSpecInputs,
+  moveDataCmd,
+  parseSurvey,
+  pruneSnapshotsCmd,
+  restartCmd,
+  restartMigratedCmd,
+  surveyCmd,
+  type EtcdRun,
+} from '../../roles/etcd/commands.ts';
+import { stackConfsCmd } from '../../roles/etcd/stack-confs.ts';
 import { countHealthy, etcdctlCmd, parseEndpointStatus, parseMemberList } from '../../ops/etcdctl.ts';
 import { fingerprint } from '../../ops/fingerprint.ts';
 
@@ -48,11 +61,46 @@ describe('etcd docker run', () => {
     expect(etcdRunCmd({ ...lab1, name: "it's me" }, 'x')).toContain(" -e 'ETCD_NAME=it'\\''s me' ");
   });
 
-  it('has the same spec whether the member bootstraps or rejoins', () => {
+  it('has the same spec whether the member bootstraps or joins (etcd reads the initial cluster and its state only on an empty data dir)', () => {
     const a = fingerprint(etcdSpecInputs(lab1, 'sha256:1'));
     expect(fingerprint(etcdSpecInputs({ ...lab1, state: 'existing' }, 'sha256:1'))).toBe(a);
+    // Joined with the live member list, or the group grown to 4: no roll of every member.
+    expect(fingerprint(etcdSpecInputs({ ...lab1, initialCluster: `${lab1.initialCluster},api7-etcd-4=http://10.77.0.14:2380` }, 'sha256:1'))).toBe(a);
     expect(fingerprint(etcdSpecInputs({ ...lab1, token: 'other' }, 'sha256:1'))).not.toBe(a);
     expect(fingerprint(etcdSpecInputs(lab1, 'sha256:2'))).not.toBe(a);
+  });
+});
+
+describe('a member cut short comes back', () => {
+  const run = etcdRunCmd(lab1, 'x');
+  it('a recreate: the container if still there, else the planned docker run', () => {
+    expect(restartCmd(run)).toBe(`docker start etcd >/dev/null 2>&1 || ${run}`);
+  });
+  it('a migration: the planned container once the data is whole in the new dir, else the old container on the old dir', () => {
+    expect(restartMigratedCmd('/usr/local/etcd/etcd_data', 'REMOVE', run)).toBe(`if [ -d /usr/local/etcd/etcd_data/member ]; then REMOVE && ${run}; else docker start etcd; fi`);
+  });
+});
+
+describe('before a bootstrap', () => {
+  it('reads every bundle folder\'s conf (any version) in one command, each whole or not at all', () => {
+    expect(stackConfsCmd('/opt/my api7')).toBe(
+      [
+        'set -e',
+        "for f in '/opt/my api7'/api7-*-cp/dashboard_conf/conf.yaml '/opt/my api7'/api7-*-dp/gateway_conf/config.yaml; do",
+        `  if [ -f "$f" ]; then b=$(base64 -w0 < "$f"); printf 'conf %s %s\\n' "$b" "$f"; elif [ -e "$f" ]; then printf 'odd %s\\n' "$f"; fi`,
+        'done',
+        'echo confs=done',
+      ].join('\n'),
+    );
+  });
+  it('asks endpoints outside the group for their status from a throwaway etcd container, bounded, certificates read-only', () => {
+    expect(endpointStatusCmd({ image: 'bitnami/etcd:3.4.13', endpoints: ['10.0.0.1:2379', 'https://10.0.0.2:2379'], certDir: '/usr/local/etcd/certs' })).toBe(
+      'timeout 60 docker run --rm -u root --network=host --security-opt label=disable -v /usr/local/etcd/certs:/etcd-certs:ro --entrypoint etcdctl bitnami/etcd:3.4.13' +
+        ' --endpoints=10.0.0.1:2379,https://10.0.0.2:2379 --dial-timeout=3s --command-timeout=5s' +
+        ' --cacert=/etcd-certs/ca.pem --cert=/etcd-certs/cert.pem --key=/etcd-certs/key.pem endpoint status',
+    );
+    expect(answeredEndpoints('10.0.0.1:2379, 8e9e05c52164694d, 3.4.13, 20 kB, true, false, 2, 8, 8, \n')).toEqual(['10.0.0.1:2379']);
+    expect(answeredEndpoints('{"level":"warn","msg":"retrying of unary invoker failed"}\n')).toEqual([]);
   });
 });
 
@@ -86,8 +134,8 @@ describe('etcdctl output', () => {
       'a1b2c3d4e5f60718, unstarted, , http://10.77.0.13:2380, , false',
     ].join('\n');
     expect(parseMemberList(out)).toEqual([
-      { id: '8e9e05c52164694d', status: 'started', name: 'lab1', peerUrls: ['http://10.77.0.11:2380'] },
-      { id: 'a1b2c3d4e5f60718', status: 'unstarted', name: '', peerUrls: ['http://10.77.0.13:2380'] },
+      { id: '8e9e05c52164694d', status: 'started', name: 'lab1', peerUrls: ['http://10.77.0.11:2380'], clientUrls: ['http://10.77.0.11:2379'] },
+      { id: 'a1b2c3d4e5f60718', status: 'unstarted', name: '', peerUrls: ['http://10.77.0.13:2380'], clientUrls: [] },
     ]);
   });
   it('finds the leader in endpoint status', () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SurveyedContainer } from '../../roles/etcd/commands.ts';
-import { othersUnhealthy, planMember, snapshotSources, stillValid, type KnownSurvey, type MemberSurvey } from '../../roles/etcd/plan.ts';
+import { parseMemberList } from '../../ops/etcdctl.ts';
+import { joinInitialCluster, joinRefusal, memberAt, newcomers, type Joiner } from '../../roles/etcd/join.ts';
+import { othersUnhealthy, planMember, snapshotSources, stackRefusal, stillValid, type KnownSurvey, type MemberSurvey } from '../../roles/etcd/plan.ts';
+import { confEndpoints, endpointKey, parseStackConfs, stackView } from '../../roles/etcd/stack-confs.ts';
 
 const DIR = '/usr/local/etcd/etcd_data';
 const OLD = '/srv/etcd/etcd_data';
@@ -158,5 +161,118 @@ describe('etcd member planning (survey facts in, action or refusal out)', () => 
     expect(snapshotSources(s, 'lab3')).toEqual(['lab1', 'lab2']);
     expect(snapshotSources([bare('lab1')], 'lab1')).toEqual([]);
     expect(snapshotSources([{ ...up('lab1', { dataMount: OLD }), hasData: false }, unknown('lab2')], 'lab1')).toEqual(['lab1']);
+  });
+});
+
+describe('before a bootstrap: the etcd endpoints the rest of the stack is configured with', () => {
+  const CP = '/opt/api7/api7-2.13.2304-cp/dashboard_conf/conf.yaml';
+  const DP = '/opt/api7/api7-2.13.2304-dp/gateway_conf/config.yaml';
+  const GROUP = ['10.0.0.6:2379', '10.0.0.7:2379', '10.0.0.8:2379'];
+  const OLD_CLUSTER = ['10.0.0.1:2379', '10.0.0.2:2379', '10.0.0.3:2379'];
+
+  it('reads conf.etcd.endpoints (dashboard), etcd.host and deployment.etcd.host (gateway, APISIX 3)', () => {
+    expect(confEndpoints(CP, 'conf:\n  etcd:\n    endpoints:\n      - 10.0.0.1:2379\n      - https://10.0.0.2:2379\n')).toEqual(['10.0.0.1:2379', 'https://10.0.0.2:2379']);
+    expect(confEndpoints(DP, 'etcd:\n  host:\n    - "http://10.0.0.1:2379"\n')).toEqual(['http://10.0.0.1:2379']);
+    expect(confEndpoints(DP, 'deployment:\n  etcd:\n    host:\n      - http://10.0.0.1:2379\n')).toEqual(['http://10.0.0.1:2379']);
+    expect(confEndpoints(DP, 'apisix:\n  node_listen: 9080\n')).toEqual([]);
+    expect(() => confEndpoints(CP, 'conf: [\n')).toThrow(/dashboard_conf\/conf.yaml is not valid YAML/);
+    expect(() => confEndpoints(DP, 'etcd:\n  host:\n    a: b\n')).toThrow(/not a list of addresses/);
+  });
+
+  it('parses the read of every bundle folder; a read cut short, or a path that is not a file, is an error (unknown), never "no conf"', () => {
+    const b64 = Buffer.from('etcd:\n  host:\n    - http://10.0.0.1:2379\n').toString('base64');
+    expect(parseStackConfs(`conf ${b64} /opt/my api7/api7-2.13-dp/gateway_conf/config.yaml\nconfs=done\n`)).toEqual([
+      { file: '/opt/my api7/api7-2.13-dp/gateway_conf/config.yaml', endpoints: ['http://10.0.0.1:2379'] },
+    ]);
+    expect(parseStackConfs('confs=done\n')).toEqual([]);
+    expect(() => parseStackConfs(`conf ${b64} ${DP}\n`)).toThrow(/cut short/);
+    expect(() => parseStackConfs(`odd ${CP}\nconfs=done\n`)).toThrow(/conf.yaml is not a regular file/);
+  });
+
+  it('compares endpoints as host:port, whatever the scheme (no port: 2379)', () => {
+    expect(['http://10.0.0.1:2379', 'https://10.0.0.1:2379/', '10.0.0.1:2379', '10.0.0.1', 'HTTP://Etcd1:2379'].map(endpointKey)).toEqual([
+      '10.0.0.1:2379', '10.0.0.1:2379', '10.0.0.1:2379', '10.0.0.1:2379', 'etcd1:2379',
+    ]);
+  });
+
+  it('the group replaced while the confs name the old cluster: refused, naming each endpoint, where it is configured, and who answers', () => {
+    const view = stackView(
+      [
+        { host: 'cp1', confs: [{ file: CP, endpoints: OLD_CLUSTER }] },
+        { host: 'gw1', confs: [{ file: DP, endpoints: OLD_CLUSTER.map((e) => `http://${e}`) }] },
+      ],
+      GROUP,
+    );
+    expect(view.outside.map((o) => o.endpoint)).toEqual(OLD_CLUSTER);
+    expect(view.outside[0].where).toEqual([`${CP} on cp1`, `${DP} on gw1`]);
+    const serving = stackRefusal(view, { from: 'etcd6', answered: OLD_CLUSTER, why: '' })!;
+    expect(serving).toMatch(/^the stack is configured with etcd endpoints outside the etcd group: 10\.0\.0\.1:2379 \(.*conf.yaml on cp1, .*config.yaml on gw1\)/);
+    expect(serving).toContain('10.0.0.1:2379, 10.0.0.2:2379, 10.0.0.3:2379 answer `endpoint status` (asked from etcd6): that cluster serves the stack now');
+    expect(serving).toMatch(/add the new hosts one per run \(each joins the running cluster\), then take the old hosts out of the group.*Nothing was changed on any member$/);
+    expect(serving).not.toMatch(/gone for good/);
+    const down = stackRefusal(view, { from: 'etcd6', answered: [], why: 'context deadline exceeded' })!;
+    expect(down).toMatch(/none answered `endpoint status` from etcd6 \(context deadline exceeded\): that cluster may be down, which is not gone.*Only if that cluster is gone for good/);
+  });
+
+  it('a host whose confs could not be read is unknown: refused, naming it', () => {
+    const view = stackView([{ host: 'cp1', confs: [] }, { host: 'gw2', error: 'connection to gw2 lost' }], GROUP);
+    expect(stackRefusal(view)).toMatch(/^the etcd endpoints the stack is configured with could not be read on gw2 \(connection to gw2 lost\), and unknown is not "none": make gw2 answer and rerun/);
+  });
+
+  it('no refusal for confs as shipped (loopback), naming the group, or not there yet', () => {
+    const view = stackView(
+      [
+        { host: 'cp1', confs: [{ file: CP, endpoints: ['127.0.0.1:2379'] }] },
+        { host: 'cp2', confs: [{ file: CP, endpoints: GROUP }] },
+        { host: 'gw1', confs: [{ file: DP, endpoints: ['http://localhost:2379', ...GROUP.map((e) => `http://${e}`)] }] },
+        { host: 'gw2', confs: [] },
+      ],
+      GROUP,
+    );
+    expect(view).toEqual({ unread: [], outside: [] });
+    expect(stackRefusal(view)).toBeUndefined();
+  });
+});
+
+describe('joining the running cluster (member list in, refusal or ETCD_INITIAL_CLUSTER out)', () => {
+  const LIST = parseMemberList(
+    ['lab1', 'lab2', 'lab3'].map((h, i) => `id${h}, started, api7-etcd-${i + 1}, http://${h}:2380, http://${h}:2379, false`).join('\n'),
+  );
+  const j = (host: string, name: string): Joiner => ({ host, name, peerUrl: `http://${host}:2380` });
+
+  it('3 -> 4: the one newcomer joins with the live member list plus itself', () => {
+    const lab4 = j('lab4', 'api7-etcd-4');
+    expect(newcomers(LIST, [lab4]).map((n) => n.host)).toEqual(['lab4']);
+    expect(joinRefusal(LIST, lab4, 'lab4')).toBeUndefined();
+    expect(joinInitialCluster(LIST, lab4)).toBe('api7-etcd-1=http://lab1:2380,api7-etcd-2=http://lab2:2380,api7-etcd-3=http://lab3:2380,api7-etcd-4=http://lab4:2380');
+  });
+
+  it('3 -> 5: the first newcomer in inventory order joins, the other is refused (one per run)', () => {
+    const [lab4, lab5] = [j('lab4', 'api7-etcd-4'), j('lab5', 'api7-etcd-5')];
+    const first = newcomers(LIST, [lab4, lab5])[0].host;
+    expect(joinRefusal(LIST, lab4, first)).toBeUndefined();
+    expect(joinRefusal(LIST, lab5, first)).toMatch(/^add one etcd host per run: lab4 joins the cluster in this run, lab5 in a later one/);
+  });
+
+  it('a member that lost its data is found by its peer URL, whatever its name, and rejoins in the same place of the list', () => {
+    const lab3 = j('lab3', 'api7-etcd-3');
+    expect(memberAt(LIST, lab3.peerUrl)?.id).toBe('idlab3');
+    expect(joinRefusal(LIST, lab3, 'lab4')).toBeUndefined(); // not new: the one-per-run rule is for newcomers
+    expect(joinInitialCluster(LIST, lab3)).toBe('api7-etcd-1=http://lab1:2380,api7-etcd-2=http://lab2:2380,api7-etcd-3=http://lab3:2380');
+  });
+
+  it('a new host named like a member still in the cluster (a retired host\'s place) is refused; that member is never matched by name', () => {
+    const lab6 = j('lab6', 'api7-etcd-3');
+    expect(memberAt(LIST, lab6.peerUrl)).toBeUndefined();
+    expect(joinRefusal(LIST, lab6, 'lab6')).toMatch(/^the etcd member name api7-etcd-3 is taken by member api7-etcd-3 \(idlab3, http:\/\/lab3:2380\), which is not lab6\. Not removing it: give lab6 another etcd_name/);
+  });
+
+  it('no join while another member was added but never started (it counts for the quorum without voting)', () => {
+    const withUnstarted = [...LIST, ...parseMemberList('idx, unstarted, , http://lab9:2380, , false')];
+    expect(joinRefusal(withUnstarted, j('lab4', 'api7-etcd-4'), 'lab4')).toMatch(/^etcd member \(unnamed\) \(idx, http:\/\/lab9:2380\) was added to the cluster but never started.*etcdctl member remove idx/);
+    // Its own unstarted entry (a join cut short) is no obstacle: it is replaced.
+    const mine = [...LIST, ...parseMemberList('idy, unstarted, , http://lab4:2380, , false')];
+    expect(joinRefusal(mine, j('lab4', 'api7-etcd-4'), 'lab4')).toBeUndefined();
+    expect(joinInitialCluster(mine, j('lab4', 'api7-etcd-4'))).toBe('api7-etcd-1=http://lab1:2380,api7-etcd-2=http://lab2:2380,api7-etcd-3=http://lab3:2380,api7-etcd-4=http://lab4:2380');
   });
 });

@@ -1,6 +1,6 @@
 // The gateway's health gate after a restart (the gateway role's rolling change and the docker role's dockerd roll):
 // its metrics port answers and its HTTP port serves, through the probe route once this run saw it in place.
-import type { StepContext } from '../lib/types.ts';
+import { defineFact, type Fact, type StepContext } from '../lib/types.ts';
 import { curlSeqCmd, parseCurlOutputs, type CurlRequest, type CurlResponse } from './curl.ts';
 import { upstreamNodes } from './topology.ts';
 import { stackVars } from '../vars/schema.ts';
@@ -40,16 +40,27 @@ export function gatewayHealthRequests(vars: { gateway_prometheus_port: number; g
 }
 
 /**
- * The gate after a restart (the gateway role's rolling change, the docker role's dockerd roll), from the gateway
- * itself, in one read: its metrics port answers, and its HTTP port serves: the probe route routes once this run
- * saw it in place, else any answer of the gateway's own (its 404 JSON) will do.
+ * The gate's read, from the gateway itself, in one command: its metrics port answers, and its HTTP port serves:
+ * the probe route routes once this run saw it in place, else any answer of the gateway's own (its 404 JSON) will
+ * do. A fact, so a converged run reads it in its one batch; `withRoute` is part of the command, so a read made
+ * for the other case is never taken for this one.
  */
-export async function gatewayHealthRead(ctx: StepContext): Promise<true | string> {
-  const withRoute = probeRouted(ctx);
-  const read = await ctx.run(curlSeqCmd(gatewayHealthRequests(stackVars(ctx), withRoute)), { nothrow: true });
-  const [metrics, probe] = parseCurlOutputs(read.stdout, read.stderr, 2);
-  return healthVerdict(metrics, probe, withRoute);
-}
+export const gatewayHealthFact = (ctx: StepContext, withRoute = probeRouted(ctx)): Fact<true | string> =>
+  defineFact({
+    name: `gateway health (${withRoute ? 'probe route' : '404 JSON'})`,
+    command: curlSeqCmd(gatewayHealthRequests(stackVars(ctx), withRoute)),
+    become: true, // rides in the role's root batch
+    parse(r) {
+      const [metrics, probe] = parseCurlOutputs(r.stdout, r.stderr, 2);
+      return healthVerdict(metrics, probe, withRoute);
+    },
+  });
+
+/** The gate after a restart (the gateway role's rolling change, the docker role's dockerd roll): a new read. */
+export const gatewayHealthRead = (ctx: StepContext): Promise<true | string> => ctx.fact(gatewayHealthFact(ctx), { fresh: true });
+
+/** What a converged gateway is expected to answer: through the probe route when there are upstreams to route to. */
+export const expectedGatewayHealthFact = (ctx: StepContext): Fact<true | string> => gatewayHealthFact(ctx, upstreamNodes(ctx).length > 0);
 
 const probeRouted = (ctx: StepContext): boolean => upstreamNodes(ctx).length > 0 && probeRouteIn.has(ctx.inventory);
 

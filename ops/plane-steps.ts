@@ -36,8 +36,25 @@ export interface PlaneService {
   confSecret(ctx: StepContext): boolean;
   /** The LB backends its hosts sit in: control (dashboards) or gateway. */
   lbGroup: RollingGroup;
-  /** One read that says whether the service serves (the gate after a restart, and the step's verify). */
-  health(ctx: StepContext): Promise<true | string>;
+  /** The read that says whether the service serves now (the gate after a restart, and the step's verify). */
+  healthFact(ctx: StepContext): Fact<true | string>;
+  /** The same read as a converged host answers it, taken in the role's batch (default: healthFact). */
+  expectedHealthFact?(ctx: StepContext): Fact<true | string>;
+}
+
+/** A new health read (the gate after a restart). */
+const healthNow = (p: PlaneService) => (ctx: StepContext) => ctx.fact(p.healthFact(ctx), { fresh: true });
+
+/** The step's gate: the run's read while nothing changed since it was taken (a converged run's batch), then new ones. */
+function healthSettled(p: PlaneService) {
+  return (ctx: StepContext) => {
+    let fresh = false;
+    return healthGate(ctx, p.role, () => {
+      const read = ctx.fact(p.healthFact(ctx), { current: true, fresh });
+      fresh = true;
+      return read;
+    });
+  };
 }
 
 /** Where a plane lives on the host: its bundle folder and the files in it we read or write. */
@@ -82,6 +99,7 @@ export function planeFacts(ctx: StepContext, p: PlaneService): Fact<unknown>[] {
     selinuxAsRoot,
     fileFact(at.override, true),
     serviceState(ctx, p),
+    (p.expectedHealthFact ?? p.healthFact)(ctx),
   ];
 }
 
@@ -198,12 +216,12 @@ export function planeSteps(p: PlaneService) {
         state: await readFact(ctx, serviceState(ctx, p)),
         confPending: ctx.check && (await confPending(ctx, p)),
         lbGroup: p.lbGroup,
-        health: p.health,
+        health: healthNow(p),
       }));
     },
 
     /** The step's verify: the service answers its health read (in --check nothing was started to check). */
-    healthy: (ctx: StepContext) => (ctx.check ? Promise.resolve() : healthGate(ctx, p.role, p.health)),
+    healthy: (ctx: StepContext) => (ctx.check ? Promise.resolve() : healthSettled(p)(ctx)),
   };
 }
 

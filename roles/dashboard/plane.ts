@@ -1,7 +1,7 @@
 // The control plane as ops/plane-steps.ts deploys it: which bundle, which conf file and how its named keys are
 // filled from the inventory, and the health read that gates a restart.
-import type { StepContext } from '../../lib/types.ts';
-import { curlOn } from '../../ops/admin-api.ts';
+import { defineFact, type Fact, type StepContext } from '../../lib/types.ts';
+import { curlSeqCmd, parseCurlOutputs } from '../../ops/curl.ts';
 import { GROUPS } from '../../ops/layout.ts';
 import { planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
 import { tlsEnabled } from '../../ops/tls.ts';
@@ -43,11 +43,20 @@ export function dashboardEditsFor(ctx: StepContext, shipped: string, certsPath: 
   );
 }
 
-/** The console answers on its published port: the gate. (Its login is console API: checked, never gating.) */
-export async function health(ctx: StepContext): Promise<true | string> {
-  const ping = await curlOn(ctx, { url: `http://${ctx.host.address}:${stackVars(ctx).dashboard_port}/ping`, timeoutSec: 5 });
-  return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
-}
+/**
+ * The console answers on its published port: the gate. (Its login is console API: checked, never gating.) A fact,
+ * so a converged run reads it in its one batch; no secret in it, so the URL may go in argv.
+ */
+export const healthFact = (ctx: StepContext): Fact<true | string> =>
+  defineFact({
+    name: 'dashboard /ping',
+    command: curlSeqCmd([{ url: `http://${ctx.host.address}:${stackVars(ctx).dashboard_port}/ping`, timeoutSec: 5 }]),
+    become: true, // rides in the role's root batch
+    parse(r) {
+      const [ping] = parseCurlOutputs(r.stdout, r.stderr, 1);
+      return (ping.status === 200 && ping.body.trim() === 'pong') || `GET /ping answered ${ping.status} ${ping.body.slice(0, 80)}`;
+    },
+  });
 
 export const DASHBOARD: PlaneService = {
   plane: 'cp',
@@ -56,7 +65,7 @@ export const DASHBOARD: PlaneService = {
   editConf: dashboardEditsFor,
   confSecret: () => true, // the console admin's password
   lbGroup: 'control',
-  health,
+  healthFact,
 };
 
 /** The plan of each of the role's plane steps. */

@@ -1,7 +1,7 @@
 // The data plane as ops/plane-steps.ts deploys it: which bundle, which conf file and how its named keys are
 // filled from the inventory, and the health read that gates a restart (ops/gateway-health.ts).
 import type { StepContext } from '../../lib/types.ts';
-import { gatewayHealthRead } from '../../ops/gateway-health.ts';
+import { expectedGatewayHealthFact, gatewayHealthFact } from '../../ops/gateway-health.ts';
 import { planeSteps, type PlaneService } from '../../ops/plane-steps.ts';
 import { tlsEnabled } from '../../ops/tls.ts';
 import { etcdCredentials } from '../../ops/etcd-credentials.ts';
@@ -34,7 +34,8 @@ export const GATEWAY: PlaneService = {
   editConf: gatewayEditsFor,
   confSecret: (ctx) => !!etcdCredentials(ctx), // etcd's root password
   lbGroup: 'gateway',
-  health: gatewayHealthRead,
+  healthFact: (ctx) => gatewayHealthFact(ctx),
+  expectedHealthFact: expectedGatewayHealthFact,
 };
 
 /** The plan of each of the role's plane steps. */

@@ -136,6 +136,9 @@ export class PlaneHost {
       );
       return { stdout: `${lines.map((l) => `${l}\n`).join('')}newest-mtime ${mtime ? `${mtime}.0000000000` : ''}\n` };
     }
+    if (command.startsWith('curl -sS') && command.endsWith('/ping')) {
+      return this.healthy ? { stdout: 'pong\n__gatewright_status__:200' } : { code: 7, stdout: '\n__gatewright_status__:000', stderr: 'curl: (7) Failed to connect' };
+    }
     if (command.startsWith('curl -sS')) {
       // Metrics, then the HTTP port: routed to the upstream through the probe route, else the gateway's own 404.
       const http = command.endsWith('/get') ? '{"url":"http://gatewright-probe.invalid/get"}\n__gatewright_status__:200' : '{"error_msg":"404 Route Not Found"}\n__gatewright_status__:404';
@@ -150,7 +153,6 @@ export class PlaneHost {
   /** The console API (curl -K - with its config on stdin). */
   private console(stdin: string): Partial<ExecResult> {
     const status = (code: number, body = '{}') => ({ stdout: `${body}\n__gatewright_status__:${code}` });
-    if (stdin.includes('/ping')) return this.healthy ? status(200, 'pong') : { stdout: '\n__gatewright_status__:000' };
     if (stdin.includes('/user/login')) return this.loginStatus !== 200 ? status(this.loginStatus, '{"message":"wrong password"}') : status(200, '{"data":{"token":"eyJhbGciOiJIUzI1NiJ9.console-session.sig"}}');
     if (stdin.includes('/clusters/')) return status(200, '{"data":{"id":"default"}}');
     if (stdin.includes('/routes/')) return status(200, JSON.stringify({ data: { uri: '/get', host: 'gatewright-probe.invalid', upstream: { type: 'roundrobin', nodes: { 'u1:80': 1 } } } }));

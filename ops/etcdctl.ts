@@ -58,6 +58,8 @@ export const CLUSTER_READ = { health: ['endpoint', 'health'], status: ['endpoint
 
 export interface ClusterRead {
   healthy: number;
+  /** The endpoints `endpoint health` called healthy, as it names them (scheme://address:port). */
+  healthyEndpoints: string[];
   leaders: number;
   /** `member list` as read (undefined when it failed). */
   members?: MemberLine[];
@@ -80,6 +82,7 @@ export function parseClusterRead(r: ExecResult, withCredentials: boolean, nonce:
   const lastLine = (x: ExecResult) => (x.stderr || x.stdout).trim().split('\n').slice(-1)[0] ?? '';
   return {
     healthy: countHealthy(`${health.stdout}\n${health.stderr}`),
+    healthyEndpoints: healthyEndpoints(`${health.stdout}\n${health.stderr}`),
     leaders: parseEndpointStatus(status.stdout).filter((s) => s.leader).length,
     members: members.ok ? parseMemberList(members.stdout) : undefined,
     rootProven: root ? root.ok : undefined,
@@ -126,4 +129,8 @@ export function parseEndpointStatus(stdout: string): { endpoint: string; id: str
 /** `endpoint health`: one "<url> is healthy: ..." line per healthy endpoint. */
 export const countHealthy = (output: string): number =>
   output.split('\n').filter((l) => / is healthy: /.test(l)).length;
+
+/** `endpoint health` lines `<url> is healthy: …`: the URLs. */
+export const healthyEndpoints = (output: string): string[] =>
+  output.split('\n').flatMap((l) => /^(\S+) is healthy: /.exec(l.trim())?.slice(1, 2) ?? []);
 

@@ -2,10 +2,11 @@
 // control plane's console API (GET, compare, PUT only when different), answered through every gateway.
 // Run once per play (`runOnce`), on a control host: the console admits its own hosts' addresses.
 // The console's API is not the guide's (ops/console.ts): when it fails, a warning; once the route is written,
-// a gateway that does not serve it fails the step.
+// a gateway that does not serve it fails the step. Converged, it costs two commands: the GET and the check.
 import { defineRole, type StepContext } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
+import { curlSeqCmd, parseCurlOutputs, type CurlRequest, type CurlResponse } from '../../ops/curl.ts';
 import { consoleStep } from '../../ops/console.ts';
 import { GROUPS } from '../../ops/layout.ts';
 import { waitFor } from '../../ops/retry.ts';
@@ -42,22 +43,33 @@ const wanted = (ctx: StepContext) => {
   return routeBody(v.smoke_route_host, v.smoke_route_uri, upstreamNodes(ctx));
 };
 
-/** curl <gateway>:<port><uri> -H "Host: <host>" from this host: the upstream's JSON must come back. */
+/**
+ * curl <gateway>:<port><uri> -H "Host: <host>" from this host: the upstream's JSON must come back. Every gateway
+ * is asked in one command first (no secret in it); only one that does not serve it yet is asked again, alone.
+ */
 async function throughEveryGateway(ctx: StepContext): Promise<void> {
   const v = stackVars(ctx);
+  const asks = ctx.inventory.group(GROUPS.gateway).map((gw) => {
+    const url = `http://${gw.address}:${stackVars({ vars: gw.vars }).gateway_http_port}${v.smoke_route_uri}`;
+    return { gateway: gw.name, req: { url, headers: { Host: v.smoke_route_host }, timeoutSec: 10 } satisfies CurlRequest };
+  });
+  const first = await ctx.run(curlSeqCmd(asks.map((a) => a.req)), { nothrow: true });
+  const answers = parseCurlOutputs(first.stdout, first.stderr, asks.length);
   await Promise.all(
-    ctx.inventory.group(GROUPS.gateway).map((gw) =>
-      waitFor(`smoke route through ${gw.name}`, v.health_timeout, async () => {
-        const url = `http://${gw.address}:${stackVars({ vars: gw.vars }).gateway_http_port}${v.smoke_route_uri}`;
-        const res = await curlOn(ctx, { url, headers: { Host: v.smoke_route_host }, timeoutSec: 10 });
-        if (res.status !== 200) return `GET ${url} answered ${res.status} ${res.body.slice(0, 120)}`;
-        try {
-          JSON.parse(res.body);
-          return true;
-        } catch {
-          return `GET ${url} answered 200 but not JSON: ${res.body.slice(0, 120)}`;
-        }
-      }),
+    asks.map(({ gateway, req }, i) =>
+      served(req.url, answers[i]) === true
+        ? undefined
+        : waitFor(`smoke route through ${gateway}`, v.health_timeout, async () => served(req.url, await curlOn(ctx, req))),
     ),
   );
+}
+
+function served(url: string, res: CurlResponse): true | string {
+  if (res.status !== 200) return `GET ${url} answered ${res.status} ${res.body.slice(0, 120)}`;
+  try {
+    JSON.parse(res.body);
+    return true;
+  } catch {
+    return `GET ${url} answered 200 but not JSON: ${res.body.slice(0, 120)}`;
+  }
 }

@@ -1,5 +1,7 @@
-// preflight and docker on the shared lab, through the real CLI and its --json report.
-// Leaves every host with Docker installed and running: the next e2e files build on it.
+// preflight and docker on the shared lab, through the real CLI and its --json report. preflight runs on every
+// host; the docker play only on the hosts outside the stack (lb1, upstream1): the stack hosts stay bare, for
+// 20-stack's `site` from bare hosts to install Docker there (its first test checks that install as this file
+// checks lb1's and upstream1's). Leaves lb1 and upstream1 with Docker installed and running.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { HOSTS } from '../../lab/index.ts';
 import { cliRunner, onHost, type Report } from './helpers.ts';
@@ -11,6 +13,9 @@ const VERDICT = 'host meets the requirements';
 const INSTALLED = 'Docker >= 20.10.7 installed';
 const RUNNING = 'Docker enabled and running';
 const names = HOSTS.map((h) => h.name);
+/** The hosts the site playbook gives no Docker: this file's docker play is theirs, the stack hosts' is 20-stack's `site`. */
+const OUTSIDE = ['lb1', 'upstream1'];
+const LIMIT = ['--limit', OUTSIDE.join(',')];
 
 describe('preflight on the lab', () => {
   let holder: string | undefined; // pid of the listener we start on lab4
@@ -29,6 +34,10 @@ describe('preflight on the lab', () => {
     }
     expect(step(r, 'lab4', 'ports of the host roles are free')?.data?.info).toBe('ports 80, 443, 9091 free or held by our stack');
     expect(step(r, 'upstream1', 'ports of the host roles are free')?.status).toBe('skipped');
+    // A host this run's lab created has no Docker yet: its version check waits for the install.
+    for (const host of inject('labCreatedHosts')) {
+      expect(step(r, host, 'Docker version (when installed)'), host).toMatchObject({ status: 'skipped', reason: 'Docker is not installed yet' });
+    }
     expect(r.results.filter((x) => x.status === 'changed')).toEqual([]);
   });
 
@@ -76,55 +85,59 @@ describe('docker on the lab', () => {
   // The options set below are this file's: the role's own daemon.json (live-restore only) goes back, one
   // host at a time, so a site rerun after this file changes nothing.
   afterAll(async () => {
-    const back = await play('docker', '--limit', 'lab5,lb1');
+    const back = await play('docker', ...LIMIT);
     expect(back.exitCode).toBe(0);
-    for (const host of ['lab5', 'lb1']) expect(JSON.parse(onHost(host, 'cat /etc/docker/daemon.json').out), host).toEqual({ 'live-restore': true });
+    for (const host of OUTSIDE) expect(JSON.parse(onHost(host, 'cat /etc/docker/daemon.json').out), host).toEqual({ 'live-restore': true });
   });
 
-  it('installs Docker from the cached .debs where it is missing, starts it everywhere, with compose', async () => {
-    const without = names.filter((h) => !hasEngine(h));
+  it('installs Docker from the cached .debs where it is missing on lb1 and upstream1, starts it, with compose; the stack hosts stay bare', async () => {
+    const bare = names.filter((h) => !hasEngine(h));
+    const without = OUTSIDE.filter((h) => bare.includes(h));
     // Hosts this run's lab created have no Docker: they are the ones the role must install on.
-    for (const fresh of inject('labCreatedHosts')) expect(without).toContain(fresh);
-    const r = await play('docker');
+    for (const fresh of inject('labCreatedHosts')) expect(bare).toContain(fresh);
+    const r = await play('docker', ...LIMIT);
     expect(r.errors).toEqual([]);
     expect(r.exitCode).toBe(0);
-    for (const host of names) {
+    expect([...new Set(r.results.map((x) => x.host))].sort()).toEqual(OUTSIDE);
+    for (const host of OUTSIDE) {
       expect(step(r, host, INSTALLED)?.status, host).toBe(without.includes(host) ? 'changed' : 'ok');
       expect(answers(host).out, host).toMatch(/^20\.10\.\d+/);
       expect(onHost(host, 'docker-compose version --short').out, host).toMatch(/^1\.29\./);
     }
+    // The stack hosts this run's lab created are still bare: 20-stack's `site` installs there.
+    for (const fresh of inject('labCreatedHosts').filter((h) => !OUTSIDE.includes(h))) expect(hasEngine(fresh), fresh).toBe(false);
   });
 
   it('a second run changes nothing', async () => {
-    const r = await play('docker');
+    const r = await play('docker', ...LIMIT);
     expect(r.exitCode).toBe(0);
     expect(r.results.filter((x) => x.status === 'changed').map((x) => `${x.host}: ${x.step}`)).toEqual([]);
   });
 
   it('a stopped daemon is brought back, on that host only', async () => {
-    onHost('lab3', 'sudo systemctl stop docker.socket docker.service');
-    expect(answers('lab3').code).not.toBe(0);
-    const r = await play('docker');
+    onHost('upstream1', 'sudo systemctl stop docker.socket docker.service');
+    expect(answers('upstream1').code).not.toBe(0);
+    const r = await play('docker', ...LIMIT);
     expect(r.exitCode).toBe(0);
-    expect(r.results.filter((x) => x.status === 'changed').map((x) => `${x.host}: ${x.step}`)).toEqual([`lab3: ${RUNNING}`]);
-    expect(answers('lab3').out).toMatch(/^20\.10\./);
+    expect(r.results.filter((x) => x.status === 'changed').map((x) => `${x.host}: ${x.step}`)).toEqual([`upstream1: ${RUNNING}`]);
+    expect(answers('upstream1').out).toMatch(/^20\.10\./);
   });
 
   it('daemon.json: written and the daemon restarted once; a rerun changes nothing', async () => {
     // On a reused lab the file may hold an earlier run's options: ask for different ones.
-    const maxFile = onHost('lab5', 'cat /etc/docker/daemon.json 2>/dev/null').out.includes('"max-file": "3"') ? '4' : '3';
+    const maxFile = onHost('upstream1', 'cat /etc/docker/daemon.json 2>/dev/null').out.includes('"max-file": "3"') ? '4' : '3';
     const wanted = { 'log-driver': 'json-file', 'log-opts': { 'max-file': maxFile, 'max-size': '50m' } };
     const options = JSON.stringify({ docker_daemon_options: wanted });
-    const first = await play('docker', '--limit', 'lab5', '-e', options);
+    const first = await play('docker', '--limit', 'upstream1', '-e', options);
     expect(first.exitCode).toBe(0);
     expect(first.results.filter((x) => x.status === 'changed').map((x) => x.step)).toEqual([
       'daemon.json (docker_daemon_options)',
       'restart Docker if daemon.json changed',
     ]);
-    expect(onHost('lab5', 'sudo docker info --format "{{.LoggingDriver}} {{.LiveRestoreEnabled}}"').out).toBe('json-file true');
+    expect(onHost('upstream1', 'sudo docker info --format "{{.LoggingDriver}} {{.LiveRestoreEnabled}}"').out).toBe('json-file true');
     // live-restore is the role's default under the operator's options.
-    expect(JSON.parse(onHost('lab5', 'cat /etc/docker/daemon.json').out)).toEqual({ 'live-restore': true, ...wanted });
-    const again = await play('docker', '--limit', 'lab5', '-e', options);
+    expect(JSON.parse(onHost('upstream1', 'cat /etc/docker/daemon.json').out)).toEqual({ 'live-restore': true, ...wanted });
+    const again = await play('docker', '--limit', 'upstream1', '-e', options);
     expect(again.results.filter((x) => x.status === 'changed')).toEqual([]);
   });
 
@@ -163,9 +176,9 @@ describe('docker on the lab', () => {
   });
 
   it('preflight still passes with Docker running (a rerun on a converged host)', async () => {
-    const r = await play('preflight');
+    const r = await play('preflight', ...LIMIT);
     expect(r.exitCode).toBe(0);
-    for (const host of names) expect(step(r, host, 'Docker version (when installed)')?.data?.info, host).toMatch(/^Docker 20\.10\./);
+    for (const host of OUTSIDE) expect(step(r, host, 'Docker version (when installed)')?.data?.info, host).toMatch(/^Docker 20\.10\./);
     expect(r.results.filter((x) => x.status === 'changed')).toEqual([]);
   });
 });

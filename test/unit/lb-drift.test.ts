@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions } from '../../lib/types.ts';
-import lb from '../../roles/lb/index.ts';
-import { leftOutOfRotation, parseServerStats } from '../../ops/lb-runtime.ts';
+import lb, { backendsReady } from '../../roles/lb/index.ts';
+import { leftOutOfRotation, parseServerStats, type ServerStat } from '../../ops/lb-runtime.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 
 const row = (backend: string, server: string, status: string, check = 'L7OK') => `${backend},${server},0,${status},${check},`;
@@ -73,5 +73,27 @@ describe('servers left out of rotation', () => {
 
     const second = await runPlaybook(playbook, steps, { inventory, transports: fleet.factory });
     expect(only(second)).toMatchObject({ status: 'ok', changes: [] });
+  });
+});
+
+describe('the backends wait counts out a server whose host is found unreachable, while its backend keeps one up', () => {
+  const stat = (backend: string, server: string, status: string) => ({ backend, server, status, check: status === 'UP' ? 'L4OK' : 'L4TOUT' }) as ServerStat;
+  const STATS = [stat('dashboards', 'lab1', 'UP'), stat('dashboards', 'lab2', 'DOWN'), stat('gateways_http', 'lab4', 'UP'), stat('gateways_http', 'lab5', 'UP')];
+
+  it('lab2 unreachable: ready, lab2 named as lost', () => {
+    expect(backendsReady(STATS, (h) => h === 'lab2')).toEqual({ lost: ['dashboards/lab2'] });
+  });
+
+  it('lab2 down on a host that answered: still waited for', () => {
+    expect(backendsReady(STATS, () => false)).toBe('dashboards/lab2 DOWN (L4TOUT)');
+  });
+
+  it('a backend with no server up is never excused', () => {
+    const none = [stat('dashboards', 'lab1', 'DOWN'), stat('dashboards', 'lab2', 'DOWN')];
+    expect(backendsReady(none, () => true)).toBe('dashboards/lab1 DOWN (L4TOUT), dashboards/lab2 DOWN (L4TOUT)');
+  });
+
+  it('all up: ready, nothing lost', () => {
+    expect(backendsReady(STATS.map((s) => ({ ...s, status: 'UP' })), () => false)).toEqual({ lost: [] });
   });
 });

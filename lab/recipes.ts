@@ -28,9 +28,11 @@ export function baseRecipe(mirrors: DebianMirrors): Recipe {
   };
 }
 
+// python3 because every real Debian/Ubuntu server has it (cloud-init, reportbug, apt-listchanges; RHEL has
+// platform-python); minbase alone does not, and a Docker install there compiled Python's whole stdlib first.
 const HOST_PACKAGES = [
   'openssh-server', 'sudo', 'systemd', 'systemd-sysv', 'dbus', 'iproute2', 'iputils-ping', 'curl',
-  'ca-certificates', 'procps', 'less', 'netcat-openbsd', 'xz-utils',
+  'ca-certificates', 'procps', 'less', 'netcat-openbsd', 'xz-utils', 'python3',
 ];
 
 // Units that have no job in a container (no udev, no consoles, /sys is not ours to remount).

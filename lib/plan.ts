@@ -44,8 +44,18 @@ export function stepTags(play: Play, step: Step): string[] {
   return [...new Set([play.name, play.role.name, ...(play.tags ?? []), ...(step.tags ?? [])])];
 }
 
-export function selectSteps(play: Play, sel: Selection): Step[] {
+/** The role's steps this play runs (Play.steps), before any --tags selection. */
+export function playSteps(play: Play): Step[] {
+  const { only, except } = play.steps ?? {};
   return play.role.steps.filter((step) => {
+    const tags = step.tags ?? [];
+    if (only && !intersects(tags, only)) return false;
+    return !(except && intersects(tags, except));
+  });
+}
+
+export function selectSteps(play: Play, sel: Selection): Step[] {
+  return playSteps(play).filter((step) => {
     const tags = stepTags(play, step);
     if (sel.tags?.length && !intersects(tags, sel.tags)) return false;
     return !(sel.skipTags?.length && intersects(tags, sel.skipTags));

@@ -272,6 +272,12 @@ export interface Play {
    */
   needs?: { play: string; scope: 'host' | 'all' | 'alive' }[];
   tags?: string[];
+  /**
+   * Part of the role: only its steps tagged with one of `only`, or all but those tagged with one of `except`.
+   * One role then runs as two plays that wait for different things (a bundle unpacked and loaded while etcd
+   * forms, the service started once etcd is there).
+   */
+  steps?: { only?: string[]; except?: string[] };
 }
 
 /** The variables a playbook's roles read: checked once per host when the inventory is loaded, before anything runs. */

@@ -3,6 +3,7 @@
 // dashboard at a time, drained behind the LB), check /ping; then, through the console's API (not documented by
 // the guide, so it never gates the deploy), make sure the data-plane cluster the gateways join exists.
 // What each plane step looks at and plans: ops/plane-steps.ts. What the role reads on a host: its facts, one batch.
+import { BUNDLE } from '../../ops/layout.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { adminApi, putOrThrow } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
@@ -17,10 +18,10 @@ export default defineRole({
   facts: (ctx) => [...tokenSecretFacts(ctx), ...cp.facts(ctx)],
   steps: [
     defineStep({ name: 'console token secret', when: secretNotSet, plan: tokenSecretChanges }),
-    defineStep({ name: 'upload the cp bundle', plan: cp.upload }),
-    defineStep({ name: 'unpack the cp bundle', plan: cp.unpack }),
-    defineStep({ name: 'load the cp images', when: cp.fromBundle, plan: cp.loadImages }),
-    defineStep({ name: 'cp compose images present', plan: cp.imagesPresent }),
+    defineStep({ name: 'upload the cp bundle', tags: [BUNDLE], plan: cp.upload }),
+    defineStep({ name: 'unpack the cp bundle', tags: [BUNDLE], plan: cp.unpack }),
+    defineStep({ name: 'load the cp images', tags: [BUNDLE], when: cp.fromBundle, plan: cp.loadImages }),
+    defineStep({ name: 'cp compose images present', tags: [BUNDLE], plan: cp.imagesPresent }),
     defineStep({ name: 'etcd client certificates', when: cp.tlsOn, plan: cp.certificates }),
     defineStep({ name: 'dashboard conf.yaml (named keys)', plan: cp.conf }),
     defineStep({ name: 'cp compose override (certificates, SELinux labels)', plan: cp.override }),

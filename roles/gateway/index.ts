@@ -3,6 +3,7 @@
 // at a time (drained behind the LB), and prove each one from the gateway itself: its metrics port and its HTTP
 // port, through a probe route written once through the console API (never gating: the gateway's own 404 will do).
 // What each plane step looks at and plans: ops/plane-steps.ts. What the role reads on a host: its facts, one batch.
+import { BUNDLE } from '../../ops/layout.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { controlPlane, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
@@ -14,10 +15,10 @@ export default defineRole({
   name: 'gateway',
   facts: dp.facts,
   steps: [
-    defineStep({ name: 'upload the dp bundle', plan: dp.upload }),
-    defineStep({ name: 'unpack the dp bundle', plan: dp.unpack }),
-    defineStep({ name: 'load the dp images', when: dp.fromBundle, plan: dp.loadImages }),
-    defineStep({ name: 'dp compose images present', plan: dp.imagesPresent }),
+    defineStep({ name: 'upload the dp bundle', tags: [BUNDLE], plan: dp.upload }),
+    defineStep({ name: 'unpack the dp bundle', tags: [BUNDLE], plan: dp.unpack }),
+    defineStep({ name: 'load the dp images', tags: [BUNDLE], when: dp.fromBundle, plan: dp.loadImages }),
+    defineStep({ name: 'dp compose images present', tags: [BUNDLE], plan: dp.imagesPresent }),
     defineStep({ name: 'etcd client certificates', when: dp.tlsOn, plan: dp.certificates }),
     defineStep({ name: 'gateway config.yaml (named keys)', plan: dp.conf }),
     defineStep({ name: 'dp compose override (certificates, SELinux labels)', plan: dp.override }),

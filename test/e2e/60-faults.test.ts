@@ -229,7 +229,9 @@ describe('faults in the middle of a run', () => {
     }
     const report = run.report();
     const node = (play: string, host: string) => (report as unknown as { nodes: { play: string; host: string; status: string }[] }).nodes.find((n) => n.play === play && n.host === host);
-    expect(node('gateway', 'lab4')?.status, run.output()).toBe('unreachable');
+    // Killed in its gateway bundle play or in the gateway play itself: unreachable either way, its gateway not deployed.
+    expect((report as unknown as { hosts: Record<string, { unreachable: number }> }).hosts.lab4?.unreachable, run.output()).toBe(1);
+    expect(['unreachable', 'skipped'], run.output()).toContain(node('gateway', 'lab4')?.status);
     expect(node('gateway', 'lab5')?.status, run.output()).toMatch(/^(ok|changed)$/);
     expect(report.errors.filter((e) => e.host !== 'lab4')).toEqual([]);
     const probe = report.results.find((r) => r.step === 'probe route through the control plane (console API)' && r.status === 'changed');

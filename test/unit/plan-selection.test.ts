@@ -62,3 +62,38 @@ describe('the retry file', () => {
     expect(expandLimit('etcd:!e1')).toBe('etcd:!e1');
   });
 });
+
+describe('a play that runs part of its role (Play.steps)', () => {
+  const role = defineRole({
+    name: 'gateway',
+    steps: [
+      defineStep({ name: 'upload', tags: ['bundle'], plan: async () => [] }),
+      defineStep({ name: 'load', tags: ['bundle'], plan: async () => [] }),
+      defineStep({ name: 'config', plan: async () => [] }),
+      defineStep({ name: 'up', plan: async () => [] }),
+    ],
+  });
+  const split = definePlaybook({
+    name: 'split',
+    description: '',
+    plays: [
+      play('etcd', 'etcd', ['etcd member']),
+      { name: 'gateway bundle', hosts: 'gateway', role, steps: { only: ['bundle'] } },
+      { name: 'gateway', hosts: 'gateway', role, steps: { except: ['bundle'] }, needs: [{ play: 'gateway bundle', scope: 'host' }, { play: 'etcd', scope: 'alive' }] },
+    ],
+  });
+
+  it('only / except pick the steps by tag; --tags of the role still reaches both halves', () => {
+    const names = (sel = {}) => planRun(split, inventory, sel).plays.map((p) => `${p.play.name}: ${p.steps.map((s) => s.name).join(', ')}`);
+    expect(names()).toEqual(['etcd: etcd member', 'gateway bundle: upload, load', 'gateway: config, up']);
+    expect(names({ tags: ['gateway'] })).toEqual(['etcd: ', 'gateway bundle: upload, load', 'gateway: config, up']);
+    expect(names({ skipTags: ['bundle'] })).toEqual(['etcd: etcd member', 'gateway bundle: ', 'gateway: config, up']);
+  });
+
+  it('the bundle half waits for nothing of etcd; the service half waits for both', () => {
+    const plan = planRun(split, inventory);
+    const deps = (id: string) => plan.nodes.find((n) => n.id === id)!.deps.map((d) => d.id).sort();
+    expect(deps('gateway bundle@g1')).toEqual([]);
+    expect(deps('gateway@g1')).toEqual(['etcd@e1', 'etcd@e2', 'gateway bundle@g1']);
+  });
+});

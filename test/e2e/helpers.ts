@@ -1,5 +1,6 @@
 // What the e2e files share: the real CLI with its --json report and the run's logs, a command on a lab host,
-// etcdctl on an etcd host, curl through a gateway, a route through a console, the console password.
+// etcdctl on an etcd host, curl through a gateway, a route through a console, the console password, a load
+// through the LB.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { expect } from 'vitest';
 import { findHost, PATHS, sshOptions } from '../../lab/index.ts';
 import { quote } from '../../lib/shell.ts';
 import type { StepResult } from '../../lib/types.ts';
+import { probe } from '../../roles/verify/http.ts';
+import { startLoad, type LoadStats } from '../../roles/verify/load.ts';
 
 export interface Report {
   exitCode: number;
@@ -91,4 +94,31 @@ export function putRouteThroughDashboard(id: string, body: object, host = 'lab1'
   ].join('\n');
   const r = onHost(host, `sh -c ${quote(script)}`, `${DASHBOARD_PASSWORD}\n`);
   expect(r.code, r.out).toBe(0);
+}
+
+/**
+ * `during()` under a steady load through the LB on the smoke route (:80 /get, Host test.com) and the console's
+ * /ping (:9000): 2 clients each every 50 ms, bounded to 10 minutes / 30000 requests. Returns each target's figures;
+ * what `during` throws is thrown after the load stopped.
+ */
+export async function underLoadThroughLb(during: () => Promise<void>): Promise<Record<string, LoadStats>> {
+  const lb = findHost('lb1').ip;
+  const targets = {
+    ':80 /get': probe({ host: lb, port: 80, path: '/get', headers: { host: 'test.com' } }),
+    ':9000 /ping': probe({ host: lb, port: 9000, path: '/ping' }, (body) => body === 'pong'),
+  };
+  const loads = Object.entries(targets).map(([name, t]) => ({ name, load: startLoad({ send: t.send, concurrency: 2, intervalMs: 50, maxRequests: 30_000, maxDurationMs: 600_000 }) }));
+  const failure = await during().then(() => undefined, (e: unknown) => e);
+  const stats = Object.fromEntries(await Promise.all(loads.map(async ({ name, load }) => [name, await load.stop()] as const)));
+  Object.values(targets).forEach((t) => t.close());
+  if (failure) throw failure;
+  return stats;
+}
+
+/** Every target of `underLoadThroughLb` was really loaded and lost no request. */
+export function expectNoFailedRequest(stats: Record<string, LoadStats>): void {
+  for (const [target, s] of Object.entries(stats)) {
+    expect(s.sent, target).toBeGreaterThan(50);
+    expect(s, target).toMatchObject({ failed: 0, errors: {} });
+  }
 }

@@ -3,7 +3,7 @@
 // method in the config on stdin, never in argv).
 import { describe, expect, it } from 'vitest';
 import { runPlaybook } from '../../lib/runner.ts';
-import { definePlaybook, type Vars } from '../../lib/types.ts';
+import { definePlaybook, defineRole, defineStep, type Vars } from '../../lib/types.ts';
 import { stackVariables } from '../../vars/schema.ts';
 import smoke, { SMOKE_ROUTE_ID } from '../../roles/smoke/index.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
@@ -160,5 +160,27 @@ describe('smoke role: a written route a gateway does not serve fails the step', 
     });
     expect(summary.exitCode).not.toBe(0);
     expect(summary.warnings ?? []).toEqual([]);
+  });
+});
+
+describe('smoke role: a gateway host found unreachable in this run', () => {
+  it('is named in a warning and not waited for; the route is checked through the others', async () => {
+    const touch = defineRole({ name: 'gw', steps: [defineStep({ name: 'touch', plan: async (ctx) => (await ctx.run('true'), []) })] });
+    const site = definePlaybook({
+      name: 'site',
+      description: '',
+      variables: stackVariables,
+      plays: [
+        { name: 'gateway', hosts: 'gateway', role: touch },
+        { name: 'smoke', hosts: 'control', role: smoke, runOnce: true, needs: [{ play: 'gateway', scope: 'alive' }] },
+      ],
+    });
+    const calls: string[] = [];
+    const fleet = fakeFleet(scripted({ route: WANTED }, calls), ['lab4']);
+    const summary = await runPlaybook(site, {}, { inventory: inventory(), transports: fleet.factory });
+    expect(summary.results.find((r) => r.play === 'smoke' && r.host === 'lab1')).toMatchObject({ status: 'ok' });
+    expect(calls).toEqual([LOGIN('lab1'), GET, THROUGH[1]]);
+    expect(summary.warnings?.map((w) => w.message)).toEqual(['smoke route not checked through lab4: unreachable in this run']);
+    expect(summary.exitCode).toBe(3);
   });
 });

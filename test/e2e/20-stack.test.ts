@@ -200,7 +200,7 @@ describe('the stack on the lab (site playbook)', () => {
 
     const r = await site();
     expect(r.exitCode, JSON.stringify(r.errors)).toBe(0);
-    expect(step(r, 'lab3', 'etcd', 'etcd member')?.changes.join(' ')).toMatch(/has no data: remove and re-add it through lab[12]/);
+    expect(step(r, 'lab3', 'etcd', 'etcd member')?.changes.join(' ')).toMatch(/has no data: \(re\)add it to the cluster through lab[12]$/);
     expect(changed(r).filter((x) => x.play !== 'etcd')).toEqual([]);
     expectHealthyEtcd();
     const members = etcdctl('lab1', 'member list').out.split('\n');

@@ -4,7 +4,7 @@
 // checks lb1's and upstream1's). Leaves lb1 and upstream1 with Docker installed and running.
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { HOSTS } from '../../lab/index.ts';
-import { cliRunner, onHost, type Report } from './helpers.ts';
+import { cliRunner, hasDockerEngine, onHost, type Report } from './helpers.ts';
 
 const play = cliRunner('10');
 
@@ -79,7 +79,6 @@ describe('preflight on the lab', () => {
 });
 
 describe('docker on the lab', () => {
-  const hasEngine = (host: string) => onHost(host, 'test -x /usr/sbin/dockerd && dpkg-query -W -f="\\${db:Status-Abbrev}" docker.io | grep -q "^ii"').code === 0;
   const answers = (host: string) => onHost(host, 'sudo docker info --format "{{.ServerVersion}}"');
 
   // The options set below are this file's: the role's own daemon.json (live-restore only) goes back, one
@@ -91,7 +90,7 @@ describe('docker on the lab', () => {
   });
 
   it('installs Docker from the cached .debs where it is missing on lb1 and upstream1, starts it, with compose; the stack hosts stay bare', async () => {
-    const bare = names.filter((h) => !hasEngine(h));
+    const bare = names.filter((h) => !hasDockerEngine(h));
     const without = OUTSIDE.filter((h) => bare.includes(h));
     // Hosts this run's lab created have no Docker: they are the ones the role must install on.
     for (const fresh of inject('labCreatedHosts')) expect(bare).toContain(fresh);
@@ -105,7 +104,7 @@ describe('docker on the lab', () => {
       expect(onHost(host, 'docker-compose version --short').out, host).toMatch(/^1\.29\./);
     }
     // The stack hosts this run's lab created are still bare: 20-stack's `site` installs there.
-    for (const fresh of inject('labCreatedHosts').filter((h) => !OUTSIDE.includes(h))) expect(hasEngine(fresh), fresh).toBe(false);
+    for (const fresh of inject('labCreatedHosts').filter((h) => !OUTSIDE.includes(h))) expect(hasDockerEngine(fresh), fresh).toBe(false);
   });
 
   it('a second run changes nothing', async () => {

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { ETCD_VERSION, PATHS } from '../../lab/index.ts';
 import { loadInventory } from '../../lib/inventory.ts';
-import { cliRunner, DASHBOARD_PASSWORD as PASSWORD, etcdctl, ip, onHost, putRouteThroughDashboard, runLogs, throughGateway, type Report } from './helpers.ts';
+import { cliRunner, DASHBOARD_PASSWORD as PASSWORD, etcdctl, hasDockerEngine, ip, onHost, putRouteThroughDashboard, runLogs, throughGateway, type Report } from './helpers.ts';
 
 const play = cliRunner('20', ['-e', `dashboard_admin_password=${PASSWORD}`]);
 const site = (...flags: string[]) => play('site', ...flags);
@@ -48,14 +48,13 @@ function expectHealthyEtcd(): void {
 const STACK = ['lab1', 'lab2', 'lab3', 'lab4', 'lab5'];
 /** The plays that build something on each stack host (besides docker). */
 const BUILT_BY: Record<string, string[]> = { lab1: ['etcd', 'dashboard'], lab2: ['etcd', 'dashboard'], lab3: ['etcd'], lab4: ['gateway'], lab5: ['gateway'] };
-const hasEngine = (host: string) => onHost(host, 'command -v dockerd').code === 0;
 
 describe('the stack on the lab (site playbook)', () => {
   /** The first test's run, when there were bare hosts to run it on; the next test checks the stack it built. */
   let fromBare: Report | undefined;
 
   it('from bare hosts: site installs Docker from the cached .debs (with compose) and builds the stack on them', async (ctx) => {
-    const bare = STACK.filter((h) => !hasEngine(h));
+    const bare = STACK.filter((h) => !hasDockerEngine(h));
     // 10 leaves the stack hosts this run's lab created without Docker.
     for (const fresh of inject('labCreatedHosts').filter((h) => STACK.includes(h))) expect(bare, fresh).toContain(fresh);
     if (!bare.length) ctx.skip('every stack host has Docker already (lab reused): `site` from bare hosts needs a fresh lab (lab down, then up)');

@@ -52,6 +52,10 @@ export function onHost(host: string, command: string, input?: string): { code: n
 
 export const ip = (host: string): string => findHost(host).ip;
 
+/** Docker's engine is installed on `host` (the distro package, as the lab's cached .debs install it; /usr/sbin is not on ops's PATH). */
+export const hasDockerEngine = (host: string): boolean =>
+  onHost(host, 'test -x /usr/sbin/dockerd && dpkg-query -W -f="\\${db:Status-Abbrev}" docker.io | grep -q "^ii"').code === 0;
+
 /** Every per-host log of a run (.runs/<stamp>/<host>.log, stamped just before the report's start). */
 export function runLogs(r: Report): string {
   const started = String((r as unknown as { startedAt: string }).startedAt).replace(/[:.]/g, '-');

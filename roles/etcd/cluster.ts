@@ -20,12 +20,13 @@ import {
   restartCmd,
   restartMigratedCmd,
   snapshotFile,
+  snapshotSaveCmd,
   stopMemberCmd,
   type EtcdRun,
 } from './commands.ts';
-import { countHealthy, parseMemberList, type MemberLine } from '../../ops/etcdctl.ts';
+import { countHealthy, credentialsFor, parseMemberList, type MemberLine } from '../../ops/etcdctl.ts';
 import type { MemberSurvey, OutsideAnswer } from './plan.ts';
-import { certDir, dataDir, etcdctl, ownUrl, snapshotDir } from '../../ops/etcd.ts';
+import { certDir, dataDir, envFile as etcdEnvFile, etcdAuth, etcdctl, ownUrl, snapshotDir } from '../../ops/etcd.ts';
 import { memberFact } from './facts.ts';
 import { joinInitialCluster, joinRefusal, memberAt, type Joiner } from './join.ts';
 
@@ -112,9 +113,16 @@ export const survey = (ctx: StepContext): Promise<MemberSurvey[]> =>
 
 /** `etcdctl snapshot save` on a running member, into <data_dir>/../snapshots. */
 export async function takeSnapshot(ctx: StepContext): Promise<void> {
+  const v = stackVars(ctx);
   const file = snapshotFile(new Date().toISOString().replace(/[:.]/g, '-'));
-  await etcdctl(ctx, ['snapshot', 'save', file], { endpoints: [ownUrl(ctx)] });
-  await ctx.run(pruneSnapshotsCmd(snapshotDir(ctx), stackVars(ctx).etcd_snapshot_keep), { become: true });
+  const envFile = credentialsFor(await etcdAuth(ctx), etcdEnvFile(ctx));
+  const cmd = snapshotSaveCmd({ image: v.etcd_image, endpoint: ownUrl(ctx), snapshotDir: snapshotDir(ctx), file, certDir: v.etcd_tls_enabled ? certDir(ctx) : undefined, envFile });
+  const r = await ctx.run(cmd, { become: true, nothrow: true });
+  if (!r.ok) {
+    const creds = envFile ? `with the root credentials in ${envFile} (etcd auth is on)` : 'without credentials (etcd auth is off)';
+    throw new Error(`etcdctl snapshot save of ${ctx.host.name}'s member ${creds} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(-400)}`);
+  }
+  await ctx.run(pruneSnapshotsCmd(snapshotDir(ctx), v.etcd_snapshot_keep), { become: true });
   ctx.log(`etcd snapshot saved on ${ctx.host.name}: ${file.replace(/^\/etcd-snapshots/, snapshotDir(ctx))}`);
 }
 

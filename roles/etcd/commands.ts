@@ -1,6 +1,6 @@
 // Pure builders for the guide's etcd commands (`docker run` with the ETCD_* environment, etcdctl through
 // `docker exec`) and parsers of etcdctl's simple output. Tested by exact strings.
-import { raw, sh } from '../../lib/shell.ts';
+import { argv, raw, sh } from '../../lib/shell.ts';
 import { TLS_FLAGS } from '../../ops/etcdctl.ts';
 import { LABEL_ROLE, LABEL_SPEC } from '../../ops/fingerprint.ts';
 import { ETCD_CONTAINER, IN_CERTS, IN_DATA, IN_DATA_OLD, IN_SNAPSHOTS } from '../../ops/layout.ts';
@@ -111,6 +111,18 @@ export const answeredEndpoints = (stdout: string): string[] =>
   stdout.split('\n').map((l) => l.trim().split(', ')).filter((f) => f.length >= 6).map((f) => f[0]);
 
 export const snapshotFile = (stamp: string): string => `${IN_SNAPSHOTS}/etcd-${stamp}.db`;
+
+/**
+ * `etcdctl snapshot save` of one member from a one-off container of the etcd image (host network, the host's
+ * snapshot folder mounted, the credentials file when etcd's auth is on): it needs none of the running member's
+ * mounts, so a member started by hand as the guide does (only /etcd_data mounted) is snapshotted the same way.
+ */
+export function snapshotSaveCmd(o: { image: string; endpoint: string; snapshotDir: string; file: string; certDir?: string; envFile?: string }): string {
+  const env = o.envFile ? ['--env-file', o.envFile] : [];
+  const certs = o.certDir ? ['-v', `${o.certDir}:${IN_CERTS}:ro`] : [];
+  const tls = o.certDir ? TLS_FLAGS : [];
+  return argv(['timeout', '300', 'docker', 'run', '--rm', '-u', 'root', '--network=host', '--security-opt', 'label=disable', ...env, '-v', `${o.snapshotDir}:${IN_SNAPSHOTS}`, ...certs, '--entrypoint', 'etcdctl', o.image, `--endpoints=${o.endpoint}`, ...tls, 'snapshot', 'save', o.file]);
+}
 
 /** Keeps the newest `keep` snapshots in the host's snapshot folder. */
 export const pruneSnapshotsCmd = (hostDir: string, keep: number): string =>

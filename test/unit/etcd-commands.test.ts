@@ -11,6 +11,7 @@ import {
   restartMigratedCmd,
   surveyCmd,
   type EtcdRun,
+  snapshotSaveCmd,
 } from '../../roles/etcd/commands.ts';
 import { stackConfsCmd } from '../../roles/etcd/stack-confs.ts';
 import { countHealthy, etcdctlCmd, parseEndpointStatus, parseMemberList } from '../../ops/etcdctl.ts';
@@ -208,5 +209,20 @@ describe('etcd data dir move', () => {
       'mv -- /usr/local/etcd/etcd_data/member.gatewright-moving /usr/local/etcd/etcd_data/member',
       'rm -rf -- /srv/etcd/etcd_data/member',
     ]);
+  });
+});
+
+describe('the snapshot before a change', () => {
+  it("comes from a one-off container of the etcd image: none of the member's mounts needed (a guide-made member has only /etcd_data)", () => {
+    expect(snapshotSaveCmd({ image: 'bitnami/etcd:3.4.13', endpoint: 'http://10.0.0.1:2379', snapshotDir: '/usr/local/etcd/snapshots', file: '/etcd-snapshots/etcd-x.db' })).toBe(
+      'timeout 300 docker run --rm -u root --network=host --security-opt label=disable -v /usr/local/etcd/snapshots:/etcd-snapshots --entrypoint etcdctl bitnami/etcd:3.4.13 --endpoints=http://10.0.0.1:2379 snapshot save /etcd-snapshots/etcd-x.db',
+    );
+  });
+
+  it('with auth on, the credentials file; with TLS, the client certificates read-only', () => {
+    const cmd = snapshotSaveCmd({ image: 'img', endpoint: 'https://10.0.0.1:2379', snapshotDir: '/s', file: '/etcd-snapshots/f.db', envFile: '/usr/local/etcd/etcdctl.env', certDir: '/usr/local/etcd/certs' });
+    expect(cmd).toContain(' --env-file /usr/local/etcd/etcdctl.env ');
+    expect(cmd).toContain(' -v /usr/local/etcd/certs:/etcd-certs:ro ');
+    expect(cmd).toMatch(/--endpoints=https:\/\/10\.0\.0\.1:2379 --cacert=\/etcd-certs\/ca\.pem --cert=\/etcd-certs\/cert\.pem --key=\/etcd-certs\/key\.pem snapshot save \/etcd-snapshots\/f\.db$/);
   });
 });

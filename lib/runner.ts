@@ -124,7 +124,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     }
     try {
       await deps.transports(node.host);
-      await prefetchFacts(node, self, sp);
+      await prefetchFacts(node);
     } catch (error) {
       const message = errorMessage(error);
       summary.errors.push({ ...self, message: redactor.redact(message), unreachable: error instanceof UnreachableError });
@@ -135,7 +135,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     let changed = false;
     for (const step of steps) {
       if (interrupt?.requested) return finish(node, { status: 'skipped' }, `${interrupted()} before step "${step.name}"`, t0);
-      const ctx = makeContext(node.host, { ...self, step: step.name, origin: node.host.name, shared: sp.view(step.name, node.host.name), defaults: play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+      const ctx = contextFor(node.play, node.host, step.name);
       emit({ type: 'step:start', ...self, step: step.name });
       const { result, unreachable } = await runStep(step, ctx, { play: play.name, diff: !!opts.diff, changing: () => ctxDeps.facts.changed() });
       record(result);
@@ -159,14 +159,11 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   // (FactCache keeps the change count). A lost connection makes the host unreachable, as its first command
   // would; any other failure is only logged, and each step then reads its facts alone (never taken as empty).
   const readAhead = new Set<string>();
+  const READ_FACTS = "read the role's facts";
   const factsOf = (planned: PlannedPlay, host: Host): readonly Fact<unknown>[] => {
     const role = planned.play.role;
     if (!role.facts || !planned.steps.length) return [];
-    if (typeof role.facts !== 'function') return role.facts;
-    const self = { play: planned.play.name, host: host.name };
-    const step = "read the role's facts";
-    const sp = shared.get(self.play)!;
-    return role.facts(makeContext(host, { ...self, step, origin: host.name, shared: sp.view(step, host.name), defaults: role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps));
+    return typeof role.facts === 'function' ? role.facts(contextFor(planned, host, READ_FACTS)) : role.facts;
   };
   const laterFacts = (node: Node): Fact<unknown>[] => {
     if (readAhead.has(node.host.name)) return [];
@@ -180,15 +177,21 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
       }
     });
   };
-  const prefetchFacts = async (node: Node, self: { play: string; host: string }, sp: SharedPlay) => {
+  const prefetchFacts = async (node: Node) => {
     const facts = [...factsOf(node.play, node.host), ...laterFacts(node)];
     if (!facts.length) return;
-    const step = "read the role's facts";
-    const ctx = makeContext(node.host, { ...self, step, origin: node.host.name, shared: sp.view(step, node.host.name), defaults: node.play.play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+    const ctx = contextFor(node.play, node.host, READ_FACTS);
     await ctxDeps.facts.prefetch(node.host.name, facts, ctx.run).catch((error) => {
       if (error instanceof UnreachableError) throw error;
       ctx.log(`facts read one by one: ${errorMessage(error)}`);
     });
+  };
+
+  /** The context of `step` of a play on a host: the steps', and the facts' read as the play starts there. */
+  const contextFor = (planned: PlannedPlay, host: Host, step: string) => {
+    const self = { play: planned.play.name, host: host.name };
+    const view = shared.get(self.play)!.view(step, host.name);
+    return makeContext(host, { ...self, step, origin: host.name, shared: view, defaults: planned.play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
   };
 
   const record = (result: StepResult) => {

@@ -4,7 +4,7 @@
 // longer current, so a later prefetch reads it again and a gate that asks for a current read gets a new one.
 // A converged run changes nothing, so what was read once at the start serves every play.
 import { batchScript, newNonce, parseBatch } from './fact-batch.ts';
-import type { ExecOptions, ExecResult, Fact } from './types.ts';
+import type { ExecOptions, ExecResult, Fact, StepContext } from './types.ts';
 
 type Run = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
 type Memo = Map<string, { value: Promise<unknown>; epoch: number }>;
@@ -14,6 +14,19 @@ export interface FactOptions {
   fresh?: boolean;
   /** The memo only if nothing changed anywhere in the run since it was read; else read again. */
   current?: boolean;
+}
+
+/**
+ * The reads of a wait loop: the first takes the run's read while it is current (nothing changed since it was
+ * taken: a converged run's batch), every later one reads anew. `fact` is asked each time (it may change).
+ */
+export function settlingReads<T>(ctx: Pick<StepContext, 'fact'>, fact: () => Fact<T>): () => Promise<T> {
+  let fresh = false;
+  return () => {
+    const read = ctx.fact(fact(), { current: true, fresh });
+    fresh = true;
+    return read;
+  };
 }
 
 const keyOf = (fact: Fact<unknown>) => `${fact.become ? 'root' : 'user'}:${fact.name}:${fact.command}`;
@@ -49,7 +62,7 @@ export class FactCache {
     const cache = this.memo(host);
     const key = keyOf(fact);
     const memo = cache.get(key);
-    if (memo && !opts.fresh && (!opts.current || memo.epoch === this.epoch)) return memo.value as Promise<T>;
+    if (memo && !opts.fresh && (!opts.current || this.isCurrent(cache, key))) return memo.value as Promise<T>;
     const epoch = this.epoch;
     return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)), epoch);
   }

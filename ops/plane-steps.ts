@@ -10,6 +10,7 @@
 import { posix } from 'node:path';
 import { around } from '../lib/change.ts';
 import { ensureFile, fileFact, type FileState } from '../lib/files.ts';
+import { settlingReads } from '../lib/facts.ts';
 import { sh } from '../lib/shell.ts';
 import { defineFact, type Change, type Fact, type StepContext } from '../lib/types.ts';
 import { mountSuffixFor, selinuxFact } from '../facts/selinux.ts';
@@ -46,16 +47,7 @@ export interface PlaneService {
 const healthNow = (p: PlaneService) => (ctx: StepContext) => ctx.fact(p.healthFact(ctx), { fresh: true });
 
 /** The step's gate: the run's read while nothing changed since it was taken (a converged run's batch), then new ones. */
-function healthSettled(p: PlaneService) {
-  return (ctx: StepContext) => {
-    let fresh = false;
-    return healthGate(ctx, p.role, () => {
-      const read = ctx.fact(p.healthFact(ctx), { current: true, fresh });
-      fresh = true;
-      return read;
-    });
-  };
-}
+const healthSettled = (p: PlaneService) => (ctx: StepContext) => healthGate(ctx, p.role, settlingReads(ctx, () => p.healthFact(ctx)));
 
 /** Where a plane lives on the host: its bundle folder and the files in it we read or write. */
 export function planePaths(ctx: StepContext, p: PlaneService) {

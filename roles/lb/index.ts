@@ -3,6 +3,7 @@
 // Converged, a host costs one batched read (the facts below, `show stat` among them): with nothing changed
 // since, the last two steps look at that read; after a change they read the socket again.
 import { ensureFile, fileFact } from '../../lib/files.ts';
+import { settlingReads } from '../../lib/facts.ts';
 import { defineRole, defineStep, type Change } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { haproxyConnectAnyFact, haproxyFact } from '../../facts/haproxy.ts';
@@ -83,12 +84,10 @@ export default defineRole({
       // last read when nothing changed since; only while something is not up yet is it read again.
       async verify(ctx) {
         const v = stackVars(ctx);
-        let fresh = false;
+        const stats = settlingReads(ctx, () => serverStatsFact(v.lb_admin_socket));
         let lost: string[] = [];
         await waitFor(`${ctx.host.name}: haproxy backends`, v.lb_ready_timeout_s, async () => {
-          const stats = await ctx.fact(serverStatsFact(v.lb_admin_socket), { fresh, current: true });
-          fresh = true;
-          const ready = backendsReady(stats, (server) => ctx.unreachable(server));
+          const ready = backendsReady(await stats(), (server) => ctx.unreachable(server));
           if (typeof ready === 'string') return ready;
           lost = ready.lost;
           return true;

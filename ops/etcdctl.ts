@@ -80,9 +80,10 @@ export const clusterReadCmd = (o: Etcdctl, nonce: string): string =>
 export function parseClusterRead(r: ExecResult, withCredentials: boolean, nonce: string): ClusterRead {
   const [health, status, members, root] = parseBatch(r, withCredentials ? 4 : 3, nonce);
   const lastLine = (x: ExecResult) => (x.stderr || x.stdout).trim().split('\n').slice(-1)[0] ?? '';
+  const healthy = healthyEndpoints(`${health.stdout}\n${health.stderr}`);
   return {
-    healthy: countHealthy(`${health.stdout}\n${health.stderr}`),
-    healthyEndpoints: healthyEndpoints(`${health.stdout}\n${health.stderr}`),
+    healthy: healthy.length,
+    healthyEndpoints: healthy,
     leaders: parseEndpointStatus(status.stdout).filter((s) => s.leader).length,
     members: members.ok ? parseMemberList(members.stdout) : undefined,
     rootProven: root ? root.ok : undefined,
@@ -127,10 +128,9 @@ export function parseEndpointStatus(stdout: string): { endpoint: string; id: str
 }
 
 /** `endpoint health`: one "<url> is healthy: ..." line per healthy endpoint. */
-export const countHealthy = (output: string): number =>
-  output.split('\n').filter((l) => / is healthy: /.test(l)).length;
-
 /** `endpoint health` lines `<url> is healthy: …`: the URLs. */
 export const healthyEndpoints = (output: string): string[] =>
   output.split('\n').flatMap((l) => /^(\S+) is healthy: /.exec(l.trim())?.slice(1, 2) ?? []);
+
+export const countHealthy = (output: string): number => healthyEndpoints(output).length;
 

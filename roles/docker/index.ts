@@ -16,7 +16,7 @@ import { atLeast, MIN_DOCKER } from '../../facts/versions.ts';
 import { aptCandidatesFact, composeArgvOf, dockerFact, type DockerInfo, type InitSystem } from '../../facts/docker.ts';
 import { INSTALL_TIMEOUT_MS, installChanges } from './apply-install.ts';
 import { DAEMON_JSON, renderDaemonJson, storageChanges, wantedDaemonOptions } from './daemon-config.ts';
-import { APT, CE_PACKAGES, DPKG_CONFIGURE, defaultInstallMethod, DISTRO_PACKAGES, planInstall, type InstallMethod } from './install.ts';
+import { APT, CE_PACKAGES, DPKG_CONFIGURE, defaultInstallMethod, DISTRO_PACKAGES, DISTRO_RECOMMENDS, planInstall, type InstallMethod } from './install.ts';
 import { describeGates, parseStackContainers, restartGates, rollingRestart, STACK_CONTAINERS_FORMAT, type StackContainers } from './rolling.ts';
 import { pastRestart, tracked } from './turns.ts';
 import { planRestart, planStart } from './service.ts';
@@ -217,7 +217,7 @@ async function installPlan(ctx: StepContext, docker: DockerInfo) {
   const os = await ctx.fact(osFact);
   const method = await installMethod(ctx);
   // What apt could install without a network: read only when an install is due.
-  const candidates = os.packageManager === 'apt' && method === 'distro' ? await ctx.fact(aptCandidatesFact(DISTRO_PACKAGES)) : {};
+  const candidates = os.packageManager === 'apt' && method === 'distro' ? await ctx.fact(aptCandidatesFact([...DISTRO_PACKAGES, ...DISTRO_RECOMMENDS])) : {};
   const vars = {
     method,
     repoUrl: v.docker_ce_repo_url.replace(/\/+$/, ''),

@@ -47,6 +47,14 @@ export const DPKG_CONFIGURE =
   'case "$out" in *lock*) ;; *) echo "$out" >&2; exit 1;; esac; ' +
   'i=$((i+1)); if [ "$i" -ge 600 ]; then echo "$out" >&2; exit 1; fi; sleep 1; done';
 export const DISTRO_PACKAGES = ['docker.io', 'docker-compose'];
+/**
+ * The Recommends of docker.io that a server running the stack needs, installed by name with
+ * --no-install-recommends: apparmor (on an AppArmor kernel dockerd cannot start a container without
+ * apparmor_parser), ca-certificates (registry TLS), xz-utils (`docker load` runs xz for .xz tarballs). The rest
+ * (git, needrestart, cgroupfs-mount, runc's criu, and binutils and perl behind them) is half the packages and
+ * half the install time, and nothing here uses it. Like a Recommends, one the host's apt cache lacks is left out.
+ */
+export const DISTRO_RECOMMENDS = ['apparmor', 'ca-certificates', 'xz-utils'];
 export const CE_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
 /** Older engines that block docker-ce on the RHEL family (CentOS 7's docker 1.13, podman's runc on 8/9). */
 const RHEL_OLD_PACKAGES = ['docker', 'docker-client', 'docker-client-latest', 'docker-common', 'docker-latest',
@@ -86,11 +94,16 @@ export function planInstall(
         'set docker_install_method: docker-ce (or offline with docker_offline_bundle)');
     }
     const missing = DISTRO_PACKAGES.filter((p) => !aptCandidates[p]);
+    // After an `apt-get update` every one of them resolves on a Debian or Ubuntu mirror.
+    const recommends = missing.length ? DISTRO_RECOMMENDS : DISTRO_RECOMMENDS.filter((p) => aptCandidates[p]);
     return {
       summary: `install ${DISTRO_PACKAGES.join(' + ')} from ${os.prettyName}`,
       uploads: [],
       files: [],
-      commands: [...(missing.length ? [`${APT} update`] : []), sh`${raw(APT)} install -y ${DISTRO_PACKAGES}`],
+      commands: [
+        ...(missing.length ? [`${APT} update`] : []),
+        sh`${raw(APT)} install -y --no-install-recommends ${[...DISTRO_PACKAGES, ...recommends]}`,
+      ],
     };
   }
   return pm === 'apt' ? planCeApt(os, v) : planCeRpm(os, v, pm);

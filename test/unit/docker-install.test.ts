@@ -63,14 +63,16 @@ describe('planned commands from recorded facts', () => {
     ]);
   });
 
-  it('Debian 12 (the lab): candidates resolvable, so no apt-get update (works offline)', () => {
-    expect(commandsFor('debian12')).toEqual(['DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker.io docker-compose']);
+  it('Debian 12 (the lab): candidates resolvable, so no apt-get update (works offline); of the kept Recommends only what the cache has (no xz-utils here)', () => {
+    expect(commandsFor('debian12')).toEqual([
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io docker-compose apparmor ca-certificates',
+    ]);
   });
 
   it('Ubuntu 22.04 with no apt lists: apt-get update first', () => {
     expect(commandsFor('ubuntu2204')).toEqual([
       'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update',
-      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker.io docker-compose',
+      'DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends docker.io docker-compose apparmor ca-certificates xz-utils',
     ]);
   });
 

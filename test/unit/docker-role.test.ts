@@ -55,9 +55,9 @@ function host(s: State, override: (command: string) => Answer = () => undefined)
     if (command === osFact.command) return { stdout: DEBIAN.os };
     if (command === readDirCommand('/etc/docker')) return { stdout: s.dockerDir ? '755 root root\n' : 'missing\n' };
     if (command === readFileCommand(DAEMON_JSON)) return { stdout: s.daemonJson === undefined ? 'missing\n' : `644 root root\n${s.daemonJson}` };
-    if (command === aptCandidatesFact(['docker.io', 'docker-compose']).command) return { stdout: DEBIAN.aptPolicy };
+    if (command === APT_POLICY.command) return { stdout: DEBIAN.aptPolicy };
     if (command === STACK_CONTAINERS) return { stdout: '' };
-    if (command === `${APT} install -y docker.io docker-compose`) Object.assign(s, { installed: '20.10.24+dfsg1', compose: true, dockerDir: true, unconfigured: false });
+    if (command === INSTALL) Object.assign(s, { installed: '20.10.24+dfsg1', compose: true, dockerDir: true, unconfigured: false });
     if (command === 'systemctl enable --now docker') Object.assign(s, { running: true, enabled: true });
     if (command === DPKG_CONFIGURE) s.unconfigured = false;
     if (command === `${APT} install -y docker-compose`) s.compose = true;
@@ -66,6 +66,9 @@ function host(s: State, override: (command: string) => Answer = () => undefined)
 }
 
 const run = (s: State, opts: { check?: boolean } = {}, override?: (command: string) => Answer) => runRole(docker, { gateway: ['g1'] }, host(s, override), opts);
+const APT_POLICY = aptCandidatesFact(['docker.io', 'docker-compose', 'apparmor', 'ca-certificates', 'xz-utils']);
+// The recorded Debian 12 cache has apparmor and ca-certificates, not xz-utils: the Recommends it can install.
+const INSTALL = `${APT} install -y --no-install-recommends docker.io docker-compose apparmor ca-certificates`;
 const START = [RESET_FAILED, 'systemctl enable --now docker', waitForDocker('systemd')];
 
 describe('docker: the engine read once', () => {
@@ -79,12 +82,12 @@ describe('docker: the engine read once', () => {
 
   it('a fresh host (--check): install, /etc/docker, daemon.json, start, and compose as the facts say, from the one read', async () => {
     const { commands, step } = await run({ ...FRESH }, { check: true });
-    expect(commands('g1')).toEqual([expect.stringContaining('gwfacts-'), aptCandidatesFact(['docker.io', 'docker-compose']).command]);
+    expect(commands('g1')).toEqual([expect.stringContaining('gwfacts-'), APT_POLICY.command]);
     // daemon.json before the package, so the package's own start of dockerd uses it: no restart to follow.
     expect(step('g1', 'Docker >= 20.10.7 installed')?.planned).toEqual([
       '$ mkdir -p -- /etc/docker',
       'write /etc/docker/daemon.json (mode 0644)',
-      `$ ${APT} install -y docker.io docker-compose`,
+      `$ ${INSTALL}`,
     ]);
     expect(step('g1', 'daemon.json (docker_daemon_options)')).toMatchObject({ status: 'ok' });
     expect(step('g1', 'Docker enabled and running')?.planned).toEqual(START.map((c) => `$ ${c}`));
@@ -98,9 +101,9 @@ describe('docker: the engine read once', () => {
     const { commands, summary, fleet, results } = await run(s, {}, wrote);
     expect(summary.exitCode).toBe(0);
     expect(commands('g1').slice(1)).toEqual([
-      aptCandidatesFact(['docker.io', 'docker-compose']).command,
+      APT_POLICY.command,
       'mkdir -p -- /etc/docker',
-      `${APT} install -y docker.io docker-compose`,
+      INSTALL,
       dockerFact.command, // the install's verify
       readDirCommand('/etc/docker'), // the package may have made them: read again after an install
       readFileCommand(DAEMON_JSON),
@@ -119,7 +122,7 @@ describe('docker: each drift, the commands it plans (--check)', () => {
     ['dockerd running but not enabled at boot', { enabled: false }, 'Docker enabled and running', START],
     ['an interrupted apt run (unpacked, not configured)', { running: false, unconfigured: true }, 'Docker >= 20.10.7 installed', [DPKG_CONFIGURE]],
     ['no compose', { compose: false }, 'compose available (docker compose or docker-compose)', [`${APT} install -y docker-compose`]],
-    ['an engine older than 20.10.7, stopped', { installed: '20.10.5', running: false }, 'Docker >= 20.10.7 installed', [`${APT} install -y docker.io docker-compose`]],
+    ['an engine older than 20.10.7, stopped', { installed: '20.10.5', running: false }, 'Docker >= 20.10.7 installed', [INSTALL]],
   ] as const)('%s', async (_name, drift, name, commands) => {
     const { step } = await run({ ...CONVERGED, ...drift }, { check: true });
     expect(step('g1', name)).toMatchObject({ status: 'changed', planned: commands.map((c) => `$ ${c}`) });
@@ -154,7 +157,7 @@ describe('docker: failures name the host and the step; unknown is never absent',
   });
 
   it('a failed install stops the host there: dockerd is not started', async () => {
-    const { summary, commands } = await run({ ...FRESH }, {}, (c) => (c.endsWith('install -y docker.io docker-compose') ? { code: 100, stderr: 'E: Unable to locate package docker.io' } : undefined));
+    const { summary, commands } = await run({ ...FRESH }, {}, (c) => (c === INSTALL ? { code: 100, stderr: 'E: Unable to locate package docker.io' } : undefined));
     expect(summary.errors[0]).toMatchObject({ host: 'g1', step: 'Docker >= 20.10.7 installed', message: expect.stringContaining('E: Unable to locate package docker.io') });
     expect(commands('g1')).not.toContain('systemctl enable --now docker');
   });

@@ -69,7 +69,7 @@ async function roll(s: Script = {}, options: Record<string, unknown> = { 'log-op
     }
     if (command === osFact.command) return { stdout: DEBIAN.os };
     if (command.includes('apt-cache policy')) return { stdout: DEBIAN.aptPolicy };
-    if (command.endsWith('install -y docker.io docker-compose')) {
+    if (command.includes('install -y --no-install-recommends docker.io docker-compose')) {
       log.push(`${host} upgrade`);
       upgraded.add(host);
       return {};

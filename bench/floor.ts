@@ -11,7 +11,9 @@ export const BATCHED_READ = [
   'ids=$(docker ps -aq 2>/dev/null); [ -n "$ids" ] && docker inspect $ids >/dev/null 2>&1',
   'cat /etc/docker/daemon.json 2>/dev/null',
   // The bundles unpack to /opt/api7/api7-<ver>-cp|dp (the guide's folders).
-  'sha256sum /opt/api7/*/docker-compose*.yaml /opt/api7/*/*_conf/*.yaml /opt/api7/bundles/* /etc/haproxy/haproxy.cfg 2>/dev/null',
+  'sha256sum /opt/api7/*/docker-compose*.yaml /opt/api7/*/*_conf/*.yaml /etc/haproxy/haproxy.cfg 2>/dev/null',
+  // A bundle's checksum is kept beside it while the file is unchanged (lib/stat-memo.ts): the least is its stat and memo.
+  'stat -L -c "%s %i %y %z" /opt/api7/bundles/*.tar.gz 2>/dev/null; cat /opt/api7/bundles/*.gatewright-sha256 2>/dev/null',
   'ls -ld /usr/local/etcd/etcd_data 2>/dev/null',
   'uname -r; nproc; head -1 /proc/meminfo',
   'true',

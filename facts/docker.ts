@@ -2,6 +2,7 @@
 // compose, and what apt could install without a network.
 import { defineFact } from '../lib/types.ts';
 import { argv } from '../lib/shell.ts';
+import { statMemoCmd } from '../lib/stat-memo.ts';
 import { keyValues, readOk } from './os.ts';
 import { findVersion } from './versions.ts';
 
@@ -22,10 +23,17 @@ export interface DockerInfo {
   composeV1?: string;
 }
 
-/** Compose v2 (the plugin) first; v1 (a Python program, slow to start) is asked only where v2 is missing. */
+/** Where v1's answer is kept while its program file is unchanged (lib/stat-memo.ts). */
+export const COMPOSE_V1_MEMO = '/var/cache/gatewright/docker-compose-version';
+
+/**
+ * Compose v2 (the plugin) first; v1 only where v2 is missing. v1 is a Python program that takes 0.2 s of CPU to
+ * print its version: its answer is kept until its file changes (an upgrade rewrites it).
+ */
 export const COMPOSE_PROBE =
   'c=$(docker compose version --short 2>/dev/null); echo "COMPOSE_V2=$c"; ' +
-  '[ -n "$c" ] || echo "COMPOSE_V1=$(docker-compose version --short 2>/dev/null)"';
+  '[ -n "$c" ] || echo "COMPOSE_V1=$(b=$(command -v docker-compose) && ' +
+  `${statMemoCmd('"$b"', COMPOSE_V1_MEMO, 'docker-compose version --short 2>/dev/null')})"`;
 
 /**
  * The engine, asked once per run (the docker CLI is among the slowest things a host runs): the running server's

@@ -2,11 +2,10 @@
 // unpack only a bundle not unpacked yet (stamp), `docker load` only an image whose ID is not present.
 // The reads are facts (a role names them in its batch); the changes are commands (data).
 import { execFile } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
 import { fileFact } from '../lib/files.ts';
+import { localSha256 } from './local-checksum.ts';
 import { sh } from '../lib/shell.ts';
 import { defineFact, defineStep, type Change, type Fact, type Step, type StepContext } from '../lib/types.ts';
 import {
@@ -30,23 +29,6 @@ import {
   unpackCmd,
   type BundleTarball,
 } from './docker.ts';
-
-const localShas = new Map<string, Promise<string>>();
-
-/** sha256 of a controller file, memoised per path, size and mtime (bundles are hundreds of MB). */
-export function localSha256(path: string): Promise<string> {
-  const st = statSync(path);
-  const key = `${path}:${st.size}:${st.mtimeMs}`;
-  let sha = localShas.get(key);
-  if (!sha) {
-    sha = new Promise<string>((resolve, reject) => {
-      const h = createHash('sha256');
-      createReadStream(path).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
-    });
-    localShas.set(key, sha);
-  }
-  return sha;
-}
 
 export async function remoteSha256(ctx: StepContext, path: string): Promise<string | null> {
   return parseSha256sum((await ctx.run(sha256sumCmd(path), { become: true })).stdout);

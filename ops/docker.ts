@@ -1,13 +1,21 @@
 // Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
 // their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
 import { raw, sh } from '../lib/shell.ts';
+import { statMemoCmd } from '../lib/stat-memo.ts';
 import type { ServiceContainer } from './compose.ts';
 
 /** `sha256sum` of a remote file; prints nothing when it is missing. */
 export const sha256sumCmd = (path: string): string => sh`sha256sum -- ${path} 2>/dev/null || true`;
 
-/** `sha256sum` of a remote file, or `missing`; a file that is there but cannot be read fails (unknown is not absent). */
-export const sha256OrMissingCmd = (path: string): string => sh`if [ -e ${path} ]; then sha256sum -- ${path}; else echo missing; fi`;
+/** Where a remote file's sha256 is kept beside it (lib/stat-memo.ts), so a bundle is hashed once, not every run. */
+export const shaMemo = (path: string): string => `${path}.gatewright-sha256`;
+
+/**
+ * `sha256sum` of a remote file (from its memo while the file is unchanged), or `missing`; a file that is there
+ * but cannot be read fails (unknown is not absent).
+ */
+export const sha256OrMissingCmd = (path: string): string =>
+  sh`if [ -e ${path} ]; then ` + statMemoCmd(sh`${path}`, shaMemo(path), sh`sha256sum -- ${path}`) + '; else echo missing; fi';
 
 export function parseSha256sum(stdout: string): string | null {
   const m = /^([0-9a-f]{64})\s/.exec(stdout.trim());

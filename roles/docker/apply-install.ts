@@ -1,7 +1,8 @@
 // An install plan as changes: offline artifacts into root's private folder, each checked against the
 // controller's file (sha256) before anything installs it; then the unit file and the install commands, as data.
 import type { Change, StepContext } from '../../lib/types.ts';
-import { localSha256, remoteSha256 } from '../../ops/bundle.ts';
+import { remoteSha256 } from '../../ops/bundle.ts';
+import { localSha256 } from '../../ops/local-checksum.ts';
 import { checksumRefusal, OFFLINE_DIR_CMD, type InstallPlan, type Upload } from './install.ts';
 
 /** Package installs unpack for minutes on a loaded host. */

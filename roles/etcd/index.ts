@@ -5,7 +5,8 @@
 import { around } from '../../lib/change.ts';
 import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
-import { hostImagesFact, imageIdOn, localSha256, planImageLoads, pullChange, uploadStep } from '../../ops/bundle.ts';
+import { hostImagesFact, imageIdOn, planImageLoads, pullChange, uploadStep } from '../../ops/bundle.ts';
+import { localSha256 } from '../../ops/local-checksum.ts';
 import { dataDir, envFile, snapshotDir, certDir } from '../../ops/etcd.ts';
 import { ensureTlsFiles } from '../../ops/tls.ts';
 import { etcdCredentials } from '../../ops/etcd-credentials.ts';

@@ -9,7 +9,7 @@ import { composeCommand } from '../../facts/docker.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions, type ExecResult, type Host, type PutOptions, type Role, type Transport } from '../../lib/types.ts';
-import { localSha256 } from '../../ops/bundle.ts';
+import { localSha256 } from '../../ops/local-checksum.ts';
 import { batchCommands } from './role-fleet.ts';
 import { IMAGES_CMD } from '../../ops/docker.ts';
 import { FakeTransport, fakeInventory } from './fake-transport.ts';

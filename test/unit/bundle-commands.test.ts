@@ -1,3 +1,4 @@
+import { statMemoCmd } from '../../lib/stat-memo.ts';
 import { describe, expect, it } from 'vitest';
 import {
   bundleImagesCmd,
@@ -82,6 +83,8 @@ describe('bundle commands', () => {
   });
 
   it('checksums a bundle on the host, saying missing rather than printing nothing', () => {
-    expect(sha256OrMissingCmd('/opt/api7/bundles/b.tar.gz')).toBe('if [ -e /opt/api7/bundles/b.tar.gz ]; then sha256sum -- /opt/api7/bundles/b.tar.gz; else echo missing; fi');
+    expect(sha256OrMissingCmd('/opt/api7/bundles/b.tar.gz')).toBe(
+      `if [ -e /opt/api7/bundles/b.tar.gz ]; then ${statMemoCmd('/opt/api7/bundles/b.tar.gz', '/opt/api7/bundles/b.tar.gz.gatewright-sha256', 'sha256sum -- /opt/api7/bundles/b.tar.gz')}; else echo missing; fi`,
+    );
   });
 });

@@ -10,6 +10,7 @@ import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions, type ExecResult } from '../../lib/types.ts';
 import etcd from '../../roles/etcd/index.ts';
 import { AUTH_OFF_WARNING } from '../../roles/etcd/auth.ts';
+import { sha256OrMissingCmd } from '../../ops/docker.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 import { batchAnswer, batchCommands, batchNonce } from '../helpers/role-fleet.ts';
 
@@ -136,7 +137,7 @@ describe('etcd role, converged', () => {
         `if [ -d ${DIR} ]; then stat -L -c '%a %U %G' -- ${DIR}; elif [ -e ${DIR} ]; then echo other; else echo missing; fi`,
         `if [ -d /usr/local/etcd/snapshots ]; then stat -L -c '%a %U %G' -- /usr/local/etcd/snapshots; elif [ -e /usr/local/etcd/snapshots ]; then echo other; else echo missing; fi`,
         "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'",
-        `if [ -e ${TARBALL} ]; then sha256sum -- ${TARBALL}; else echo missing; fi`,
+        sha256OrMissingCmd(TARBALL),
         `cat -- ${TARBALL}.gatewright-manifest 2>/dev/null || true`,
       ]);
       // Auth is off (as etcd answered the probe): no credentials; the member list rides along for the membership check.

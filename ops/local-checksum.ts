@@ -1,0 +1,71 @@
+// sha256 of a controller file (bundles are hundreds of MB), memoised in the process and kept between runs in
+// the user's cache: reused while the file's path, size, inode, mtime and ctime (nanoseconds) are the same.
+// Any write or replacement moves the ctime, which nobody can set back, so a changed bundle is hashed again.
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+type Kept = Record<string, { key: string; sha: string }>;
+
+const inProcess = new Map<string, Promise<string>>();
+let kept: Kept | undefined;
+
+/** `$XDG_CACHE_HOME/gatewright/sha256.json` (or ~/.cache): the user's own, 0600. */
+export const checksumCacheFile = (): string => join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gatewright', 'sha256.json');
+
+function readKept(): Kept {
+  if (!kept) {
+    try {
+      kept = JSON.parse(readFileSync(checksumCacheFile(), 'utf8')) as Kept;
+    } catch {
+      kept = {};
+    }
+  }
+  return kept;
+}
+
+const exists = (path: string): boolean => {
+  try {
+    return Boolean(statSync(path));
+  } catch {
+    return false;
+  }
+};
+
+/** Kept with the entries of files that are gone dropped; a cache that cannot be written is only a slower next run. */
+function keep(path: string, key: string, sha: string): void {
+  const file = checksumCacheFile();
+  const all: Kept = Object.fromEntries(Object.entries(readKept()).filter(([p]) => exists(p)));
+  all[path] = { key, sha };
+  kept = all;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // best effort
+  }
+}
+
+function hash(path: string): Promise<string> {
+  return new Promise<string>((done, fail) => {
+    const h = createHash('sha256');
+    createReadStream(path).on('data', (d) => h.update(d)).on('error', fail).on('end', () => done(h.digest('hex')));
+  });
+}
+
+/** A file that is not there rejects (callers name the variable that points at it). */
+export async function localSha256(file: string): Promise<string> {
+  const path = resolve(file);
+  const st = statSync(path, { bigint: true });
+  const key = `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+  let sha = inProcess.get(`${path}\0${key}`);
+  if (!sha) {
+    const known = readKept()[path];
+    sha = known?.key === key ? Promise.resolve(known.sha) : hash(path).then((s) => (keep(path, key, s), s));
+    inProcess.set(`${path}\0${key}`, sha);
+  }
+  return sha;
+}

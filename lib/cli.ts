@@ -8,7 +8,7 @@ import { Interrupt, trapSignals } from './interrupt.ts';
 import { loadInventory } from './inventory.ts';
 import { lockOwner, RunLock } from './lock.ts';
 import { limitHosts, planRun, stepTags } from './plan.ts';
-import { availablePlaybooks, loadPlaybook } from './playbooks.ts';
+import { availablePlaybooks, loadPlaybook, type PlaybookImport } from './playbooks.ts';
 import { askPassword } from './prompt.ts';
 import { Keyring, vaultPasswords } from './vault.ts';
 import { Redactor } from './redact.ts';
@@ -30,7 +30,7 @@ const err = (line: string) => process.stderr.write(`${line}\n`);
 /** How long a forced interrupt spends putting things back before it exits anyway. */
 const FORCED_RESTORE_MS = 60_000;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], importPlaybook?: PlaybookImport): Promise<number> {
   const opts = parseCli(argv);
   if (opts.help) return out(helpText()), 0;
   if (!opts.playbook) {
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   const { inventory, keyring } = await readInventory(opts);
   if (opts.adhocCommand !== undefined) return adhoc(opts, opts.playbook, opts.adhocCommand, inventory, keyring);
   if (opts.become) for (const host of inventory.hosts.values()) host.vars.ansible_become ??= true;
-  const playbook = await loadPlaybook(opts.playbook, opts.playbookDir);
+  const playbook = await loadPlaybook(opts.playbook, opts.playbookDir, importPlaybook);
   const plan = planRun(playbook, inventory, opts); // validates patterns, --limit and needs before connecting
   const selected = [...new Set(plan.plays.flatMap((p) => p.hosts))];
   for (const warning of checkPlaybookVars(playbook.variables, selected)) err(`warning: ${warning}`);
@@ -165,8 +165,9 @@ function exit(code: number): void {
   setTimeout(() => process.exit(code), 500).unref();
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('lib/cli.ts')) {
-  main(process.argv.slice(2)).then(exit, (error: unknown) => {
+/** The whole command: main, then the exit code (4 for bad input, 1 for a bug). bin/play.mjs calls it in-process. */
+export function run(argv: string[], importPlaybook?: PlaybookImport): void {
+  main(argv, importPlaybook).then(exit, (error: unknown) => {
     if (error instanceof InputError) {
       process.stderr.write(`error: ${error.message}\n`);
       exit(4);
@@ -176,3 +177,6 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     }
   });
 }
+
+// `tsx lib/cli.ts` runs it; an import (the launcher, its build) does not.
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('lib/cli.ts')) run(process.argv.slice(2));

@@ -35,7 +35,7 @@ interface Measured {
 function play(inventory: string, work: string, label: string, terminal = false): Measured {
   const json = join(work, `${label}.json`);
   const runsDir = join(work, `runs-${label}`);
-  const argv = [join(root, 'node_modules', '.bin', 'tsx'), join(root, 'lib', 'cli.ts'), 'site', '-i', inventory, '--json', json, '--runs-dir', runsDir];
+  const argv = [process.execPath, join(root, 'bin', 'play.mjs'), 'site', '-i', inventory, '--json', json, '--runs-dir', runsDir];
   const started = performance.now();
   try {
     if (terminal) {

@@ -55,10 +55,10 @@ async function servesThroughLb(): Promise<void> {
   }
 }
 
-/** The CLI as its own process (node, no npx/tsx wrapper between us and its signals), output collected. */
+/** The CLI as its own process (the launcher runs it in-process: nothing between us and its signals), output collected. */
 function spawnPlay(playbook: string, flags: string[]) {
   const json = join(dir, `${Date.now()}-${playbook}.json`);
-  const child = spawn('node', ['--import', 'tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, '--json', json, ...PASSWORD, ...flags], {
+  const child = spawn('node', ['bin/play.mjs', playbook, '-i', PATHS.inventory, '--json', json, ...PASSWORD, ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -77,7 +77,7 @@ function spawnPlay(playbook: string, flags: string[]) {
 
 /** The CLI to the end, synchronously (no --json: a refused run writes none). */
 function runCli(playbook: string, flags: string[] = []): { code: number; out: string } {
-  const r = spawnSync('node', ['--import', 'tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, ...PASSWORD, ...flags], { encoding: 'utf8', timeout: 10 * MINUTE });
+  const r = spawnSync('node', ['bin/play.mjs', playbook, '-i', PATHS.inventory, ...PASSWORD, ...flags], { encoding: 'utf8', timeout: 10 * MINUTE });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -25,7 +25,7 @@ export const DASHBOARD_PASSWORD = 'e2e-Dashboard-pw';
 const run = promisify(execFile);
 
 /**
- * `play(playbook, ...flags)` runs `npx tsx lib/cli.ts <playbook> -i inventory/lab.yaml --json <file>` plus
+ * `play(playbook, ...flags)` runs `node bin/play.mjs <playbook> -i inventory/lab.yaml --json <file>` (npm run play) plus
  * `flags` (and `always` flags, e.g. a password var) and returns the report whatever the exit code.
  */
 export function cliRunner(name: string, always: string[] = []): (playbook: string, ...flags: string[]) => Promise<Report> {
@@ -33,8 +33,8 @@ export function cliRunner(name: string, always: string[] = []): (playbook: strin
   let runs = 0;
   return async (playbook, ...flags) => {
     const json = join(dir, `${++runs}-${playbook}.json`);
-    const args = ['tsx', 'lib/cli.ts', playbook, '-i', PATHS.inventory, '--json', json, ...always, ...flags];
-    const code = await run('npx', args, { maxBuffer: 64 << 20 }).then(
+    const args = ['bin/play.mjs', playbook, '-i', PATHS.inventory, '--json', json, ...always, ...flags];
+    const code = await run(process.execPath, args, { maxBuffer: 64 << 20 }).then(
       () => 0,
       (e: { code?: number }) => e.code ?? -1,
     );

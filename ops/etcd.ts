@@ -111,15 +111,35 @@ export async function clusterState(ctx: StepContext, endpoints?: string[]) {
   };
 }
 
+/** Per host and run, unknown to the hosts before the read is sent: framing a read's output (lib/fact-batch.ts). */
+const readNonces = new Map<string, string>();
+const readNonce = (host: string): string => readNonces.get(host) ?? (readNonces.set(host, newNonce()), readNonces.get(host)!);
+
 /**
- * Every endpoint's health and status and the member list in one command (with credentials, also whether they are
- * root's): the etcd role's one health read per host.
+ * Every endpoint's health and status and the member list in one command, as a fact (with credentials, also whether
+ * they are root's): the etcd role's one health read per host. `files`: the credentials etcdctl sends.
  */
-export async function readCluster(ctx: StepContext): Promise<ClusterRead> {
-  const files = credentialsFor(await etcdAuth(ctx), envFile(ctx));
-  const nonce = newNonce();
-  const cmd = clusterReadCmd({ endpoints: etcdClientUrls(ctx.inventory, ctx.vars), tls: stackVars(ctx).etcd_tls_enabled, envFile: files }, nonce);
-  return parseClusterRead(await ctx.run(cmd, { become: true, nothrow: true }), files !== undefined, nonce);
+export const clusterReadFact = (ctx: StepContext, files: string | undefined): Fact<ClusterRead> => {
+  const nonce = readNonce(ctx.host.name);
+  return defineFact({
+    name: `etcd cluster read from ${ctx.host.name}${files ? ' with credentials' : ''}`,
+    command: clusterReadCmd({ endpoints: etcdClientUrls(ctx.inventory, ctx.vars), tls: stackVars(ctx).etcd_tls_enabled, envFile: files }, nonce),
+    become: true,
+    parse: (r) => parseClusterRead(r, files !== undefined, nonce),
+  });
+};
+
+/**
+ * The cluster read the role's batch takes as it starts, with the credentials the vars expect (auth on when
+ * etcd_auth_enabled). The gate uses it only when the observed auth asks for the same credentials (the
+ * credentials rule); otherwise, and after any change in the run, it reads again.
+ */
+export const expectedClusterReadFact = (ctx: StepContext): Fact<ClusterRead> =>
+  clusterReadFact(ctx, credentialsFor(stackVars(ctx).etcd_auth_enabled ? 'on' : 'off', envFile(ctx)));
+
+/** The cluster as this host's member answers now: `current` takes the run's read while nothing changed since. */
+export async function readCluster(ctx: StepContext, opts: { current?: boolean; fresh?: boolean } = {}): Promise<ClusterRead> {
+  return ctx.fact(clusterReadFact(ctx, credentialsFor(await etcdAuth(ctx), envFile(ctx))), opts);
 }
 
 /**
@@ -130,8 +150,10 @@ export async function waitClusterHealthy(ctx: StepContext, notJoined: () => Read
   const group = etcdMembers(ctx.inventory, ctx.vars);
   let passed!: ClusterRead;
   let lost: string[] = [];
+  let again = false; // the first try takes the run's read while it is current, every later one reads anew
   await waitFor(`etcd cluster (checked from ${ctx.host.name})`, stackVars(ctx).health_timeout, async () => {
-    const s = await readCluster(ctx);
+    const s = await readCluster(ctx, again ? { fresh: true } : { current: true });
+    again = true;
     const members = group.filter((m) => !notJoined().has(m.host));
     const n = members.length;
     passed = s;

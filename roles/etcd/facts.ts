@@ -1,13 +1,14 @@
 // What the etcd role reads of a host, all in the role's one batched read as it starts (lib/fact-batch.ts):
 // this host's member (data dir, etcd containers, client port), etcd's auth as its member answers, the folders,
-// the images, the uploaded tarball and, with auth on, the stored credentials. Steps take them from the memo.
+// the images, the uploaded tarball, with auth on the stored credentials, and the cluster as the health gate reads
+// it. Steps take them from the memo.
 import { posix } from 'node:path';
 import { dirFact, fileFact } from '../../lib/files.ts';
 import { sh } from '../../lib/shell.ts';
 import { defineFact, type Fact, type StepContext } from '../../lib/types.ts';
 import { hostImagesFact, remoteShaFact } from '../../ops/bundle.ts';
 import { manifestCache, readCacheCmd } from '../../ops/docker.ts';
-import { dataDir, envFile, etcdAuthFact, snapshotDir } from '../../ops/etcd.ts';
+import { dataDir, envFile, etcdAuthFact, expectedClusterReadFact, snapshotDir } from '../../ops/etcd.ts';
 import { etcdMember } from '../../ops/topology.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { parseSurvey, surveyCmd, type SurveyFacts } from './commands.ts';
@@ -56,5 +57,7 @@ export function etcdFacts(ctx: StepContext): Fact<unknown>[] {
     hostImagesFact,
     ...(v.etcd_image_source === 'bundle' ? [remoteShaFact(tarball.remote(ctx)), manifestCacheFact(tarball.remote(ctx))] : []),
     ...(v.etcd_auth_enabled ? [envFileFact(ctx)] : []),
+    // The health gate's read, taken now: a converged run needs no other (a failure here is read again there).
+    expectedClusterReadFact(ctx),
   ] as Fact<unknown>[];
 }

@@ -1,6 +1,6 @@
 // The 3-node etcd cluster, as the guide runs it: the image from its tarball, a data directory per host,
 // `docker run --network=host --restart always` with the ETCD_* environment (commands.ts etcdRunCmd). Every read
-// is a fact of the role (facts.ts), read in one command per host; a converged run adds one health read.
+// is a fact of the role (facts.ts), the health gate's cluster read too: one command per host in a converged run.
 // Member changes roll one member at a time behind a snapshot (member.ts and plan.ts: the safety rules).
 import { around } from '../../lib/change.ts';
 import { ensureDir, ensureFile } from '../../lib/files.ts';

@@ -148,14 +148,16 @@ export async function planUnpack(ctx: StepContext, file: BundleFile, dest: strin
 }
 
 /**
- * manifest.json of an image tarball. Reading it decompresses the whole tarball (seconds per run), so it is
- * cached beside the tarball under the checksum of what it came from (`key`); `cached` is that cache when a
- * batched read already has it.
+ * manifest.json of an image tarball. Reading it decompresses the whole tarball (seconds), so it is cached beside
+ * the tarball under the checksum of what it came from (`key`); `cached` is that cache when a batched read already
+ * has it. Without it, the controller's copy answers (`local`, ops/local-manifest.ts) before the host reads its own.
  */
-async function readManifest(ctx: StepContext, tarball: string, key: string, cached?: string): Promise<string | undefined> {
+async function readManifest(ctx: StepContext, tarball: string, key: string, cached?: string, local?: LocalManifest): Promise<string | undefined> {
   const cache = cached ?? (await ctx.run(readCacheCmd(manifestCache(tarball)), { become: true })).stdout;
   const nl = cache.indexOf('\n');
   if (nl > 0 && cache.slice(0, nl) === key) return cache.slice(nl + 1);
+  const controllers = await local?.(tarball);
+  if (controllers !== undefined) return controllers;
   const read = await ctx.run(tarballManifestCmd(tarball), { become: true, nothrow: true });
   if (!read.ok) {
     if (ctx.check) return undefined;
@@ -166,20 +168,25 @@ async function readManifest(ctx: StepContext, tarball: string, key: string, cach
   return read.stdout;
 }
 
+/** The manifest of a host's image tarball as the controller's copy has it, undefined when it cannot tell. */
+export type LocalManifest = (hostTarball: string) => Promise<string | undefined>;
+
 /**
  * Plans a `docker load` for each tarball holding an image whose ID the host does not have. `tarballs` are paths
- * or, from `bundleImagesFact`, paths with their cached manifests; `have` tells a ref's ID ('' when absent).
+ * or, from `bundleImagesFact`, paths with their cached manifests; `have` tells a ref's ID ('' when absent);
+ * `local` reads a manifest from the controller's copy.
  */
 export async function planImageLoads(
   ctx: StepContext,
   tarballs: (string | BundleTarball)[],
   key: string,
   have: (ref: string) => Promise<string> = (ref) => imageId(ctx, ref),
+  local?: LocalManifest,
 ): Promise<Change[]> {
   const changes: Change[] = [];
   for (const t of tarballs) {
     const tarball = typeof t === 'string' ? t : t.path;
-    const manifest = await readManifest(ctx, tarball, key, typeof t === 'string' ? undefined : t.cache);
+    const manifest = await readManifest(ctx, tarball, key, typeof t === 'string' ? undefined : t.cache, local);
     if (manifest === undefined) {
       changes.push({ summary: `docker load ${posix.basename(tarball)} (once it is there)`, commands: [loadCommand(tarball)] });
       continue;

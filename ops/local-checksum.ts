@@ -11,8 +11,11 @@ type Kept = Record<string, { key: string; sha: string }>;
 const inProcess = new Map<string, Promise<string>>();
 let kept: Kept | undefined;
 
-/** `$XDG_CACHE_HOME/gatewright/sha256.json` (or ~/.cache): the user's own, 0600. */
-export const checksumCacheFile = (): string => join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gatewright', 'sha256.json');
+/** `$XDG_CACHE_HOME/gatewright` (or ~/.cache/gatewright): the user's own cache of what the bundles hold. */
+export const controllerCacheDir = (): string => join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gatewright');
+
+/** The checksums, 0600. */
+export const checksumCacheFile = (): string => join(controllerCacheDir(), 'sha256.json');
 
 function readKept(): Kept {
   if (!kept) {

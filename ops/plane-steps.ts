@@ -17,6 +17,7 @@ import { mountSuffixFor, selinuxFact } from '../facts/selinux.ts';
 import { stackVars } from '../vars/schema.ts';
 import { bundleImagesFact, bundleStampFact, hostImagesFact, imageIdOn, planImageLoads, planUnpack, planUpload, pullChange, remoteShaFact } from './bundle.ts';
 import { localSha256 } from './local-checksum.ts';
+import { localManifest } from './local-manifest.ts';
 import { containerPathOf, parseComposeFile, serviceOf, type ComposeFile, type ComposeService } from './compose.ts';
 import { normalizeRef, parseTarballManifest } from './docker.ts';
 import { bundleFile, imageSource, planeDir, type Plane } from './layout.ts';
@@ -122,7 +123,10 @@ export function planeSteps(p: PlaneService) {
       const listed = await readFact(ctx, bundleImagesFact(at.dir));
       const tarballs = listed === 'missing' ? [] : listed;
       if (!tarballs.length && !ctx.check) throw new Error(`no image tarballs in ${at.dir}/images on ${ctx.host.name}`);
-      return counted(ctx, p, planImageLoads(ctx, tarballs, await localSha256(at.tarball.local(ctx)), (ref) => imageIdOn(ctx, ref)));
+      const bundle = at.tarball.local(ctx);
+      const sha = await localSha256(bundle);
+      const fromController = (t: string) => localManifest(bundle, sha, posix.basename(t));
+      return counted(ctx, p, planImageLoads(ctx, tarballs, sha, (ref) => imageIdOn(ctx, ref), fromController));
     },
 
     /**

@@ -7,6 +7,7 @@ import { ensureDir, ensureFile } from '../../lib/files.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { hostImagesFact, imageIdOn, planImageLoads, pullChange, uploadStep } from '../../ops/bundle.ts';
 import { localSha256 } from '../../ops/local-checksum.ts';
+import { localManifest } from '../../ops/local-manifest.ts';
 import { dataDir, envFile, snapshotDir, certDir } from '../../ops/etcd.ts';
 import { ensureTlsFiles } from '../../ops/tls.ts';
 import { etcdCredentials } from '../../ops/etcd-credentials.ts';
@@ -71,7 +72,9 @@ const thenImagesAgain = (ctx: StepContext) => (c: Change) =>
 async function planLoad(ctx: StepContext): Promise<Change[]> {
   const path = tarball.remote(ctx);
   const cache = await ctx.fact(manifestCacheFact(path));
-  const changes = await planImageLoads(ctx, [{ path, cache }], await localSha256(tarball.local(ctx)), (ref) => imageIdOn(ctx, ref));
+  const local = tarball.local(ctx);
+  const sha = await localSha256(local);
+  const changes = await planImageLoads(ctx, [{ path, cache }], sha, (ref) => imageIdOn(ctx, ref), () => localManifest(local, sha));
   return changes.map(thenImagesAgain(ctx));
 }
 

@@ -130,9 +130,9 @@ export const clusterReadFact = (ctx: StepContext, files: string | undefined): Fa
 };
 
 /**
- * The cluster read the role's batch takes as it starts, with the credentials the vars expect (auth on when
- * etcd_auth_enabled). The gate uses it only when the observed auth asks for the same credentials (the
- * credentials rule); otherwise, and after any change in the run, it reads again.
+ * The cluster read the reader's batch takes as it starts (clusterReader), with the credentials the vars expect
+ * (auth on when etcd_auth_enabled). The gates use it only when the observed auth asks for the same credentials
+ * (the credentials rule); otherwise, and after any change in the run, they read again.
  */
 export const expectedClusterReadFact = (ctx: StepContext): Fact<ClusterRead> =>
   clusterReadFact(ctx, credentialsFor(stackVars(ctx).etcd_auth_enabled ? 'on' : 'off', envFile(ctx)));
@@ -143,6 +143,20 @@ export async function readCluster(ctx: StepContext, opts: { current?: boolean; f
 }
 
 /**
+ * The play's cluster reader: its first host not found unreachable. The read is of every endpoint, so while nothing
+ * changed in the run one read answers every member's gate: only the reader's batch takes it.
+ */
+export const clusterReader = (ctx: Pick<StepContext, 'play' | 'unreachable' | 'host'>): string =>
+  ctx.play.hosts.find((h) => !ctx.unreachable(h.name))?.name ?? ctx.host.name;
+
+/** A gate's first read: the reader's, while current (the run's batch read when nothing changed); else its own. */
+async function firstRead(ctx: StepContext): Promise<ClusterRead> {
+  const reader = clusterReader(ctx);
+  if (reader === ctx.host.name) return readCluster(ctx, { current: true });
+  return readCluster(ctx.on(reader), { current: true }).catch(() => readCluster(ctx, { current: true }));
+}
+
+/**
  * The gate: every endpoint healthy and exactly one leader. Gives the read that passed. `notJoined` names group
  * hosts the cluster does not have (a join refused this run: nothing serves there): they are not waited for.
  */
@@ -150,9 +164,9 @@ export async function waitClusterHealthy(ctx: StepContext, notJoined: () => Read
   const group = etcdMembers(ctx.inventory, ctx.vars);
   let passed!: ClusterRead;
   let lost: string[] = [];
-  let again = false; // the first try takes the run's read while it is current, every later one reads anew
+  let again = false;
   await waitFor(`etcd cluster (checked from ${ctx.host.name})`, stackVars(ctx).health_timeout, async () => {
-    const s = await readCluster(ctx, again ? { fresh: true } : { current: true });
+    const s = again ? await readCluster(ctx, { fresh: true }) : await firstRead(ctx);
     again = true;
     const members = group.filter((m) => !notJoined().has(m.host));
     const n = members.length;

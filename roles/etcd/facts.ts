@@ -8,7 +8,7 @@ import { sh } from '../../lib/shell.ts';
 import { defineFact, type Fact, type StepContext } from '../../lib/types.ts';
 import { hostImagesFact, remoteShaFact } from '../../ops/bundle.ts';
 import { manifestCache, readCacheCmd } from '../../ops/docker.ts';
-import { dataDir, envFile, etcdAuthFact, expectedClusterReadFact, snapshotDir } from '../../ops/etcd.ts';
+import { clusterReader, dataDir, envFile, etcdAuthFact, expectedClusterReadFact, snapshotDir } from '../../ops/etcd.ts';
 import { etcdMember } from '../../ops/topology.ts';
 import { stackVars } from '../../vars/schema.ts';
 import { parseSurvey, surveyCmd, type SurveyFacts } from './commands.ts';
@@ -57,7 +57,7 @@ export function etcdFacts(ctx: StepContext): Fact<unknown>[] {
     hostImagesFact,
     ...(v.etcd_image_source === 'bundle' ? [remoteShaFact(tarball.remote(ctx)), manifestCacheFact(tarball.remote(ctx))] : []),
     ...(v.etcd_auth_enabled ? [envFileFact(ctx)] : []),
-    // The health gate's read, taken now: a converged run needs no other (a failure here is read again there).
-    expectedClusterReadFact(ctx),
+    // The health gates' read, taken now by one member: a converged run needs no other (a failure is read again).
+    ...(clusterReader(ctx) === ctx.host.name ? [expectedClusterReadFact(ctx)] : []),
   ] as Fact<unknown>[];
 }

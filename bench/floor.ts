@@ -1,6 +1,7 @@
-// The floor a converged `site` is measured against: what reading the converged state costs at the least.
-// One SSH connection per host, all hosts in parallel, one batched read each (engine, the stack's
-// containers, the configs the roles write, the LB), then etcd health and the guide's /get through the LB.
+// The floors a converged `site` is measured against: what reading the converged state costs at the least.
+// One SSH connection per host, all hosts in parallel, one batched read each, then etcd health and the guide's
+// /get through the LB. The read is either a small hand-written one (engine, the stack's containers, the configs
+// the roles write, the LB) or the roles' own batch as a converged run sent it (everything the roles look at).
 import { Connections } from '../lib/connections.ts';
 import type { Inventory } from '../lib/types.ts';
 
@@ -24,14 +25,27 @@ export interface Floor {
   connectMs: number;
 }
 
-export async function measureFloor(inventory: Inventory, knownHostsFile: string, lbAddress: string, etcdHost: string): Promise<Floor> {
+/**
+ * The floor: every host's read over one connection each, all in parallel, then etcd health and /get through the
+ * LB. `readOf` gives a host's one command: BATCHED_READ, or the roles' own batch as a run sent it.
+ */
+export async function measureFloor(
+  inventory: Inventory,
+  knownHostsFile: string,
+  lbAddress: string,
+  etcdHost: string,
+  readOf: (host: string) => string | undefined = () => BATCHED_READ,
+): Promise<Floor> {
   const started = performance.now();
   const connections = new Connections({ knownHostsFile, acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 1 });
   try {
     const hosts = [...inventory.hosts.values()];
     const transports = await Promise.all(hosts.map((h) => connections.get(h)));
     const connectMs = performance.now() - started;
-    await Promise.all(transports.map((t) => t.exec(BATCHED_READ, { become: true, nothrow: true })));
+    await Promise.all(transports.map((t, i) => {
+      const read = readOf(hosts[i].name);
+      return read === undefined ? undefined : t.exec(read, { become: true, nothrow: true });
+    }));
     const etcd = transports[hosts.findIndex((h) => h.name === etcdHost)];
     const endpoints = inventory.group('etcd').map((h) => `http://${h.address}:2379`).join(',');
     await Promise.all([
@@ -42,4 +56,20 @@ export async function measureFloor(inventory: Inventory, knownHostsFile: string,
   } finally {
     await connections.closeAll();
   }
+}
+
+/**
+ * Pure: a host's first batched read of the roles' facts as a run's log holds it (`<time> <play> $ n=gwfacts-…`,
+ * the script's lines after it, up to the `exit N in …` line), undefined when the log has none.
+ */
+export function firstBatch(log: string): string | undefined {
+  const lines = log.split('\n');
+  const start = lines.findIndex((l) => /^\d{4}-\d\d-\d\dT\S+ .+? \$ n=gwfacts-/.test(l));
+  if (start < 0) return undefined;
+  const script = [lines[start].replace(/^.*? \$ /, '')];
+  for (const line of lines.slice(start + 1)) {
+    if (/^ {4}exit -?\d+ in /.test(line) || /^\d{4}-\d\d-\d\dT/.test(line)) break;
+    script.push(line);
+  }
+  return script.join('\n');
 }

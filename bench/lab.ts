@@ -13,7 +13,7 @@ import site from '../playbooks/site.ts';
 import { down, findHost, PATHS, up } from '../lab/index.ts';
 import { quote } from '../lib/shell.ts';
 import { countLogLines, hostFigures, roleFigures, type CommandCounts } from './commands.ts';
-import { measureFloor } from './floor.ts';
+import { firstBatch, measureFloor } from './floor.ts';
 
 export interface Row {
   label: string;
@@ -50,12 +50,17 @@ function play(inventory: string, work: string, label: string, terminal = false):
   return { wallMs: performance.now() - started, summary: JSON.parse(readFileSync(json, 'utf8')), runsDir };
 }
 
-/** Commands per host and role, counted from the per-host logs of the run. */
-function commandsPerHost(runsDir: string): CommandCounts {
+/** The per-host logs of a run: host -> log. */
+function runLogs(runsDir: string): Record<string, string> {
   const [stamp] = readdirSync(runsDir);
   const dir = join(runsDir, stamp);
+  return Object.fromEntries(readdirSync(dir).map((file) => [file.replace(/\.log$/, ''), readFileSync(join(dir, file), 'utf8')]));
+}
+
+/** Commands per host and role, counted from the per-host logs of the run. */
+function commandsPerHost(runsDir: string): CommandCounts {
   const counts: CommandCounts = {};
-  for (const file of readdirSync(dir)) countLogLines(counts, site, file.replace(/\.log$/, ''), readFileSync(join(dir, file), 'utf8'));
+  for (const [host, log] of Object.entries(runLogs(runsDir))) countLogLines(counts, site, host, log);
   return counts;
 }
 
@@ -74,13 +79,18 @@ export async function convergedRows(inventoryFile = PATHS.inventory, work = mkdt
   const floor = await measureFloor(inventory, PATHS.knownHosts, findHost('lb1').ip, 'lab1');
   const pipe = play(inventoryFile, work, 'converged-pipe');
   const tty = play(inventoryFile, work, 'converged-terminal', true);
-  const times = (m: Measured) => `${seconds(m.wallMs)} = ${(m.wallMs / floor.wallMs).toFixed(1)}x the floor (exit ${m.summary.exitCode}, ${changed(m)} changed)`;
+  // The second floor replays what the pipe run itself read: each host's batch of the roles' facts.
+  const batches = runLogs(pipe.runsDir);
+  const rolesFloor = await measureFloor(inventory, PATHS.knownHosts, findHost('lb1').ip, 'lab1', (h) => (batches[h] ? firstBatch(batches[h]) : undefined));
+  const times = (m: Measured) =>
+    `${seconds(m.wallMs)} = ${(m.wallMs / floor.wallMs).toFixed(1)}x the floor, ${(m.wallMs / rolesFloor.wallMs).toFixed(1)}x the roles' read (exit ${m.summary.exitCode}, ${changed(m)} changed)`;
   return [
     {
       label: 'site converged: output to a pipe and in a terminal, beside the floor',
       figures: {
         'converging first': `${seconds(settle.wallMs)} (exit ${settle.summary.exitCode}, ${changed(settle)} changed; not measured)`,
         floor: `${seconds(floor.wallMs)} (one batched read per host over one SSH connection each, in parallel, connect ${seconds(floor.connectMs)}; then etcd health and /get through the LB)`,
+        "roles' read": `${seconds(rolesFloor.wallMs)} (the same, each host's read being the roles' own batch as the pipe run sent it, connect ${seconds(rolesFloor.connectMs)})`,
         pipe: times(pipe),
         terminal: times(tty),
         ...commandsFigures(commandsPerHost(pipe.runsDir)),

@@ -111,8 +111,13 @@ describe('faults in the middle of a run', () => {
 
   it('a second run against the same hosts is refused at once (exit 4) naming the holder, while the first completes', async () => {
     const first = spawnPlay('site', []);
+    // A converged site holds the lock for about 2 s: the run prints its header once it holds it, and is frozen
+    // there (SIGSTOP) so it keeps holding it for as long as the second run takes, however fast both are.
+    const deadline = Date.now() + 5 * MINUTE;
+    while (!/PLAYBOOK site/.test(first.output()) && Date.now() < deadline) await sleep(20);
+    first.child.kill('SIGSTOP');
     try {
-      await waitUntil(`site holding ${LOCK_FILE} on lb1`, 5 * MINUTE, () => onHost('lb1', `cat ${LOCK_FILE}`).out.startsWith('gatewright site run by'));
+      await waitUntil(`site holding ${LOCK_FILE} on lb1`, MINUTE, () => onHost('lb1', `cat ${LOCK_FILE}`).out.startsWith('gatewright site run by'));
       const t0 = Date.now();
       const second = runCli('lb');
       expect(second.code, second.out).toBe(4);
@@ -120,6 +125,7 @@ describe('faults in the middle of a run', () => {
       expect(second.out).toContain('--break-lock');
       expect(Date.now() - t0).toBeLessThan(2 * MINUTE); // refused, not queued behind the first
     } finally {
+      first.child.kill('SIGCONT');
       expect(await first.exit, first.output()).toBe(0);
     }
     expect(first.report().exitCode).toBe(0);

@@ -16,6 +16,13 @@ function name(kind: string, value: string): string {
 export const setServerState = (backend: string, server: string, state: ServerState): string =>
   `set server ${name('backend', backend)}/${name('server', server)} state ${state}`;
 
+/**
+ * Back to the weight the config gives the server (`set weight` exists in 1.5 too): `state ready` alone leaves a
+ * weight of 0 set by hand, and such a server takes no traffic.
+ */
+export const restoreServerWeight = (backend: string, server: string): string =>
+  `set weight ${name('backend', backend)}/${name('server', server)} 100%`;
+
 /** Servers only (type 4) of every proxy, as CSV. */
 export const SHOW_SERVERS = 'show stat -1 4 -1';
 
@@ -84,14 +91,20 @@ export interface ServerStat {
   sessions: number;
   /** Last check result, e.g. L7OK, L4CON; with its description when HAProxy gives one. */
   check: string;
+  /** Its weight now (undefined when HAProxy does not say). 0: it takes no new traffic, whatever its status says. */
+  weight?: number;
 }
 
 /**
  * Servers an operator or an interrupted run left out of rotation by hand: admin state drain ("DRAIN": its checks
- * pass) or maintenance ("MAINT"). Not "MAINT (via x/y)" (it follows a tracked server) nor "(resolution)" (DNS).
+ * pass), maintenance ("MAINT"), or a weight of 0 (haproxy 2.x still says UP). Not "MAINT (via x/y)" (it follows a
+ * tracked server) nor "(resolution)" (DNS). Our config gives every server a weight: 0 is never ours.
  */
 export const leftOutOfRotation = (stats: ServerStat[], backends: readonly string[]): ServerStat[] =>
-  stats.filter((s) => backends.includes(s.backend) && /^(DRAIN|MAINT)(\s+\d+\/\d+)?$/.test(s.status));
+  stats.filter((s) => backends.includes(s.backend) && (/^(DRAIN|MAINT)(\s+\d+\/\d+)?$/.test(s.status) || s.weight === 0));
+
+/** How a server left out of rotation shows: `DRAIN`, or `UP, weight 0`. */
+export const outOfRotationAs = (s: ServerStat): string => (s.weight === 0 && !/^DRAIN/.test(s.status) ? `${s.status}, weight 0` : s.status);
 
 /** Parses `show stat` CSV (header line starts with `# `), keeping server rows. Columns are found by name: 1.5 has fewer. */
 export function parseServerStats(csv: string): ServerStat[] {
@@ -111,6 +124,7 @@ export function parseServerStats(csv: string): ServerStat[] {
       status: at(row, 'status'),
       sessions: Number(at(row, 'scur') || 0),
       check: [at(row, 'check_status'), at(row, desc)].filter(Boolean).join(' '),
+      ...(at(row, 'weight') !== '' && { weight: Number(at(row, 'weight')) }),
     }));
 }
 

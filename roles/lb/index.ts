@@ -10,7 +10,7 @@ import { haproxyConnectAnyFact, haproxyFact } from '../../facts/haproxy.ts';
 import { osFact } from '../../facts/os.ts';
 import { BACKENDS_OF_GROUP } from '../../ops/layout.ts';
 import { serverStatsFact } from '../../ops/lb-drain.ts';
-import { leftOutOfRotation, runtimeCommand, setServerState, type ServerStat } from '../../ops/lb-runtime.ts';
+import { leftOutOfRotation, outOfRotationAs, runtimeCommand, restoreServerWeight, setServerState, type ServerStat } from '../../ops/lb-runtime.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { allowConnectAny, installHaproxy, startHaproxy } from './commands.ts';
 import { installConfig, reloadConfig, wantedConfig } from './config.ts';
@@ -98,11 +98,14 @@ export default defineRole({
   ],
 });
 
-/** A `set server ... state ready` for each of our servers left drained or in maintenance. */
+/**
+ * `set server ... state ready` and its configured weight back, for each of our servers left drained, in
+ * maintenance or at a weight of 0.
+ */
 function readyAgain(socket: string, stats: ServerStat[]): Change[] {
   return leftOutOfRotation(stats, Object.values(BACKENDS_OF_GROUP).flat()).map((s) => ({
-    summary: `ready ${s.backend}/${s.server} (was ${s.status})`,
-    commands: [runtimeCommand(socket, [setServerState(s.backend, s.server, 'ready')])],
+    summary: `ready ${s.backend}/${s.server} (was ${outOfRotationAs(s)})`,
+    commands: [runtimeCommand(socket, [setServerState(s.backend, s.server, 'ready'), restoreServerWeight(s.backend, s.server)])],
   }));
 }
 

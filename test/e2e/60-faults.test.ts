@@ -109,6 +109,24 @@ describe('faults in the middle of a run', () => {
     expect(changed(again)).toEqual([]);
   }, 10 * MINUTE);
 
+  it('a server whose weight was set to 0 by hand (haproxy 2.6 still says UP) gets its configured weight back from the next lb run; the run after changes nothing', async () => {
+    const weightOf = (server: string) => lbServers().find((s) => s.backend === 'gateways_http' && s.server === server)?.weight;
+    lbSocket(['set weight gateways_http/lab5 0']);
+    expect(weightOf('lab5')).toBe(0);
+    const first = await play('lb');
+    expect(first.exitCode).toBe(0);
+    expect(first.results.find((r) => r.step === 'no server left drained or in maintenance')).toMatchObject({
+      status: 'changed',
+      changes: ['ready gateways_http/lab5 (was UP, weight 0)'],
+    });
+    expect(weightOf('lab5')).toBe(weightOf('lab4'));
+    expect(weightOf('lab5')).toBeGreaterThan(0);
+    expect(outOfRotation()).toEqual([]);
+    const again = await play('lb');
+    expect(again.exitCode).toBe(0);
+    expect(changed(again)).toEqual([]);
+  }, 10 * MINUTE);
+
   it('a second run against the same hosts is refused at once (exit 4) naming the holder, while the first completes', async () => {
     const first = spawnPlay('site', []);
     // A converged site holds the lock for about 2 s: the run prints its header once it holds it, and is frozen

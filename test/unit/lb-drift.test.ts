@@ -55,7 +55,7 @@ describe('servers left out of rotation', () => {
       if (command.includes("'show stat -1 4 -1'") || stdin.startsWith('show stat')) {
         return { stdout: [HEADER, ...Object.entries(state).map(([k, st]) => row(k.split('/')[0], k.split('/')[1], st))].join('\n') };
       }
-      const set = /printf '%s\\n' 'set server (\S+) state ready' \|/.exec(command) ?? /^set server (\S+) state ready\n$/.exec(stdin);
+      const set = /printf '%s\\n' 'set server (\S+) state ready' 'set weight \1 100%' \|/.exec(command) ?? /^set server (\S+) state ready\n$/.exec(stdin);
       if (set) {
         sent.push(set[1]);
         state[set[1]] = 'UP';

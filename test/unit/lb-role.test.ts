@@ -112,7 +112,7 @@ const STEPS = ['haproxy package', 'SELinux lets haproxy reach the backends', 'ha
 const INSTALL_CFG = [`write ${CANDIDATE} (mode 0644)`, `$ haproxy -c -f ${CANDIDATE}`, `$ chmod 0644 ${CANDIDATE} && chown root:root ${CANDIDATE} && mv -f -- ${CANDIDATE} ${CFG}`];
 const RELOAD = ['$ systemctl reload haproxy'];
 const START = ['$ systemctl enable haproxy && systemctl start haproxy'];
-const READY = (server: string) => `$ ${runtimeCommand(SOCKET, [setServerState(server.split('/')[0], server.split('/')[1], 'ready')])}`;
+const READY = (server: string) => `$ ${runtimeCommand(SOCKET, [setServerState(server.split('/')[0], server.split('/')[1], 'ready'), `set weight ${server} 100%`])}`;
 
 describe('lb role: a converged host', () => {
   it('is ok everywhere for one batched read, show stat in it', async () => {

@@ -5,6 +5,9 @@ import { execFileSync } from 'node:child_process';
 import {
   adminSocketCommand,
   parseServerStats,
+  leftOutOfRotation,
+  outOfRotationAs,
+  restoreServerWeight,
   setServerState,
   SHOW_SERVERS,
   socketErrors,
@@ -68,7 +71,13 @@ describe('show stat', () => {
 
   it("takes 1.5's last_chk for the check's description (1.5 has no check_desc column)", () => {
     const v15 = ['# pxname,svname,scur,status,weight,check_status,last_chk,', 'gateways_http,lab5,0,DOWN,1,L7STS,HTTP status check returned code <503>,'].join('\n');
-    expect(parseServerStats(v15)).toEqual([{ backend: 'gateways_http', server: 'lab5', status: 'DOWN', sessions: 0, check: 'L7STS HTTP status check returned code <503>' }]);
+    expect(parseServerStats(v15)).toEqual([{ backend: 'gateways_http', server: 'lab5', status: 'DOWN', sessions: 0, check: 'L7STS HTTP status check returned code <503>', weight: 1 }]);
+  });
+
+  it('a weight of 0 set by hand is out of rotation though haproxy 2.x says UP; a weight it does not give is not', () => {
+    const csv = ['# pxname,svname,scur,status,weight,check_status,', 'gateways_http,lab4,0,UP,1,L7OK,', 'gateways_http,lab5,0,UP,0,L7OK,', 'other,x,0,UP,0,L7OK,', 'gateways_https,lab5,0,DRAIN,,L7OK,'].join('\n');
+    const out = leftOutOfRotation(parseServerStats(csv), ['gateways_http', 'gateways_https']);
+    expect(out.map((s) => `${s.backend}/${s.server} ${outOfRotationAs(s)}`)).toEqual(['gateways_http/lab5 UP, weight 0', 'gateways_https/lab5 DRAIN']);
   });
 
   it('says what it got when the answer is not CSV', () => {

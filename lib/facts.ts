@@ -4,7 +4,7 @@
 // longer current, so a later prefetch reads it again and a gate that asks for a current read gets a new one.
 // A converged run changes nothing, so what was read once at the start serves every play.
 import { batchScript, newNonce, parseBatch } from './fact-batch.ts';
-import type { ExecOptions, ExecResult, Fact, StepContext } from './types.ts';
+import type { ExecOptions, ExecResult, Fact } from './types.ts';
 
 type Run = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
 type Memo = Map<string, { value: Promise<unknown>; epoch: number }>;
@@ -18,14 +18,15 @@ export interface FactOptions {
 
 /**
  * The reads of a wait loop: the first takes the run's read while it is current (nothing changed since it was
- * taken: a converged run's batch), every later one reads anew. `fact` is asked each time (it may change).
+ * taken: a converged run's batch), every later one reads anew. `read` is given the options for each
+ * (`ctx.fact(f, opts)`, or a read that picks its fact or its host first).
  */
-export function settlingReads<T>(ctx: Pick<StepContext, 'fact'>, fact: () => Fact<T>): () => Promise<T> {
+export function settlingReads<T>(read: (opts: FactOptions) => Promise<T>): () => Promise<T> {
   let fresh = false;
   return () => {
-    const read = ctx.fact(fact(), { current: true, fresh });
+    const next = read({ current: true, fresh });
     fresh = true;
-    return read;
+    return next;
   };
 }
 

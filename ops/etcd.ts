@@ -3,6 +3,7 @@
 // rolling change uses.
 import { posix } from 'node:path';
 import { newNonce } from '../lib/fact-batch.ts';
+import { settlingReads, type FactOptions } from '../lib/facts.ts';
 import { defineFact, type Fact, type StepContext, type Vars } from '../lib/types.ts';
 import { stackVars } from '../vars/schema.ts';
 import {
@@ -138,7 +139,7 @@ export const expectedClusterReadFact = (ctx: StepContext): Fact<ClusterRead> =>
   clusterReadFact(ctx, credentialsFor(stackVars(ctx).etcd_auth_enabled ? 'on' : 'off', envFile(ctx)));
 
 /** The cluster as this host's member answers now: `current` takes the run's read while nothing changed since. */
-export async function readCluster(ctx: StepContext, opts: { current?: boolean; fresh?: boolean } = {}): Promise<ClusterRead> {
+export async function readCluster(ctx: StepContext, opts: FactOptions = {}): Promise<ClusterRead> {
   return ctx.fact(clusterReadFact(ctx, credentialsFor(await etcdAuth(ctx), envFile(ctx))), opts);
 }
 
@@ -149,11 +150,14 @@ export async function readCluster(ctx: StepContext, opts: { current?: boolean; f
 export const clusterReader = (ctx: Pick<StepContext, 'play' | 'unreachable' | 'host'>): string =>
   ctx.play.hosts.find((h) => !ctx.unreachable(h.name))?.name ?? ctx.host.name;
 
-/** A gate's first read: the reader's, while current (the run's batch read when nothing changed); else its own. */
-async function firstRead(ctx: StepContext): Promise<ClusterRead> {
+/**
+ * A gate's read: while it takes the run's read (`current`), the reader's (the batch read when nothing changed),
+ * else its own; a new read (`fresh`) is always its own.
+ */
+function gateRead(ctx: StepContext, opts: FactOptions): Promise<ClusterRead> {
   const reader = clusterReader(ctx);
-  if (reader === ctx.host.name) return readCluster(ctx, { current: true });
-  return readCluster(ctx.on(reader), { current: true }).catch(() => readCluster(ctx, { current: true }));
+  if (opts.fresh || reader === ctx.host.name) return readCluster(ctx, opts);
+  return readCluster(ctx.on(reader), opts).catch(() => readCluster(ctx, opts));
 }
 
 /**
@@ -164,10 +168,9 @@ export async function waitClusterHealthy(ctx: StepContext, notJoined: () => Read
   const group = etcdMembers(ctx.inventory, ctx.vars);
   let passed!: ClusterRead;
   let lost: string[] = [];
-  let again = false;
+  const read = settlingReads((opts) => gateRead(ctx, opts));
   await waitFor(`etcd cluster (checked from ${ctx.host.name})`, stackVars(ctx).health_timeout, async () => {
-    const s = again ? await readCluster(ctx, { fresh: true }) : await firstRead(ctx);
-    again = true;
+    const s = await read();
     const members = group.filter((m) => !notJoined().has(m.host));
     const n = members.length;
     passed = s;

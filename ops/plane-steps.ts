@@ -49,7 +49,7 @@ export interface PlaneService {
 const healthNow = (p: PlaneService) => (ctx: StepContext) => ctx.fact(p.healthFact(ctx), { fresh: true });
 
 /** The step's gate: the run's read while nothing changed since it was taken (a converged run's batch), then new ones. */
-const healthSettled = (p: PlaneService) => (ctx: StepContext) => healthGate(ctx, p.role, settlingReads(ctx, () => p.healthFact(ctx)));
+const healthSettled = (p: PlaneService) => (ctx: StepContext) => healthGate(ctx, p.role, settlingReads((opts) => ctx.fact(p.healthFact(ctx), opts)));
 
 /** Where a plane lives on the host: its bundle folder and the files in it we read or write. */
 export function planePaths(ctx: StepContext, p: PlaneService) {

@@ -84,7 +84,7 @@ export default defineRole({
       // last read when nothing changed since; only while something is not up yet is it read again.
       async verify(ctx) {
         const v = stackVars(ctx);
-        const stats = settlingReads(ctx, () => serverStatsFact(v.lb_admin_socket));
+        const stats = settlingReads((opts) => ctx.fact(serverStatsFact(v.lb_admin_socket), opts));
         let lost: string[] = [];
         await waitFor(`${ctx.host.name}: haproxy backends`, v.lb_ready_timeout_s, async () => {
           const ready = backendsReady(await stats(), (server) => ctx.unreachable(server));

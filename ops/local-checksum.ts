@@ -2,17 +2,14 @@
 // the user's cache: reused while the file's path, size, inode, mtime and ctime (nanoseconds) are the same.
 // Any write or replacement moves the ctime, which nobody can set back, so a changed bundle is hashed again.
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { controllerCacheDir, keepInCache } from './controller-cache.ts';
 
 type Kept = Record<string, { key: string; sha: string }>;
 
 const inProcess = new Map<string, Promise<string>>();
 let kept: Kept | undefined;
-
-/** `$XDG_CACHE_HOME/gatewright` (or ~/.cache/gatewright): the user's own cache of what the bundles hold. */
-export const controllerCacheDir = (): string => join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gatewright');
 
 /** The checksums, 0600. */
 export const checksumCacheFile = (): string => join(controllerCacheDir(), 'sha256.json');
@@ -36,20 +33,13 @@ const exists = (path: string): boolean => {
   }
 };
 
-/** Kept with the entries of files that are gone dropped; a cache that cannot be written is only a slower next run. */
+/** Kept (ops/controller-cache.ts) with the entries of files that are gone dropped. */
 function keep(path: string, key: string, sha: string): void {
   const file = checksumCacheFile();
   const all: Kept = Object.fromEntries(Object.entries(readKept()).filter(([p]) => exists(p)));
   all[path] = { key, sha };
   kept = all;
-  try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    // best effort
-  }
+  keepInCache(file, JSON.stringify(all));
 }
 
 function hash(path: string): Promise<string> {

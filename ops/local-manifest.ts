@@ -4,11 +4,11 @@
 // The host's copy is byte-identical (checked by sha256 on upload, stamped on unpack). Anything that goes wrong
 // here answers undefined: the host reads its own copy as before.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { sh } from '../lib/shell.ts';
-import { controllerCacheDir } from './local-checksum.ts';
+import { controllerCacheDir, keepInCache } from './controller-cache.ts';
 import { parseTarballManifest } from './docker.ts';
 
 const run = promisify(execFile);
@@ -30,13 +30,7 @@ async function read(file: string, command: string): Promise<string | undefined> 
   try {
     const { stdout } = await run('sh', ['-c', command], { maxBuffer: 16 * 1024 * 1024 });
     parseTarballManifest(stdout); // only a manifest that reads is kept
-    try {
-      mkdirSync(posix.dirname(file), { recursive: true, mode: 0o700 });
-      writeFileSync(`${file}.${process.pid}`, stdout, { mode: 0o600 });
-      renameSync(`${file}.${process.pid}`, file);
-    } catch {
-      // a cache that cannot be written is only a slower next run
-    }
+    keepInCache(file, stdout);
     return stdout;
   } catch {
     return undefined;

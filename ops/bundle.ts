@@ -5,9 +5,9 @@ import { execFile } from 'node:child_process';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
 import { fileFact } from '../lib/files.ts';
-import { localSha256 } from './local-checksum.ts';
 import { sh } from '../lib/shell.ts';
 import { defineFact, defineStep, type Change, type Fact, type Step, type StepContext } from '../lib/types.ts';
+import { localSha256 } from './local-checksum.ts';
 import {
   bundleImagesCmd,
   bundleStamp,
@@ -153,9 +153,8 @@ export async function planUnpack(ctx: StepContext, file: BundleFile, dest: strin
  * has it. Without it, the controller's copy answers (`local`, ops/local-manifest.ts) before the host reads its own.
  */
 async function readManifest(ctx: StepContext, tarball: string, key: string, cached?: string, local?: LocalManifest): Promise<string | undefined> {
-  const cache = cached ?? (await ctx.run(readCacheCmd(manifestCache(tarball)), { become: true })).stdout;
-  const nl = cache.indexOf('\n');
-  if (nl > 0 && cache.slice(0, nl) === key) return cache.slice(nl + 1);
+  const hit = manifestFromCache(cached ?? (await ctx.run(readCacheCmd(manifestCache(tarball)), { become: true })).stdout, key);
+  if (hit !== undefined) return hit;
   const controllers = await local?.(tarball);
   if (controllers !== undefined) return controllers;
   const read = await ctx.run(tarballManifestCmd(tarball), { become: true, nothrow: true });
@@ -166,6 +165,12 @@ async function readManifest(ctx: StepContext, tarball: string, key: string, cach
   // A cache, not state: written while planning (never in --check), so a converged host reads it next time.
   if (!ctx.check) await ctx.transport.put(manifestCache(tarball), `${key}\n${read.stdout}`, { mode: 0o644, become: true });
   return read.stdout;
+}
+
+/** A manifest cache's manifest when the cache is of checksum `key` (its first line), else undefined. */
+export function manifestFromCache(cache: string, key: string): string | undefined {
+  const nl = cache.indexOf('\n');
+  return nl > 0 && cache.slice(0, nl) === key ? cache.slice(nl + 1) : undefined;
 }
 
 /** The manifest of a host's image tarball as the controller's copy has it, undefined when it cannot tell. */

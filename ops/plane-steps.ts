@@ -15,7 +15,7 @@ import { sh } from '../lib/shell.ts';
 import { defineFact, type Change, type Fact, type StepContext } from '../lib/types.ts';
 import { mountSuffixFor, selinuxFact } from '../facts/selinux.ts';
 import { stackVars } from '../vars/schema.ts';
-import { bundleImagesFact, bundleStampFact, hostImagesFact, imageIdOn, planImageLoads, planUnpack, planUpload, pullChange, remoteShaFact } from './bundle.ts';
+import { bundleImagesFact, bundleStampFact, hostImagesFact, imageIdOn, manifestFromCache, planImageLoads, planUnpack, planUpload, pullChange, remoteShaFact } from './bundle.ts';
 import { localSha256 } from './local-checksum.ts';
 import { localManifest } from './local-manifest.ts';
 import { containerPathOf, parseComposeFile, serviceOf, type ComposeFile, type ComposeService } from './compose.ts';
@@ -125,8 +125,7 @@ export function planeSteps(p: PlaneService) {
       if (!tarballs.length && !ctx.check) throw new Error(`no image tarballs in ${at.dir}/images on ${ctx.host.name}`);
       const bundle = at.tarball.local(ctx);
       const sha = await localSha256(bundle);
-      const fromController = (t: string) => localManifest(bundle, sha, posix.basename(t));
-      return counted(ctx, p, planImageLoads(ctx, tarballs, sha, (ref) => imageIdOn(ctx, ref), fromController));
+      return counted(ctx, p, planImageLoads(ctx, tarballs, sha, (ref) => imageIdOn(ctx, ref), controllerManifest(bundle, sha)));
     },
 
     /**
@@ -250,23 +249,28 @@ export async function bundleCompose(ctx: StepContext, p: PlaneService): Promise<
 }
 
 /**
- * --check: the refs the bundle's image tarballs hold (what the planned loads will bring), from the manifests
- * cached beside them for this bundle; 'unknown' when one has no such cache yet (nothing to judge by).
+ * --check: the refs the bundle's image tarballs hold (what the planned loads will bring), from their manifests as
+ * the load step reads them (cached beside them for this bundle, or from the controller's copy); 'unknown' when
+ * one cannot be told (nothing to judge by).
  */
 async function refsTheLoadsBring(ctx: StepContext, p: PlaneService): Promise<Set<string> | 'unknown'> {
   if (imageSource(ctx.vars, p.role) !== 'bundle') return new Set();
   const at = planePaths(ctx, p);
   const listed = await readFact(ctx, bundleImagesFact(at.dir));
   if (listed === 'missing') return 'unknown';
-  const key = await localSha256(at.tarball.local(ctx));
+  const bundle = at.tarball.local(ctx);
+  const key = await localSha256(bundle);
   const refs = new Set<string>();
   for (const t of listed) {
-    const nl = t.cache.indexOf('\n');
-    if (nl < 0 || t.cache.slice(0, nl) !== key) return 'unknown';
-    for (const img of parseTarballManifest(t.cache.slice(nl + 1))) for (const ref of [img.id, ...img.tags]) refs.add(normalizeRef(ref));
+    const manifest = manifestFromCache(t.cache, key) ?? (await controllerManifest(bundle, key)(t.path));
+    if (manifest === undefined) return 'unknown';
+    for (const img of parseTarballManifest(manifest)) for (const ref of [img.id, ...img.tags]) refs.add(normalizeRef(ref));
   }
   return refs;
 }
+
+/** A host tarball's manifest from the controller's copy of `bundle` (checksum `sha`): the tarball is in its images/. */
+const controllerManifest = (bundle: string, sha: string) => (hostTarball: string) => localManifest(bundle, sha, posix.basename(hostTarball));
 
 /** Where the container sees our etcd client certificates: beside conf, mounted by the override when needed. */
 function certsPathOf(ctx: StepContext, p: PlaneService, service: ComposeService): string {

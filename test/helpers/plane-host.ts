@@ -56,7 +56,11 @@ export function bundles(): { dir: string; sha: Record<'cp' | 'dp', Promise<strin
     const top = join(dir, 'src', `api7-${VERSION}-${p.plane}`);
     mkdirSync(join(top, 'images'), { recursive: true });
     writeFileSync(join(top, 'docker-compose.yaml'), p.compose);
-    writeFileSync(join(top, 'images', `${p.service}-${VERSION}.tar.gz`), 'image');
+    // A `docker save` as far as the manifest goes: the controller reads it there (ops/local-manifest.ts).
+    const image = join(dir, 'image', p.plane);
+    mkdirSync(image, { recursive: true });
+    writeFileSync(join(image, 'manifest.json'), manifest(p));
+    execFileSync('tar', ['-czf', join(top, 'images', `${p.service}-${VERSION}.tar.gz`), '-C', image, 'manifest.json']);
     execFileSync('tar', ['-czf', join(dir, `api7-${VERSION}-${p.plane}.tar.gz`), '-C', join(dir, 'src'), `api7-${VERSION}-${p.plane}`]);
   }
   return { dir, sha: { cp: localSha256(join(dir, `api7-${VERSION}-cp.tar.gz`)), dp: localSha256(join(dir, `api7-${VERSION}-dp.tar.gz`)) } };

@@ -147,6 +147,15 @@ describe("gateway role: a compose image that is neither in the bundle nor on the
     expect(r.changed('g2')).toEqual(['gateway running and routing']);
   });
 
+  it('--check judges by the controller\'s copy of the bundle when the host keeps no manifest of its images', async () => {
+    const noCache = (h: PlaneHost) => {
+      names99(h);
+      if (h.name === 'g2') expect(h.files.delete(`${imageTarballOf(DP)}.gatewright-manifest`)).toBe(true);
+    };
+    const r = await run(hostsOf(noCache), true);
+    expect(warned(r)).toEqual([expect.stringContaining(`--check: the run will fail at the dp compose image check: ${DIR}/docker-compose.yaml on g2 names images`)]);
+  });
+
   it('--check stays quiet about an image the planned load brings', async () => {
     const r = await run(hostsOf((h) => h.name === 'g2' && h.images.clear()), true);
     expect(r.changed('g2')).toEqual(['load the dp images', 'gateway running and routing']);

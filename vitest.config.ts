@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -17,7 +20,8 @@ export default defineConfig({
     // Only the root config's sequencer is used (a project's is ignored); it orders every project by name.
     sequence: { sequencer: ByFileName },
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // The controller's bundle cache (ops/controller-cache.ts) of the unit tests' throwaway bundles: not the user's.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'gw-unit-cache-')) } } },
       {
         test: {
           name: 'integration',

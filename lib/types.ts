@@ -155,8 +155,7 @@ export interface StepContext {
    * `ctx.$({ become: false })` runs as the login user; `ctx.$({ nothrow, input, timeout, secretOutput, stream, cwd })`.
    */
   $: RemoteShell;
-  /** Memoised fact for this host; `fresh: true` re-reads it (after a change). */
-  /** A fact of this host, memoised for the run: `fresh` reads it again; `current` only if something changed since. */
+  /** A fact of this host, memoised for the run: `fresh` reads it again; `current` reads it again only if something changed since. */
   fact<T>(fact: Fact<T>, opts?: { fresh?: boolean; current?: boolean }): Promise<T>;
   /** The transport itself (put / putFile). */
   transport: Transport;

@@ -127,10 +127,10 @@ export function parseEndpointStatus(stdout: string): { endpoint: string; id: str
     });
 }
 
-/** `endpoint health`: one "<url> is healthy: ..." line per healthy endpoint. */
-/** `endpoint health` lines `<url> is healthy: …`: the URLs. */
+/** `endpoint health` prints one "<url> is healthy: ..." line per healthy endpoint: the URLs. */
 export const healthyEndpoints = (output: string): string[] =>
   output.split('\n').flatMap((l) => /^(\S+) is healthy: /.exec(l.trim())?.slice(1, 2) ?? []);
 
+/** How many endpoints `endpoint health` called healthy. */
 export const countHealthy = (output: string): number => healthyEndpoints(output).length;
 

@@ -41,13 +41,13 @@ export const imageSource = (vars: Vars, name: 'dashboard' | 'gateway' | 'etcd'):
 
 // ---------------------------------------------------------------- etcd, as the guide runs it
 
-/** The etcd container on each etcd host. */
 /**
  * The tag of a plane role's bundle steps (upload, unpack, load, images present): they need the host's Docker and
  * nothing of the stack, so `site` runs them in a play of their own while etcd and the control plane come up.
  */
 export const BUNDLE = 'bundle';
 
+/** The etcd container on each etcd host. */
 export const ETCD_CONTAINER = 'etcd';
 /** Paths inside the container (the guide's /etcd_data, bitnami's contract); the host folders are variables. */
 export const IN_DATA = '/etcd_data';

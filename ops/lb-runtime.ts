@@ -12,7 +12,7 @@ function name(kind: string, value: string): string {
   return value;
 }
 
-/** The same at every config level: haproxy 1.5.0 has it (CentOS 7's 1.5 needs no `set weight` / `disable server`). */
+/** The same at every config level: haproxy 1.5.0 has it (no `disable server`, which older versions needed). */
 export const setServerState = (backend: string, server: string, state: ServerState): string =>
   `set server ${name('backend', backend)}/${name('server', server)} state ${state}`;
 

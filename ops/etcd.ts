@@ -7,7 +7,7 @@ import { settlingReads, type FactOptions } from '../lib/facts.ts';
 import { defineFact, type Fact, type StepContext, type Vars } from '../lib/types.ts';
 import { stackVars } from '../vars/schema.ts';
 import {
-  AUTH_PROBE,
+  authProbeCmd,
   clusterReadCmd,
   countHealthy,
   credentialsFor,
@@ -40,7 +40,7 @@ export const etcdAuthFact = (ctx: StepContext): Fact<EtcdAuth> => {
   const url = ownUrl(ctx);
   return defineFact({
     name: `etcd auth at ${url}`,
-    command: etcdctlCmd({ endpoints: [url], tls: stackVars(ctx).etcd_tls_enabled }, AUTH_PROBE),
+    command: authProbeCmd(url, stackVars(ctx).etcd_tls_enabled ? certDir(ctx) : undefined),
     become: true,
     parse: (r) => parseAuthProbe(r, url),
   });

@@ -128,30 +128,36 @@ export function snapshotSaveCmd(o: { image: string; endpoint: string; snapshotDi
 export const pruneSnapshotsCmd = (hostDir: string, keep: number): string =>
   sh`ls -1t -- ${hostDir} | grep -E '^etcd-.*\\.db$' | tail -n +${keep + 1} | while read -r f; do rm -f -- ${hostDir}/"$f"; done`;
 
-/** What the survey reads of each etcd container: its spec label and where its /etcd-data comes from. */
+/** What the survey reads of each etcd container: its spec label, where its /etcd-data comes from, then that folder. */
 const CONTAINER_JSON =
   `{"name":{{json .Name}},"running":{{json .State.Running}},"spec":{{json (index .Config.Labels "${LABEL_SPEC}")}},` +
   `"dataMount":"{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}"}`;
 const DATA_MOUNT = `{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}`;
+/** The folder goes last: read(1) strips an empty trailing field, never a leading one. JSON holds no raw tab. */
+const CONTAINER_LINE = `${CONTAINER_JSON}\t${DATA_MOUNT}`;
 
 /**
  * One member's host, read in one go: the data dir, every etcd container (ours by label, or any named etcd) with
- * its data mount and whether that holds a member, and whether anything answers on the client port. `set -e`
- * and the closing `survey=done` make a failed or cut-short read an error, never "nothing there".
+ * its data mount and whether that holds a member, and whether anything answers on the client port. Two docker
+ * calls whatever the count of containers (one list, one inspect): each costs the engine a request and the host
+ * a Go binary's start. `set -e` and the closing `survey=done` make a failed or cut-short read an error, never
+ * "nothing there".
  */
 export const surveyCmd = (dataDir: string, address: string, clientPort: number): string =>
   [
     'set -e',
     sh`if [ -d ${dataDir} ]; then echo dir=yes; else echo dir=no; fi`,
     sh`if [ -d ${`${dataDir}/member`} ]; then echo data=yes; else echo data=no; fi`,
-    sh`byLabel=$(docker ps -aq --filter ${`label=${LABEL_ROLE}=etcd`})`,
-    sh`byName=$(docker ps -aq --filter ${`name=^${ETCD_CONTAINER}$`})`,
-    `for id in $(printf '%s\\n' $byLabel $byName | sort -u); do`,
-    sh`  j=$(docker inspect --format ${CONTAINER_JSON} "$id")`,
-    sh`  src=$(docker inspect --format ${DATA_MOUNT} "$id")`,
-    '  if [ -n "$src" ] && [ -d "$src/member" ]; then md=yes; else md=no; fi',
-    `  printf 'container %s %s\\n' "$md" "$j"`,
-    'done',
+    sh`all=$(docker ps -a --no-trunc --format ${`{{.ID}} {{.Names}} {{.Label "${LABEL_ROLE}"}}`})`,
+    sh`ids=$(printf '%s\\n' "$all" | awk ${`$2 == "${ETCD_CONTAINER}" || $3 == "etcd" { print $1 }`})`,
+    'if [ -n "$ids" ]; then',
+    sh`  info=$(docker inspect --format ${CONTAINER_LINE} $ids)`,
+    `  tab=$(printf '\t')`,
+    `  printf '%s\\n' "$info" | while IFS="$tab" read -r j src; do`,
+    '    if [ -n "$src" ] && [ -d "$src/member" ]; then md=yes; else md=no; fi',
+    `    printf 'container %s %s\\n' "$md" "$j"`,
+    '  done',
+    'fi',
     // bash's /dev/tcp: 0 = something accepted the connection, 1 = refused, 124 = no answer in 3 s.
     sh`if timeout 3 bash -c ${'exec 3<>"/dev/tcp/$0/$1"'} ${address} ${clientPort} 2>/dev/null; then echo port=0; else echo "port=$?"; fi`,
     'echo survey=done',

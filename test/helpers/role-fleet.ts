@@ -33,15 +33,39 @@ export function batchCommands(command: string): string[] | undefined {
   return facts.sort((a, b) => a.i - b.i).map((f) => f.command);
 }
 
+const IN_CONTAINER = new RegExp(String.raw`^out=\$\(docker exec ((?:--env-file \S+ )?)(\S+) sh -c ${WORD} 2>\/dev\/null\)\n`);
+
+/**
+ * ops/etcdctl.ts clusterReadCmd's shape: a batch run by the container's sh in one `docker exec`, and the batch
+ * of one exec per call it falls back to. `calls`: the inner commands as the exec of each (`docker exec … etcd
+ * etcdctl …`), so a world answers them as it answers a lone exec.
+ */
+export function inContainerBatch(command: string): { nonce: string; calls: string[]; fallback: string } | undefined {
+  const m = IN_CONTAINER.exec(command);
+  if (!m) return undefined;
+  const inner = unquote(m[3]);
+  const exec = `docker exec ${m[1]}${m[2]} `;
+  return { nonce: batchNonce(inner)!, calls: batchCommands(inner)!.map((c) => exec + c), fallback: command.slice(command.indexOf('esac\n') + 5) };
+}
+
+/** What docker says when it cannot exec into the container at all: the script then takes its fallback. */
+export const CANNOT_EXEC = /is not running|No such container/;
+
 /** Answers a batch the way the script would print it, asking `respond` for each fact command in it. */
 export function batchAware(respond: Responder): Responder {
-  return (command, host, opts) => {
+  const answer: Responder = (command, host, opts) => {
+    const boxed = inContainerBatch(command);
+    if (boxed) {
+      const answers = boxed.calls.map((c) => respond(c, host, opts) ?? {});
+      return answers.some((a) => CANNOT_EXEC.test(a.stderr ?? '')) ? answer(boxed.fallback, host, opts) : batchAnswer(boxed.nonce, answers);
+    }
     // A script that answers the batch itself (a refused sudo, a timeout) is taken at its word.
     const whole = respond(command, host, opts);
     const nonce = NONCE.exec(command)?.[1];
     if (whole || !nonce) return whole;
-    return batchAnswer(nonce, batchCommands(command)!.map((c) => respond(c, host, opts) ?? {}));
+    return batchAnswer(nonce, batchCommands(command)!.map((c) => answer(c, host, opts) ?? {}));
   };
+  return answer;
 }
 
 /** What a batch script prints when its facts answer `results`, in order (the sections lib/fact-batch.ts parses). */

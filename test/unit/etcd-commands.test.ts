@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   answeredEndpoints,
@@ -14,7 +18,7 @@ import {
   snapshotSaveCmd,
 } from '../../roles/etcd/commands.ts';
 import { stackConfsCmd } from '../../roles/etcd/stack-confs.ts';
-import { countHealthy, etcdctlCmd, parseEndpointStatus, parseMemberList } from '../../ops/etcdctl.ts';
+import { authProbeCmd, clusterReadCmd, countHealthy, etcdctlCmd, parseAuthProbe, parseClusterRead, parseEndpointStatus, parseMemberList } from '../../ops/etcdctl.ts';
 import { fingerprint } from '../../ops/fingerprint.ts';
 
 const lab1: EtcdRun = {
@@ -120,6 +124,114 @@ describe('etcdctl', () => {
   });
 });
 
+describe('the cluster read, under dash with a docker that logs its calls', () => {
+  const endpoints = ['http://10.77.0.11:2379', 'http://10.77.0.12:2379', 'http://10.77.0.13:2379'];
+  // The stub docker: `exec … etcd sh -c <script>` runs the script (etcdctl a stub too) unless the container is
+  // down; `exec … etcd etcdctl …` answers the call itself, or says the container is not running.
+  function run(containerUp: boolean, envFile?: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-cluster-read-'));
+    const log = join(dir, 'calls');
+    const etcdctl = [
+      '#!/bin/sh',
+      `echo "etcdctl $*" >>${log}`,
+      'case "$*" in',
+      '  *"endpoint health") for e in $(echo "${1#--endpoints=}" | tr , " "); do echo "$e is healthy: successfully committed proposal: took = 1ms"; done ;;',
+      '  *"endpoint status") echo "http://10.77.0.11:2379, 8e9e05c52164694d, 3.4.23, 20 kB, true, false, 2, 8, 8, " ;;',
+      '  *"member list") echo "8e9e05c52164694d, started, api7-etcd-1, http://10.77.0.11:2380, http://10.77.0.11:2379, false" ;;',
+      '  *"user get root") echo "User: root"; echo "Roles: root" ;;',
+      'esac',
+    ].join('\n');
+    const docker = [
+      '#!/bin/sh',
+      `echo "docker $1 $2 $3 $4" >>${log}`,
+      `${containerUp ? '' : 'echo "Error response from daemon: container etcd is not running" >&2; exit 1'}`,
+      'shift; [ "$1" = --env-file ] && shift 2; shift',
+      '[ "$1" = sh ] && exec sh -c "$3"',
+      'exec "$@"',
+    ].join('\n');
+    writeFileSync(join(dir, 'etcdctl'), etcdctl);
+    writeFileSync(join(dir, 'docker'), docker);
+    chmodSync(join(dir, 'etcdctl'), 0o755);
+    chmodSync(join(dir, 'docker'), 0o755);
+    const nonce = 'gwfacts-test';
+    const r = spawnSync('dash', ['-c', clusterReadCmd({ endpoints, tls: false, envFile }, nonce)], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const result = { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ok: r.status === 0 };
+    return { read: parseClusterRead(result, envFile !== undefined, nonce), calls: readFileSync(log, 'utf8').trim().split('\n') };
+  }
+
+  it('runs every etcdctl call inside one docker exec of the container\'s sh', () => {
+    const { read, calls } = run(true, '/usr/local/etcd/etcdctl.env');
+    expect(calls.filter((c) => c.startsWith('docker'))).toEqual(['docker exec --env-file /usr/local/etcd/etcdctl.env etcd']);
+    expect(calls.filter((c) => c.startsWith('etcdctl')).map((c) => c.split(' ').slice(2).join(' ')).sort()).toEqual(['endpoint health', 'endpoint status', 'member list', 'user get root']);
+    expect(read).toMatchObject({ healthy: 3, leaders: 1, rootProven: true, why: '' });
+    expect(read.members?.map((m) => m.name)).toEqual(['api7-etcd-1']);
+  });
+
+  it('a container docker cannot exec into answers call by call: its failures, never a cut-short read', () => {
+    const { read, calls } = run(false);
+    // The one exec, then one per call (health, status, member list), each refused.
+    expect(calls).toHaveLength(4);
+    expect(read).toMatchObject({ healthy: 0, leaders: 0, members: undefined, why: 'Error response from daemon: container etcd is not running' });
+  });
+});
+
+describe('the auth probe, under dash with a stub curl and docker', () => {
+  // curl answers as etcd's gateway does (its -w adds the status line), or fails to connect; docker is etcdctl.
+  function probe(curl: 'off' | 'on' | 'down' | '404' | 'none', certDir?: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-auth-probe-'));
+    const log = join(dir, 'calls');
+    const bodies = {
+      off: `printf '%s\\n200' '{"header":{"cluster_id":"1"}}'`,
+      on: `printf '%s\\n400' '{"error":"etcdserver: user name is empty","code":3}'`,
+      down: `echo "curl: (7) Failed to connect to 10.77.0.11 port 2379" >&2; exit 7`,
+      '404': `printf 'Not Found\\n\\n404'`,
+    };
+    if (curl !== 'none') writeFileSync(join(dir, 'curl'), `#!/bin/sh\nprintf '%s\\n' "curl $*" >>${log}\n${bodies[curl]}\n`);
+    writeFileSync(join(dir, 'docker'), `#!/bin/sh\necho "docker $*" >>${log}\necho root\n`);
+    for (const f of ['curl', 'docker']) if (f !== 'curl' || curl !== 'none') chmodSync(join(dir, f), 0o755);
+    // No curl: a PATH of the stubs and dash's own tools only.
+    const path = curl === 'none' ? `${dir}:/usr/bin/dash-only-${process.pid}` : `${dir}:${process.env.PATH}`;
+    const r = spawnSync('/bin/dash', ['-c', authProbeCmd('http://10.77.0.11:2379', certDir)], { env: { PATH: path } });
+    const result = { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ok: r.status === 0 };
+    let calls: string[] = [];
+    try {
+      calls = readFileSync(log, 'utf8').trim().split('\n');
+    } catch {}
+    return { result, calls };
+  }
+  const answer = (r: ReturnType<typeof probe>) => {
+    try {
+      return parseAuthProbe(r.result, 'http://10.77.0.11:2379');
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  it('asks the member over its HTTP gateway: 200 is off, etcd\'s refusal is on, no docker exec', () => {
+    const off = probe('off');
+    expect(answer(off)).toBe('off');
+    expect(off.calls).toEqual([`curl -sS --max-time 5 -X POST -d {} -w \\n%{http_code} -- http://10.77.0.11:2379/v3/auth/user/list`]);
+    expect(answer(probe('on'))).toBe('on');
+  });
+
+  it('an etcd that does not answer is unknown, never "off"', () => {
+    expect(answer(probe('down'))).toMatch(/cannot tell whether etcd auth is on .*Failed to connect/);
+  });
+
+  it('etcd without the /v3 gateway (404), or a host without curl: etcdctl in the container', () => {
+    expect(probe('404').calls.at(-1)).toBe('docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 user list');
+    const none = probe('none');
+    expect(none.calls).toEqual(['docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 user list']);
+    expect(answer(none)).toBe('off');
+  });
+
+  it('with TLS, curl presents the member\'s client certificate from the host folder', () => {
+    expect(probe('off', '/usr/local/etcd/certs').calls[0]).toContain(
+      '--cacert /usr/local/etcd/certs/ca.pem --cert /usr/local/etcd/certs/cert.pem --key /usr/local/etcd/certs/key.pem',
+    );
+  });
+});
+
 describe('snapshot retention', () => {
   it('keeps the newest snapshots only', () => {
     expect(pruneSnapshotsCmd('/usr/local/etcd/snapshots', 5)).toBe(
@@ -161,8 +273,10 @@ describe('etcd member survey', () => {
   it('fails as a whole when any docker call fails, and says it finished last', () => {
     const lines = cmd.split('\n');
     expect(lines[0]).toBe('set -e');
-    expect(lines).toContain('byLabel=$(docker ps -aq --filter label=io.gatewright.role=etcd)');
-    expect(lines).toContain(`byName=$(docker ps -aq --filter 'name=^etcd$')`);
+    expect(lines).toContain(`all=$(docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Label "io.gatewright.role"}}')`);
+    expect(lines).toContain(`ids=$(printf '%s\\n' "$all" | awk '$2 == "etcd" || $3 == "etcd" { print $1 }')`);
+    // One inspect for every container, not two per container.
+    expect(cmd.match(/docker inspect/g)).toHaveLength(1);
     expect(lines.at(-1)).toBe('echo survey=done');
     expect(cmd).toContain(`timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' 10.77.0.11 2379`);
   });

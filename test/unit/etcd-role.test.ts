@@ -12,7 +12,8 @@ import etcd from '../../roles/etcd/index.ts';
 import { AUTH_OFF_WARNING } from '../../roles/etcd/auth.ts';
 import { sha256OrMissingCmd } from '../../ops/docker.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
-import { batchAnswer, batchCommands, batchNonce } from '../helpers/role-fleet.ts';
+import { authProbeCmd } from '../../ops/etcdctl.ts';
+import { batchAnswer, batchCommands, batchNonce, CANNOT_EXEC, inContainerBatch } from '../helpers/role-fleet.ts';
 
 const HOSTS = ['lab1', 'lab2', 'lab3'] as const;
 const ADDR: Record<string, string> = { lab1: '10.0.0.1', lab2: '10.0.0.2', lab3: '10.0.0.3' };
@@ -90,6 +91,13 @@ function answer(fleet: Fleet, command: string, host: string): Partial<ExecResult
 /** The batch script of lib/fact-batch.ts, answered command by command (the commands recorded too, a batch in a batch after it). */
 function respond(fleet: Fleet, inner: Record<string, string[][]>) {
   const one = (command: string, host: string): Partial<ExecResult> => {
+    const boxed = inContainerBatch(command);
+    if (boxed) {
+      const answers = boxed.calls.map((c) => one(c, host));
+      if (answers.some((a) => CANNOT_EXEC.test(a.stderr ?? ''))) return one(boxed.fallback, host);
+      (inner[host] ??= []).push(boxed.calls);
+      return batchAnswer(boxed.nonce, answers);
+    }
     const nonce = batchNonce(command);
     if (!nonce) return answer(fleet, command, host);
     const commands = batchCommands(command)!;
@@ -134,7 +142,7 @@ describe('etcd role, converged', () => {
       const [facts, health] = inner[h];
       expect(facts).toEqual([
         expect.stringContaining(`timeout 20 sh -c 'set -e`),
-        `docker exec etcd etcdctl --endpoints=http://${ADDR[h]}:2379 user list`,
+        authProbeCmd(`http://${ADDR[h]}:2379`, undefined),
         `if [ -d ${DIR} ]; then stat -L -c '%a %U %G' -- ${DIR}; elif [ -e ${DIR} ]; then echo other; else echo missing; fi`,
         `if [ -d /usr/local/etcd/snapshots ]; then stat -L -c '%a %U %G' -- /usr/local/etcd/snapshots; elif [ -e /usr/local/etcd/snapshots ]; then echo other; else echo missing; fi`,
         "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'",
@@ -292,7 +300,7 @@ describe('etcd role, drift: what changed -> the planned commands', () => {
       `docker exec etcd etcdctl --endpoints=${ALL} user grant-role root root`,
       `docker exec etcd etcdctl --endpoints=${ALL} auth enable`,
       // every member's auth read again: from now on etcdctl sends the stored credentials
-      `docker exec ${own} user list`,
+      authProbeCmd('http://10.0.0.1:2379', undefined),
       `docker exec --env-file ${ENV} ${own} user get root`,
     ]);
     expect(HOSTS.map((h) => fleet[h].auth)).toEqual(['on', 'on', 'on']);

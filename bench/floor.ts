@@ -1,24 +1,61 @@
 // The floors a converged `site` is measured against: what reading the converged state costs at the least.
 // One SSH connection per host, all hosts in parallel, one batched read each, then etcd health and the guide's
-// /get through the LB. The read is either a small hand-written one (engine, the stack's containers, the configs
-// the roles write, the LB) or the roles' own batch as a converged run sent it (everything the roles look at).
+// /get through the LB. The read is either written by hand (everything a converged check must look at on the host,
+// each part the cheapest way) or the roles' own batch as a converged run sent it.
 import { Connections } from '../lib/connections.ts';
 import type { Inventory } from '../lib/types.ts';
 
-/** Everything a converged check looks at on one host, in one POSIX sh round trip. */
-export const BATCHED_READ = [
-  'docker version --format "{{.Server.Version}}" 2>/dev/null',
-  'docker ps -a --format "{{.Names}} {{.Image}} {{.Status}} {{.Labels}}" 2>/dev/null',
-  'ids=$(docker ps -aq 2>/dev/null); [ -n "$ids" ] && docker inspect $ids >/dev/null 2>&1',
-  'cat /etc/docker/daemon.json 2>/dev/null',
-  // The bundles unpack to /opt/api7/api7-<ver>-cp|dp (the guide's folders).
-  'sha256sum /opt/api7/*/docker-compose*.yaml /opt/api7/*/*_conf/*.yaml /etc/haproxy/haproxy.cfg 2>/dev/null',
+const bg = (parts: string[]): string => `${parts.map((p) => `{ ${p}; } 2>/dev/null &`).join('\n')}\nwait`;
+
+/** What every host's converged check reads: the system, the firewall, SELinux, the ports, the Docker engine. */
+const SYSTEM = [
+  'cat /etc/os-release; uname -r; uname -m; nproc; grep MemTotal /proc/meminfo',
+  'df -Pm / /var/lib/docker /opt/api7 /usr/local/etcd',
+  'timedatectl status | grep -i synchronized',
+  'getenforce || echo absent',
+  'ss -ltnpH',
+  'iptables -S INPUT',
+  'docker version --format "{{.Server.Version}}"; cat /etc/docker/daemon.json',
+  'docker ps -a --no-trunc --format "{{.ID}} {{.Names}} {{.Image}} {{.Status}} {{.Labels}} {{.Ports}}"',
+  'ids=$(docker ps -aq); [ -n "$ids" ] && docker inspect $ids',
+];
+
+/** A stack host's bundle, images and the configs the roles write (the bundles unpack to /opt/api7/api7-<ver>-cp|dp). */
+const STACK = [
+  'docker image ls --no-trunc',
   // A bundle's checksum is kept beside it while the file is unchanged (lib/stat-memo.ts): the least is its stat and memo.
-  'stat -L -c "%s %i %y %z" /opt/api7/bundles/*.tar.gz 2>/dev/null; cat /opt/api7/bundles/*.gatewright-sha256 2>/dev/null',
-  'ls -ld /usr/local/etcd/etcd_data 2>/dev/null',
-  'uname -r; nproc; head -1 /proc/meminfo',
-  'true',
-].join('; ');
+  'stat -L -c "%s %i %y %z" /opt/api7/bundles/*.tar.gz; cat /opt/api7/bundles/*.gatewright-sha256',
+  'sha256sum /opt/api7/*/docker-compose*.yaml /opt/api7/*/*_conf/*.yaml',
+];
+
+/**
+ * The hand-written floor's read of one host: everything a converged check must look at there, each the cheapest
+ * way by hand, all side by side in one sh. Groups as the lab's inventory names them. The first etcd member also
+ * reads the cluster (health, status, members) in one exec; each member answers the auth probe over HTTP.
+ */
+export function handRead(inventory: Inventory, host: string): string {
+  const inGroup = (g: string) => inventory.group(g).some((h) => h.name === host);
+  const address = inventory.hosts.get(host)!.address;
+  const parts = [...SYSTEM];
+  if (inGroup('etcd') || inGroup('control') || inGroup('gateway')) parts.push(...STACK);
+  if (inGroup('etcd')) {
+    parts.push('ls -ld /usr/local/etcd/etcd_data /usr/local/etcd/etcd_data/member', `curl -sS -X POST -d '{}' http://${address}:2379/v3/auth/user/list`);
+    if (inventory.group('etcd')[0].name === host) {
+      const endpoints = inventory.group('etcd').map((h) => `http://${h.address}:2379`).join(',');
+      const etcdctl = ['endpoint health', 'endpoint status', 'member list'].map((c) => `etcdctl --endpoints=${endpoints} ${c}`).join('; ');
+      parts.push(`docker exec etcd sh -c '${etcdctl}'`);
+    }
+  }
+  if (inGroup('control')) parts.push(`curl -sS http://${address}:9000/ping`);
+  if (inGroup('gateway')) parts.push('curl -sS -o /dev/null -w "%{http_code}" http://127.0.0.1:9091/apisix/prometheus/metrics');
+  if (inGroup('lb')) {
+    parts.push(
+      'sha256sum /etc/haproxy/haproxy.cfg; systemctl is-active haproxy; haproxy -v',
+      "echo 'show stat' | socat -t 5 - UNIX-CONNECT:/var/lib/haproxy/admin.sock",
+    );
+  }
+  return bg(parts);
+}
 
 export interface Floor {
   wallMs: number;
@@ -27,14 +64,14 @@ export interface Floor {
 
 /**
  * The floor: every host's read over one connection each, all in parallel, then etcd health and /get through the
- * LB. `readOf` gives a host's one command: BATCHED_READ, or the roles' own batch as a run sent it.
+ * LB. `readOf` gives a host's one command: handRead, or the roles' own batch as a run sent it.
  */
 export async function measureFloor(
   inventory: Inventory,
   knownHostsFile: string,
   lbAddress: string,
   etcdHost: string,
-  readOf: (host: string) => string | undefined = () => BATCHED_READ,
+  readOf: (host: string) => string | undefined = (host) => handRead(inventory, host),
 ): Promise<Floor> {
   const started = performance.now();
   const connections = new Connections({ knownHostsFile, acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 1 });

@@ -89,7 +89,7 @@ export async function convergedRows(inventoryFile = PATHS.inventory, work = mkdt
       label: 'site converged: output to a pipe and in a terminal, beside the floor',
       figures: {
         'converging first': `${seconds(settle.wallMs)} (exit ${settle.summary.exitCode}, ${changed(settle)} changed; not measured)`,
-        floor: `${seconds(floor.wallMs)} (one batched read per host over one SSH connection each, in parallel, connect ${seconds(floor.connectMs)}; then etcd health and /get through the LB)`,
+        floor: `${seconds(floor.wallMs)} (one batched read per host over one SSH connection each, in parallel, connect ${seconds(floor.connectMs)}; then etcd health and /get through the LB. The read is written by hand: everything a converged check looks at on the host, bench/floor.ts handRead)`,
         "roles' read": `${seconds(rolesFloor.wallMs)} (the same, each host's read being the roles' own batch as the pipe run sent it, connect ${seconds(rolesFloor.connectMs)})`,
         pipe: times(pipe),
         terminal: times(tty),

@@ -60,12 +60,19 @@ export class FactCache {
   }
 
   get<T>(host: string, fact: Fact<T>, run: Run, opts: FactOptions = {}): Promise<T> {
+    return this.read(host, keyOf(fact), () => run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)), opts);
+  }
+
+  /**
+   * A read that is not one command of its own (API calls whose token goes on stdin), memoised under `key` by the
+   * rules of a fact: the same options, the same "current", a failure never kept.
+   */
+  read<T>(host: string, key: string, read: () => Promise<T>, opts: FactOptions = {}): Promise<T> {
     const cache = this.memo(host);
-    const key = keyOf(fact);
     const memo = cache.get(key);
     if (memo && !opts.fresh && (!opts.current || this.isCurrent(cache, key))) return memo.value as Promise<T>;
     const epoch = this.epoch;
-    return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)), epoch);
+    return this.remember(cache, key, read(), epoch);
   }
 
   /**

@@ -1,7 +1,8 @@
 // The control plane's REST API (docs/STANDINS.md), spoken by curl on a control host: login once per
 // play, then GET/PUT with the token. Password and token go through curl's stdin config, never argv.
 import type { Inventory, StepContext } from '../lib/types.ts';
-import { CURL_CMD, curlConfig, parseCurlOutput, type CurlRequest, type CurlResponse } from './curl.ts';
+import { CURL_CMD, curlConfig, curlGetsConfig, parseCurlOutput, parseCurlOutputs, type CurlRequest, type CurlResponse } from './curl.ts';
+import { PROBE_ROUTE_ID } from './gateway-health.ts';
 import { stackVars } from '../vars/schema.ts';
 import { GROUPS } from './layout.ts';
 
@@ -61,6 +62,19 @@ export async function adminApi(ctx: StepContext): Promise<AdminApi> {
     return t;
   };
   await token();
+  const reads = consoleReads(ctx);
+  // One curl for all of them: the answers come back in order, each with its status.
+  const readAll = async () => {
+    const r = await ctx.run(CURL_CMD, { stdin: curlGetsConfig(reads.map((p) => `${base}${p}`), { Authorization: await token(), 'Content-Type': 'application/json' }), nothrow: true });
+    return parseCurlOutputs(r.stdout, r.stderr, reads.length);
+  };
+  const get = async (path: string) => {
+    const at = reads.indexOf(path);
+    if (at < 0) return call('GET', path);
+    const got = (await ctx.memo(`console GET ${reads.join(' ')}`, readAll, { current: true }))[at];
+    // Not answered (or the token refused): its own call, which logs in again on a 401.
+    return got.status === 0 || got.status === 401 ? call('GET', path) : got;
+  };
   const call = async (method: 'GET' | 'PUT', path: string, body?: unknown) => {
     const send = async (t: string) =>
       curlOn(ctx, {
@@ -72,7 +86,23 @@ export async function adminApi(ctx: StepContext): Promise<AdminApi> {
     const r = await send(await token());
     return r.status === 401 ? send(await token(true)) : r;
   };
-  return { host: ctx.host.name, get: (p) => call('GET', p), put: (p, b) => call('PUT', p, b) };
+  return { host: ctx.host.name, get, put: (p, b) => call('PUT', p, b) };
+}
+
+export const SMOKE_ROUTE_ID = 'gatewright-smoke';
+
+/** The console's data-plane cluster (api7 keeps gateways in clusters). */
+export const clusterPath = (id: string): string => `/apisix/admin/clusters/${encodeURIComponent(id)}`;
+
+/**
+ * What a converged `site` GETs from the console, in play order: the data-plane cluster (dashboard), the probe
+ * route (gateway), the smoke route (smoke). The first GET of any of them on a control host asks for all of them
+ * in one curl; a later one takes that answer while nothing changed in the run (ctx.memo, current), so a converged
+ * run asks once for three. After any change the next GET reads them again.
+ */
+export function consoleReads(ctx: StepContext): string[] {
+  const v = stackVars(ctx);
+  return [...(v.api7_edition === 'api7' ? [clusterPath(v.cluster_id)] : []), routePath(ctx, PROBE_ROUTE_ID), routePath(ctx, SMOKE_ROUTE_ID)];
 }
 
 /** A client on the first control host whose dashboard answers (delegated from any play). */

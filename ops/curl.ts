@@ -34,6 +34,18 @@ export function curlConfig(r: CurlRequest): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Several GETs in one curl run, for requests that share their headers (a token): curl fetches each `url` in
+ * turn with the same options, and each answer is followed by its status line (read them with parseCurlOutputs).
+ * Any curl does this (no `next`, which CentOS 7's 7.29 lacks).
+ */
+export function curlGetsConfig(urls: string[], headers: Record<string, string>, timeoutSec = 10): string {
+  const [first, ...more] = urls.map((url) => `url = ${curlQuote(url)}`);
+  // The first line as curlConfig has it: one config shape for the fakes and for the eye.
+  const single = curlConfig({ url: 'x', headers, timeoutSec }).split('\n').slice(1);
+  return [first, ...more, ...single].join('\n');
+}
+
 export interface CurlResponse {
   /** 0 when no HTTP answer came (connection refused, timeout). */
   status: number;

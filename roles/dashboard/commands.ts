@@ -1,5 +1,5 @@
 // The control plane's conf file in its bundle folder and its console requests, as pure values.
 export { DASHBOARD_CONF } from '../../ops/layout.ts';
+export { clusterPath } from '../../ops/admin-api.ts';
 
-export const clusterPath = (id: string): string => `/apisix/admin/clusters/${encodeURIComponent(id)}`;
 export const clusterBody = (id: string): Record<string, unknown> => ({ id, name: id });

@@ -5,14 +5,14 @@
 // a gateway that does not serve it fails the step. Converged, it costs two commands: the GET and the check.
 import { defineRole, type StepContext } from '../../lib/types.ts';
 import { stackVars } from '../../vars/schema.ts';
-import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath } from '../../ops/admin-api.ts';
+import { controlPlane, curlOn, putOrThrow, routeBody, routeDiffers, routePath, SMOKE_ROUTE_ID } from '../../ops/admin-api.ts';
 import { curlSeqCmd, parseCurlOutputs, type CurlRequest, type CurlResponse } from '../../ops/curl.ts';
 import { consoleStep } from '../../ops/console.ts';
 import { GROUPS } from '../../ops/layout.ts';
 import { waitFor } from '../../ops/retry.ts';
 import { upstreamNodes } from '../../ops/topology.ts';
 
-export const SMOKE_ROUTE_ID = 'gatewright-smoke';
+export { SMOKE_ROUTE_ID };
 
 export default defineRole({
   name: 'smoke',

@@ -18,7 +18,7 @@ export class FakeTransport implements Transport {
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (this.dead) throw new UnreachableError(this.host, `connection to ${this.host} lost`);
     this.commands.push(command);
-    const r = { code: 0, stdout: '', stderr: '', ...this.respond(command, this.host, opts) };
+    const r = { code: 0, stdout: '', stderr: '', ...answerEachUrl(this.respond, command, this.host, opts) };
     const result = { ...r, ok: r.code === 0 };
     if (!result.ok && !opts.nothrow) throw new CommandError(this.host, command, result);
     return result;
@@ -35,6 +35,20 @@ export class FakeTransport implements Transport {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/**
+ * `curl -K -` with several `url = ` lines fetches each in turn with the config's other options, its output the
+ * answers one after the other (ops/curl.ts curlGetsConfig): the responder is asked once per URL, with a config
+ * that holds only that URL, as if each came alone.
+ */
+function answerEachUrl(respond: Responder, command: string, host: string, opts: ExecOptions): Partial<ExecResult> | undefined {
+  const config = typeof opts.stdin === 'string' ? opts.stdin : undefined;
+  const urls = command === 'curl -K -' && config ? config.split('\n').filter((l) => l.startsWith('url = ')) : [];
+  if (urls.length < 2) return respond(command, host, opts);
+  const rest = config!.split('\n').filter((l) => !l.startsWith('url = ')).join('\n');
+  const answers = urls.map((url) => ({ code: 0, stdout: '', stderr: '', ...respond(command, host, { ...opts, stdin: `${url}\n${rest}` }) }));
+  return { code: answers.at(-1)!.code, stdout: answers.map((a) => a.stdout).join(''), stderr: answers.map((a) => a.stderr).join('') };
 }
 
 /** Transports for every host, created on first use; `unreachable` hosts fail to connect. */

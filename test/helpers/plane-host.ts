@@ -196,18 +196,19 @@ class PlaneTransport extends FakeTransport {
   constructor(readonly state: PlaneHost) {
     super(state.name, (command, _host, opts) => {
       const nonce = /^n=(gwfacts-[0-9a-f]+)\n/.exec(command)?.[1];
-      if (!nonce) {
-        state.log.push(command);
-        return state.answer(command, opts);
-      }
-      const commands = batchCommands(command)!;
-      state.log.push(`batch: ${commands.length} facts`);
-      const parts = commands.map((c, i) => {
+      if (!nonce) return state.answer(command, opts);
+      const parts = batchCommands(command)!.map((c, i) => {
         const r = { code: 0, stdout: '', stderr: '', ...state.answer(c, opts) };
         return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
       });
       return { stdout: `${nonce} begin\n${parts.join('')}${nonce} end\n` };
     });
+  }
+
+  /** Logged as sent: one line per command (a batch by its count of facts), however many answers it takes. */
+  override async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (!this.dead) this.state.log.push(/^n=gwfacts-/.test(command) ? `batch: ${batchCommands(command)!.length} facts` : command);
+    return super.exec(command, opts);
   }
 
   override async put(path: string, content: string | Buffer, opts: PutOptions = {}): Promise<void> {

@@ -6,6 +6,7 @@ import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, defineRole, defineStep, type Vars } from '../../lib/types.ts';
 import { stackVariables } from '../../vars/schema.ts';
 import smoke, { SMOKE_ROUTE_ID } from '../../roles/smoke/index.ts';
+import { clusterPath, controlPlane } from '../../ops/admin-api.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const ADDR: Record<string, string> = { lab1: '10.77.0.11', lab2: '10.77.0.12', lab4: '10.77.0.14', lab5: '10.77.0.15', upstream1: '10.77.0.30' };
@@ -79,7 +80,12 @@ async function run(stack: Stack, { check = false, vars = {} }: { check?: boolean
 }
 
 const LOGIN = (h: string) => `${h} POST http://${ADDR[h]}:9000/apisix/admin/user/login`;
-const GET = `lab1 GET http://10.77.0.11:9000${ROUTE}`;
+// The console read: the first GET asks for all a converged site reads (ops/admin-api.ts consoleReads), in one curl.
+const GET = [
+  'lab1 GET http://10.77.0.11:9000/apisix/admin/clusters/default',
+  'lab1 GET http://10.77.0.11:9000/apisix/admin/routes/gatewright-probe?cluster_id=default',
+  `lab1 GET http://10.77.0.11:9000${ROUTE}`,
+];
 const PUT = `lab1 PUT http://10.77.0.11:9000${ROUTE}`;
 const THROUGH = ['lab1 GET http://10.77.0.14:80/get', 'lab1 GET http://10.77.0.15:80/get'];
 
@@ -87,7 +93,7 @@ describe('smoke role: converged', () => {
   it('the route is there and every gateway serves it: ok, for a login, a GET and one command asking every gateway', async () => {
     const { result, calls, argv } = await run({ route: WANTED });
     expect(result).toMatchObject({ status: 'ok', changes: [] });
-    expect(calls).toEqual([LOGIN('lab1'), GET, ...THROUGH]);
+    expect(calls).toEqual([LOGIN('lab1'), ...GET, ...THROUGH]);
     expect(argv.filter((c) => c === 'curl -K -')).toHaveLength(2); // login, GET: token and password on stdin
     const check = argv.filter((c) => c !== 'curl -K -');
     expect(check).toEqual([expect.stringMatching(/^curl -sS .*10\.77\.0\.14:80\/get && curl -sS .*10\.77\.0\.15:80\/get$/)]);
@@ -105,13 +111,13 @@ describe('smoke role: each drift (the route absent or different) is one PUT', ()
   it.each(rows)('%s: --check plans it and calls no PUT', async (_, stack) => {
     const { result, calls } = await run(stack, { check: true });
     expect(result).toMatchObject({ status: 'changed', changes: [`route ${SMOKE_ROUTE_ID}: Host test.com /get -> 10.77.0.30:80 via lab1`] });
-    expect(calls).toEqual([LOGIN('lab1'), GET]);
+    expect(calls).toEqual([LOGIN('lab1'), ...GET]);
   });
 
   it.each(rows)('%s: applied, then proven through every gateway', async (_, stack) => {
     const { result, calls } = await run(stack);
     expect(result).toMatchObject({ status: 'changed' });
-    expect(calls).toEqual([LOGIN('lab1'), GET, PUT, ...THROUGH]);
+    expect(calls).toEqual([LOGIN('lab1'), ...GET, PUT, ...THROUGH]);
     expect(stack.route).toEqual(WANTED);
   });
 
@@ -136,8 +142,8 @@ describe('smoke role: skipped', () => {
 describe("smoke role: the console API's failures are warnings, never a failed deploy", () => {
   it.each([
     ['no console answers a login (HTTP 401)', { loginFails: ['lab1', 'lab2'] }, 'ok', /no dashboard answered a login: lab1: dashboard login on lab1 failed \(HTTP 401\)/, [LOGIN('lab1'), LOGIN('lab2')]],
-    ['the GET fails (not "no route")', { route: 503 }, 'ok', /GET \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 503/, [LOGIN('lab1'), GET]],
-    ['the PUT is refused', { putStatus: 400 }, 'changed', /PUT \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 400/, [LOGIN('lab1'), GET, PUT]],
+    ['the GET fails (not "no route")', { route: 503 }, 'ok', /GET \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 503/, [LOGIN('lab1'), ...GET]],
+    ['the PUT is refused', { putStatus: 400 }, 'changed', /PUT \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 400/, [LOGIN('lab1'), ...GET, PUT]],
   ] as [string, Stack, string, RegExp, string[]][])('%s: a warning naming it, the check through the gateways skipped, exit 0', async (_, stack, status, why, want) => {
     const { result, summary, calls } = await run(stack);
     expect(result).toMatchObject({ host: 'lab1', step: 'smoke route through the control plane', status });
@@ -179,8 +185,53 @@ describe('smoke role: a gateway host found unreachable in this run', () => {
     const fleet = fakeFleet(scripted({ route: WANTED }, calls), ['lab4']);
     const summary = await runPlaybook(site, {}, { inventory: inventory(), transports: fleet.factory });
     expect(summary.results.find((r) => r.play === 'smoke' && r.host === 'lab1')).toMatchObject({ status: 'ok' });
-    expect(calls).toEqual([LOGIN('lab1'), GET, THROUGH[1]]);
+    expect(calls).toEqual([LOGIN('lab1'), ...GET, THROUGH[1]]);
     expect(summary.warnings?.map((w) => w.message)).toEqual(['smoke route not checked through lab4: unreachable in this run']);
     expect(summary.exitCode).toBe(3);
+  });
+});
+
+describe('the console read, shared by the plays of a run', () => {
+  // A play before smoke that asks the console for the cluster, as the dashboard role does, and may change a file.
+  const before = (change: boolean) =>
+    defineRole({
+      name: 'dashboard-like',
+      steps: [
+        defineStep({
+          name: 'GET the cluster',
+          async plan(ctx) {
+            await (await controlPlane(ctx)).get(clusterPath('default'));
+            return change ? [{ summary: 'a change', apply: async () => {} }] : [];
+          },
+        }),
+      ],
+    });
+  const twoPlays = (change: boolean) =>
+    definePlaybook({
+      name: 'two',
+      description: '',
+      variables: stackVariables,
+      plays: [
+        { name: 'first', hosts: 'control', role: before(change), runOnce: true },
+        { name: 'smoke', hosts: 'control', role: smoke, runOnce: true, needs: [{ play: 'first', scope: 'all' }] },
+      ],
+    });
+  async function runTwo(change: boolean) {
+    const calls: string[] = [];
+    const fleet = fakeFleet(scripted({ route: WANTED }, calls));
+    const summary = await runPlaybook(twoPlays(change), {}, { inventory: inventory(), transports: fleet.factory });
+    return { calls, summary };
+  }
+
+  it('nothing changed since the first play asked: smoke takes that answer, no second GET', async () => {
+    const { calls, summary } = await runTwo(false);
+    expect(summary.exitCode).toBe(0);
+    expect(calls).toEqual([LOGIN('lab1'), ...GET, ...THROUGH]);
+  });
+
+  it('a change in between: smoke reads the console again (all of it, in one curl)', async () => {
+    const { calls, summary } = await runTwo(true);
+    expect(summary.exitCode).toBe(0);
+    expect(calls).toEqual([LOGIN('lab1'), ...GET, ...GET, ...THROUGH]);
   });
 });

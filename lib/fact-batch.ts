@@ -31,11 +31,14 @@ export interface BatchOptions {
 /**
  * The script for these commands. Each runs as `sh -c <command>` (as a lone fact command does, so a syntax
  * error, an `exit` or a `cd` stays inside it) with stdin from /dev/null. They run side by side (most are
- * Docker CLI calls that wait on dockerd: in a row they add up), each into files of a private `mktemp -d`
- * directory that the script removes as it exits; then each fact's stdout, stderr and exit code print in
- * order. A fact in `foreground` runs at its turn instead: its stdout goes straight to the batch's (fd 3), its
- * stderr is captured by the command substitution, followed by ` <code>` so that neither its trailing
- * newlines nor its code are lost. Either way both print exactly as the fact printed them.
+ * Docker CLI calls that wait on dockerd: in a row they add up), each writing its whole section into its own
+ * file of a private `mktemp -d` directory that the script removes as it exits: its stdout straight after the
+ * section's marker, its stderr (kept apart while it runs, copied only when there is some) and its code from
+ * `$?`. One `cat` then prints a run of such sections in order. Process starts are what a batch costs the host
+ * beyond its facts (a fork costs about what a small fact does): a section costs one subshell and the `sh`,
+ * never a `cat` of its own. A fact in `foreground` runs at its turn instead: its stdout goes straight to the
+ * batch's (fd 3), its stderr is captured by the command substitution, followed by ` <code>` so that neither
+ * its trailing newlines nor its code are lost. Either way both print exactly as the fact printed them.
  */
 export function batchScript(commands: readonly string[], nonce: string, opts: BatchOptions = {}): string {
   const foreground = (i: number) => opts.foreground?.has(i) ?? false;
@@ -47,20 +50,34 @@ export function batchScript(commands: readonly string[], nonce: string, opts: Ba
       `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
     );
     commands.forEach((command, i) => {
-      if (!foreground(i)) lines.push(`( sh -c ${quote(command)} </dev/null >"$d/${i}.out" 2>"$d/${i}.err"; echo "$?" >"$d/${i}.rc" ) & p${i}=$!`);
+      if (foreground(i)) return;
+      // The fact's whole section goes to its own file, in the shape parseBatch reads: stdout straight after its
+      // marker, stderr (kept apart while it runs) only when there is some, the code from $? (no cat, no file).
+      lines.push(
+        `( printf '%s ${i} out\\n' "$n"; sh -c ${quote(command)} </dev/null 2>"$d/${i}.err"; r=$?; printf '\\n%s ${i} err\\n' "$n"; ` +
+          `if [ -s "$d/${i}.err" ]; then cat "$d/${i}.err"; fi; printf '\\n%s ${i} rc %s\\n' "$n" "$r" ) >"$d/${i}" & p${i}=$!`,
+      );
     });
   }
   lines.push(`printf '%s begin\\n' "$n"`);
+  // The sections in order: each run of background facts printed by one cat once they are done; a foreground
+  // fact at its turn.
+  let run: number[] = [];
+  const flush = () => {
+    if (!run.length) return;
+    lines.push(`wait ${run.map((i) => `"$p${i}"`).join(' ')}; cat ${run.map((i) => `"$d/${i}"`).join(' ')}`);
+    run = [];
+  };
   commands.forEach((command, i) => {
+    if (!foreground(i)) return void run.push(i);
+    flush();
     lines.push(
-      foreground(i)
-        ? `printf '%s ${i} out\\n' "$n"; ` +
-            `{ e=$(sh -c ${quote(command)} </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
-            `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`
-        : `wait "$p${i}"; printf '%s ${i} out\\n' "$n"; cat "$d/${i}.out"; printf '\\n%s ${i} err\\n' "$n"; cat "$d/${i}.err"; ` +
-            `printf '\\n%s ${i} rc %s\\n' "$n" "$(cat "$d/${i}.rc")"`,
+      `printf '%s ${i} out\\n' "$n"; ` +
+        `{ e=$(sh -c ${quote(command)} </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
+        `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
     );
   });
+  flush();
   lines.push(`printf '%s end\\n' "$n"`);
   return lines.join('\n');
 }

@@ -22,14 +22,14 @@ export function unquote(word: string): string {
 
 const NONCE = /^n=(gwfacts-[0-9a-f]+)\n/;
 const WORD = String.raw`((?:'[^']*'|\\.|[^\s'\\])+)`;
-// A background fact is started as `( sh -c <cmd> </dev/null >"$d/<i>.out" …`, a foreground one runs at its
-// turn as `printf '%s <i> out\n' "$n"; { e=$(sh -c <cmd> </dev/null …` (lib/fact-batch.ts).
-const FACT = new RegExp(String.raw`\( sh -c ${WORD} <\/dev\/null >"\$d\/(\d+)\.out"|printf '%s (\d+) out\\n' "\$n"; \{ e=\$\(sh -c ${WORD} <\/dev\/null`, 'g');
+// A background fact is started as `( printf '%s <i> out\n' "$n"; sh -c <cmd> </dev/null 2>"$d/<i>.err"; …`, a
+// foreground one runs at its turn as `printf '%s <i> out\n' "$n"; { e=$(sh -c <cmd> </dev/null …` (lib/fact-batch.ts).
+const FACT = new RegExp(String.raw`\( printf '%s (\d+) out\\n' "\$n"; sh -c ${WORD} <\/dev\/null 2>"|printf '%s (\d+) out\\n' "\$n"; \{ e=\$\(sh -c ${WORD} <\/dev\/null`, 'g');
 
 /** The fact commands a batch script runs, in order; undefined for a command that is not a batch. */
 export function batchCommands(command: string): string[] | undefined {
   if (!NONCE.test(command)) return undefined;
-  const facts = [...command.matchAll(FACT)].map((m) => ({ i: Number(m[2] ?? m[3]), command: unquote(m[1] ?? m[4]) }));
+  const facts = [...command.matchAll(FACT)].map((m) => ({ i: Number(m[1] ?? m[3]), command: unquote(m[2] ?? m[4]) }));
   return facts.sort((a, b) => a.i - b.i).map((f) => f.command);
 }
 

@@ -122,7 +122,8 @@ describe('fact batch: a batch that did not complete is a failed read of every fa
     const script = batchScript(['echo fast', 'sleep 5', 'echo never'], nonce);
     const r = exec('timeout', ['0.5', 'dash', '-c', script]);
     expect(r.code).toBe(124);
-    expect(r.stdout).toContain('fast');
+    expect(r.stdout).toContain(`${nonce} begin`);
+    expect(r.stdout).not.toContain(`${nonce} end`);
     expect(() => parseBatch(r, 3, nonce)).toThrow(FactBatchError);
   });
 });
@@ -134,12 +135,15 @@ describe('fact batch script', () => {
       'n=N',
       `d=$(umask 077 && mktemp -d "\${TMPDIR:-/tmp}/gwfacts.XXXXXX") || exit 1`,
       `trap 'rm -rf "$d"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
-      `( sh -c 'echo '\\''a'\\''' </dev/null >"$d/0.out" 2>"$d/0.err"; echo "$?" >"$d/0.rc" ) & p0=$!`,
+      // Its whole section into one file: stdout after the marker, stderr only if any, the code from $?.
+      `( printf '%s 0 out\\n' "$n"; sh -c 'echo '\\''a'\\''' </dev/null 2>"$d/0.err"; r=$?; printf '\\n%s 0 err\\n' "$n"; if [ -s "$d/0.err" ]; then cat "$d/0.err"; fi; printf '\\n%s 0 rc %s\\n' "$n" "$r" ) >"$d/0" & p0=$!`,
       `printf '%s begin\\n' "$n"`,
-      `wait "$p0"; printf '%s 0 out\\n' "$n"; cat "$d/0.out"; printf '\\n%s 0 err\\n' "$n"; cat "$d/0.err"; printf '\\n%s 0 rc %s\\n' "$n" "$(cat "$d/0.rc")"`,
+      `wait "$p0"; cat "$d/0"`,
       `printf '%s 1 out\\n' "$n"; { e=$(sh -c true </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; printf '\\n%s 1 err\\n%s\\n%s 1 rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
       `printf '%s end\\n' "$n"`,
     ]);
+    // A run of background facts: one wait and one cat for all of them, in order.
+    expect(batchScript(['a', 'b', 'c'], 'N').split('\n').at(-2)).toBe(`wait "$p0" "$p1" "$p2"; cat "$d/0" "$d/1" "$d/2"`);
     // Only foreground facts: no temp dir at all.
     expect(batchScript(['true'], 'N', { foreground: new Set([0]) })).not.toContain('mktemp');
   });

@@ -90,10 +90,12 @@ const PUT = `lab1 PUT http://10.77.0.11:9000${ROUTE}`;
 const THROUGH = ['lab1 GET http://10.77.0.14:80/get', 'lab1 GET http://10.77.0.15:80/get'];
 
 describe('smoke role: converged', () => {
-  it('the route is there and every gateway serves it: ok, for a login, a GET and one command asking every gateway', async () => {
+  it('the route is there and every gateway serves it: ok, for a login, a GET, and the check read with the host\'s facts', async () => {
     const { result, calls, argv } = await run({ route: WANTED });
     expect(result).toMatchObject({ status: 'ok', changes: [] });
-    expect(calls).toEqual([LOGIN('lab1'), ...GET, ...THROUGH]);
+    // The check through every gateway is a fact: read before the steps (in a site, in the host's batch), and
+    // current at the verify since nothing changed.
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET]);
     expect(argv.filter((c) => c === 'curl -K -')).toHaveLength(2); // login, GET: token and password on stdin
     const check = argv.filter((c) => c !== 'curl -K -');
     expect(check).toEqual([expect.stringMatching(/^curl -sS .*10\.77\.0\.14:80\/get && curl -sS .*10\.77\.0\.15:80\/get$/)]);
@@ -111,20 +113,21 @@ describe('smoke role: each drift (the route absent or different) is one PUT', ()
   it.each(rows)('%s: --check plans it and calls no PUT', async (_, stack) => {
     const { result, calls } = await run(stack, { check: true });
     expect(result).toMatchObject({ status: 'changed', changes: [`route ${SMOKE_ROUTE_ID}: Host test.com /get -> 10.77.0.30:80 via lab1`] });
-    expect(calls).toEqual([LOGIN('lab1'), ...GET]);
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET]);
   });
 
   it.each(rows)('%s: applied, then proven through every gateway', async (_, stack) => {
     const { result, calls } = await run(stack);
     expect(result).toMatchObject({ status: 'changed' });
-    expect(calls).toEqual([LOGIN('lab1'), ...GET, PUT, ...THROUGH]);
+    // The PUT is a change: the check read before it is not current, so it is asked again.
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET, PUT, ...THROUGH]);
     expect(stack.route).toEqual(WANTED);
   });
 
   it('the first console refuses the login: the next control host writes it', async () => {
     const { result, calls } = await run({ loginFails: ['lab1'] });
     expect(result).toMatchObject({ status: 'changed', changes: [`route ${SMOKE_ROUTE_ID}: Host test.com /get -> 10.77.0.30:80 via lab2`] });
-    expect(calls.slice(0, 2)).toEqual([LOGIN('lab1'), LOGIN('lab2')]);
+    expect(calls.slice(2, 4)).toEqual([LOGIN('lab1'), LOGIN('lab2')]);
   });
 });
 
@@ -141,9 +144,9 @@ describe('smoke role: skipped', () => {
 
 describe("smoke role: the console API's failures are warnings, never a failed deploy", () => {
   it.each([
-    ['no console answers a login (HTTP 401)', { loginFails: ['lab1', 'lab2'] }, 'ok', /no dashboard answered a login: lab1: dashboard login on lab1 failed \(HTTP 401\)/, [LOGIN('lab1'), LOGIN('lab2')]],
-    ['the GET fails (not "no route")', { route: 503 }, 'ok', /GET \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 503/, [LOGIN('lab1'), ...GET]],
-    ['the PUT is refused', { putStatus: 400 }, 'changed', /PUT \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 400/, [LOGIN('lab1'), ...GET, PUT]],
+    ['no console answers a login (HTTP 401)', { loginFails: ['lab1', 'lab2'] }, 'ok', /no dashboard answered a login: lab1: dashboard login on lab1 failed \(HTTP 401\)/, [...THROUGH, LOGIN('lab1'), LOGIN('lab2')]],
+    ['the GET fails (not "no route")', { route: 503 }, 'ok', /GET \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 503/, [...THROUGH, LOGIN('lab1'), ...GET]],
+    ['the PUT is refused', { putStatus: 400 }, 'changed', /PUT \/apisix\/admin\/routes\/gatewright-smoke\?cluster_id=default on lab1: HTTP 400/, [...THROUGH, LOGIN('lab1'), ...GET, PUT]],
   ] as [string, Stack, string, RegExp, string[]][])('%s: a warning naming it, the check through the gateways skipped, exit 0', async (_, stack, status, why, want) => {
     const { result, summary, calls } = await run(stack);
     expect(result).toMatchObject({ host: 'lab1', step: 'smoke route through the control plane', status });
@@ -153,7 +156,7 @@ describe("smoke role: the console API's failures are warnings, never a failed de
     expect(summary.warnings![0].message).toMatch(/^smoke route through the control plane on lab1: the console API did not do it \(/);
     expect(summary.warnings![0].message).toMatch(why);
     expect(summary.warnings![0].message).toMatch(/, and its check is skipped; the deploy goes on without it$/);
-    expect(calls).toEqual(want); // no request through a gateway for a route that was never written
+    expect(calls).toEqual(want); // no request through a gateway after the failed write (the fact was read before)
   });
 });
 
@@ -185,7 +188,8 @@ describe('smoke role: a gateway host found unreachable in this run', () => {
     const fleet = fakeFleet(scripted({ route: WANTED }, calls), ['lab4']);
     const summary = await runPlaybook(site, {}, { inventory: inventory(), transports: fleet.factory });
     expect(summary.results.find((r) => r.play === 'smoke' && r.host === 'lab1')).toMatchObject({ status: 'ok' });
-    expect(calls).toEqual([LOGIN('lab1'), ...GET, THROUGH[1]]);
+    // The fact asked both at the start; with lab4 gone the verify asks the live one alone.
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET, THROUGH[1]]);
     expect(summary.warnings?.map((w) => w.message)).toEqual(['smoke route not checked through lab4: unreachable in this run']);
     expect(summary.exitCode).toBe(3);
   });
@@ -226,12 +230,13 @@ describe('the console read, shared by the plays of a run', () => {
   it('nothing changed since the first play asked: smoke takes that answer, no second GET', async () => {
     const { calls, summary } = await runTwo(false);
     expect(summary.exitCode).toBe(0);
-    expect(calls).toEqual([LOGIN('lab1'), ...GET, ...THROUGH]);
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET]);
   });
 
   it('a change in between: smoke reads the console again (all of it, in one curl)', async () => {
     const { calls, summary } = await runTwo(true);
     expect(summary.exitCode).toBe(0);
-    expect(calls).toEqual([LOGIN('lab1'), ...GET, ...GET, ...THROUGH]);
+    // smoke's own facts are read again as its play starts (a change made them stale), then its GET.
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET, ...THROUGH, ...GET]);
   });
 });

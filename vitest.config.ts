@@ -21,11 +21,14 @@ export default defineConfig({
     sequence: { sequencer: ByFileName },
     projects: [
       // The controller's bundle cache (ops/controller-cache.ts) of the unit tests' throwaway bundles: not the user's.
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'gw-unit-cache-')) } } },
+      {
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/load-shell.ts'], env: { XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'gw-unit-cache-')) } },
+      },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/standins/**/*.test.ts'],
+          setupFiles: ['test/load-shell.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,

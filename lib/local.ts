@@ -2,7 +2,6 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { $ } from 'zx';
 import { BaseTransport, tempName, timedResult, type RawRun } from './transport.ts';
 import type { ExecResult } from './types.ts';
 
@@ -11,6 +10,7 @@ export class LocalTransport extends BaseTransport {
 
   protected async runRaw(run: RawRun): Promise<ExecResult> {
     // The line is already POSIX-quoted for sh; zx only passes it as one argument.
+    const { $ } = await import('zx');
     const p = $({ input: run.stdin, nothrow: true, quiet: true, timeout: run.timeoutMs + 10_000 })`/bin/sh -c ${run.command}`;
     p.stdout.on('data', (b: Buffer) => run.onOutput?.(b.toString(), 'stdout'));
     p.stderr.on('data', (b: Buffer) => run.onOutput?.(b.toString(), 'stderr'));

@@ -4,11 +4,31 @@
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { $ as zx, ProcessOutput, type Duration, type Options as ZxOptions, type ProcessPromise } from 'zx';
+import type * as Zx from 'zx';
+import type { Duration, Options as ZxOptions, ProcessOutput, ProcessPromise } from 'zx';
 import { quote } from './shell.ts';
 import type { ExecOptions, ExecResult } from './types.ts';
 
 export type Run = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
+
+let zxModule: typeof Zx | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads zx (the same module as a role's own `import 'zx'`, so ProcessOutput is one class). Its import is the
+ * largest part of the CLI's start (50 ms of one core before anything is read), so the runner starts it with a
+ * host's first read and awaits it before that host's first step: never on the start's path.
+ */
+export function loadShell(): Promise<void> {
+  return (loading ??= import('zx').then((m) => {
+    zxModule = m;
+  }));
+}
+
+function zx(): typeof Zx {
+  if (!zxModule) throw new Error('ctx.$ before zx was loaded: the runner loads it (loadShell) before any step runs');
+  return zxModule;
+}
 
 /** zx's options that mean something for a remote command, plus ours that zx does not know. */
 export interface ShellOptions extends Pick<ExecOptions, 'become' | 'becomeUser' | 'timeoutMs' | 'secretOutput' | 'stream'> {
@@ -63,7 +83,7 @@ export function bindShell(run: Run, host: string, base: ShellOptions = { become:
     // zx runs spawn inside its own option store (AsyncLocalStorage), which every zx `$` reached from there
     // would inherit, our spawn included (the local transport is zx): the command starts outside it.
     const outside: Run = AsyncResource.bind((command: string, opts?: ExecOptions) => run(command, opts));
-    const p = zx({ ...zxOpts, ...REMOTE, prefix: cwd ? `cd ${quote(cwd)} && ` : '', spawn: remoteSpawn(outside, exec) as unknown as ZxOptions['spawn'] })(first, ...args);
+    const p = zx().$({ ...zxOpts, ...REMOTE, prefix: cwd ? `cd ${quote(cwd)} && ` : '', spawn: remoteSpawn(outside, exec) as unknown as ZxOptions['spawn'] })(first, ...args);
     return settle(p, host, secretOutput);
   }
   return $ as RemoteShell;
@@ -152,6 +172,7 @@ function settle(p: ProcessPromise, host: string, secretOutput?: boolean): Proces
   const explain = (e: unknown): unknown => {
     const c = child();
     if (c?.failure) return c.failure;
+    const { ProcessOutput } = zx();
     if (!(e instanceof ProcessOutput) || e.cause || e.exitCode === null) return e;
     const [stdout, stderr] = secretOutput ? ['', ''] : [e.stdout, e.stderr];
     const from = `command on ${host}: ${c?.command ?? p.cmd}`;
@@ -183,7 +204,7 @@ function settle(p: ProcessPromise, host: string, secretOutput?: boolean): Proces
       p.then(
         (o) => o.exitCode,
         (e: unknown) => {
-          if (e instanceof ProcessOutput) return e.exitCode;
+          if (e instanceof zx().ProcessOutput) return e.exitCode;
           throw e;
         },
       ),

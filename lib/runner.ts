@@ -10,6 +10,7 @@ import type { Interrupt } from './interrupt.ts';
 import { planRun, type Node, type PlannedPlay, type Selection } from './plan.ts';
 import { SharedPlay, WHOLE_PLAY } from './play-shared.ts';
 import { Redactor } from './redact.ts';
+import { loadShell } from './remote-shell.ts';
 import { runStep } from './step.ts';
 import type { TransportFactory } from './connections.ts';
 import type { Fact, Host, Inventory, Playbook, StepResult } from './types.ts';
@@ -124,7 +125,8 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     }
     try {
       await deps.transports(node.host);
-      await prefetchFacts(node);
+      // zx loads while the batch is on the wire: its import is off the start's path (lib/remote-shell.ts).
+      await Promise.all([prefetchFacts(node), loadShell()]);
     } catch (error) {
       const message = errorMessage(error);
       summary.errors.push({ ...self, message: redactor.redact(message), unreachable: error instanceof UnreachableError });

@@ -25,6 +25,20 @@ export interface ContextDeps {
 /** Contexts built outside a run (tests, fixtures) hold things down in a registry nobody interrupts. */
 const NEVER_INTERRUPTED = new Interrupt();
 
+/**
+ * A host's vars over a role's defaults: one object per pair for the run, not one per context, so what is
+ * derived from vars and kept by their object (vars/schema.ts stackVars: a parse of every variable) is derived
+ * once per host and role instead of once per step. Nobody writes to a context's vars.
+ */
+const mergedVars = new WeakMap<Host, WeakMap<Vars, Vars>>();
+function varsOf(host: Host, defaults: Vars): Vars {
+  let byDefaults = mergedVars.get(host);
+  if (!byDefaults) mergedVars.set(host, (byDefaults = new WeakMap()));
+  let vars = byDefaults.get(defaults);
+  if (!vars) byDefaults.set(defaults, (vars = { ...defaults, ...host.vars }));
+  return vars;
+}
+
 export interface Scope {
   play: string;
   step: string;
@@ -82,7 +96,7 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
   const ctx: StepContext = {
     host,
     inventory: deps.inventory,
-    vars: { ...scope.defaults, ...host.vars },
+    vars: varsOf(host, scope.defaults),
     check: deps.check,
     run,
     $: bindShell(run, host.name),

@@ -15,6 +15,9 @@ import { runStep } from './step.ts';
 import type { TransportFactory } from './connections.ts';
 import type { Fact, Host, Inventory, Playbook, StepResult } from './types.ts';
 
+/** One object for every role without defaults: a host's merged vars are kept per defaults object (lib/context.ts). */
+const NO_DEFAULTS = Object.freeze({});
+
 export interface RunOptions extends Selection {
   check?: boolean;
   diff?: boolean;
@@ -193,7 +196,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   const contextFor = (planned: PlannedPlay, host: Host, step: string) => {
     const self = { play: planned.play.name, host: host.name };
     const view = shared.get(self.play)!.view(step, host.name);
-    return makeContext(host, { ...self, step, origin: host.name, shared: view, defaults: planned.play.role.defaults ?? {}, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+    return makeContext(host, { ...self, step, origin: host.name, shared: view, defaults: planned.play.role.defaults ?? NO_DEFAULTS, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
   };
 
   const record = (result: StepResult) => {

@@ -27,25 +27,22 @@ export const AUTH_PROBE = ['user', 'list'];
 
 /**
  * The probe, asked of one member: over its HTTP gateway with curl when the host has it (the same request as
- * etcdctl's, without a runc start in the container: a tenth of the host's CPU), else through etcdctl. etcd
- * before 3.4 has no /v3 gateway (404): etcdctl too. The answer keeps etcdctl's shape for parseAuthProbe: exit 0
- * while auth is off; else etcd's refusal ("user name is empty") on stderr, and a failed request (etcd down) is
- * curl's own error, which names no refusal. `certDir`: the host folder of ca.pem, cert.pem, key.pem (TLS on).
+ * etcdctl's, without a runc start in the container: a tenth of the host's CPU), else through etcdctl. curl's
+ * answer is taken only when it is one of the two etcdctl's would be: 200 (auth off) or etcd's refusal (auth on,
+ * printed on stderr as etcdctl prints it). Anything else (no curl, a TLS or connection failure, etcd before 3.4
+ * without /v3, an odd answer) asks etcdctl, whose answer parseAuthProbe reads as before: a member down is
+ * unknown, never "off". `certDir`: the host folder of ca.pem, cert.pem, key.pem (TLS on).
  */
 export function authProbeCmd(url: string, certDir: string | undefined): string {
   const tls = certDir ? ['--cacert', `${certDir}/ca.pem`, '--cert', `${certDir}/cert.pem`, '--key', `${certDir}/key.pem`] : [];
   const curl = argv(['curl', '-sS', '--max-time', '5', ...tls, '-X', 'POST', '-d', '{}', '-w', '\\n%{http_code}', '--', `${url}/v3/auth/user/list`]);
   const etcdctl = etcdctlCmd({ endpoints: [url], tls: certDir !== undefined }, AUTH_PROBE);
   return [
-    'if command -v curl >/dev/null 2>&1; then',
-    `  o=$(${curl}) || exit $?`,
+    `if command -v curl >/dev/null 2>&1 && o=$(${curl} 2>/dev/null); then`,
     `  code=$(printf '%s\\n' "$o" | tail -n 1)`,
     `  body=$(printf '%s\\n' "$o" | sed '$d')`,
-    '  case "$code" in',
-    `    200) printf '%s\\n' "$body"; exit 0 ;;`,
-    '    404) ;;',
-    `    *) printf '%s\\n' "$body" >&2; exit 1 ;;`,
-    '  esac',
+    `  if [ "$code" = 200 ]; then printf '%s\\n' "$body"; exit 0; fi`,
+    sh`  if printf '%s\\n' "$body" | grep -Eqi ${AUTH_REFUSED.source}; then printf '%s\\n' "$body" >&2; exit 1; fi`,
     'fi',
     `exec ${etcdctl}`,
   ].join('\n');

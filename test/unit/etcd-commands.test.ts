@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -176,8 +176,9 @@ describe('the cluster read, under dash with a docker that logs its calls', () =>
 });
 
 describe('the auth probe, under dash with a stub curl and docker', () => {
-  // curl answers as etcd's gateway does (its -w adds the status line), or fails to connect; docker is etcdctl.
-  function probe(curl: 'off' | 'on' | 'down' | '404' | 'none', certDir?: string) {
+  // curl answers as etcd's gateway does (its -w adds the status line), or fails; docker is etcdctl in the
+  // container, which answers (auth off) or cannot reach the member.
+  function probe(curl: 'off' | 'on' | 'down' | '404' | '500' | 'none', etcdctl: 'answers' | 'down' = 'answers', certDir?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'gw-auth-probe-'));
     const log = join(dir, 'calls');
     const bodies = {
@@ -185,48 +186,53 @@ describe('the auth probe, under dash with a stub curl and docker', () => {
       on: `printf '%s\\n400' '{"error":"etcdserver: user name is empty","code":3}'`,
       down: `echo "curl: (7) Failed to connect to 10.77.0.11 port 2379" >&2; exit 7`,
       '404': `printf 'Not Found\\n\\n404'`,
+      '500': `printf '%s\\n500' '{"error":"etcdserver: request timed out"}'`,
     };
-    if (curl !== 'none') writeFileSync(join(dir, 'curl'), `#!/bin/sh\nprintf '%s\\n' "curl $*" >>${log}\n${bodies[curl]}\n`);
-    writeFileSync(join(dir, 'docker'), `#!/bin/sh\necho "docker $*" >>${log}\necho root\n`);
-    for (const f of ['curl', 'docker']) if (f !== 'curl' || curl !== 'none') chmodSync(join(dir, f), 0o755);
-    // No curl: a PATH of the stubs and dash's own tools only.
-    const path = curl === 'none' ? `${dir}:/usr/bin/dash-only-${process.pid}` : `${dir}:${process.env.PATH}`;
-    const r = spawnSync('/bin/dash', ['-c', authProbeCmd('http://10.77.0.11:2379', certDir)], { env: { PATH: path } });
+    const stub = (name: string, body: string) => {
+      writeFileSync(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >>${log}\n${body}\n`);
+      chmodSync(join(dir, name), 0o755);
+    };
+    if (curl !== 'none') stub('curl', bodies[curl]);
+    stub('docker', etcdctl === 'answers' ? 'echo root' : 'echo "Error: context deadline exceeded" >&2; exit 1');
+    // Without curl: a PATH of the stubs and the tools the script itself needs.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const tool of ['tail', 'sed', 'grep']) symlinkSync(execFileSync('/bin/sh', ['-c', `command -v ${tool}`]).toString().trim(), join(bin, tool));
+    const r = spawnSync('/bin/dash', ['-c', authProbeCmd('http://10.77.0.11:2379', certDir)], { env: { PATH: `${dir}:${bin}` } });
     const result = { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ok: r.status === 0 };
-    let calls: string[] = [];
+    const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    let answer: string;
     try {
-      calls = readFileSync(log, 'utf8').trim().split('\n');
-    } catch {}
-    return { result, calls };
-  }
-  const answer = (r: ReturnType<typeof probe>) => {
-    try {
-      return parseAuthProbe(r.result, 'http://10.77.0.11:2379');
+      answer = parseAuthProbe(result, 'http://10.77.0.11:2379');
     } catch (e) {
-      return (e as Error).message;
+      answer = (e as Error).message;
     }
-  };
+    return { answer, calls };
+  }
+  const ETCDCTL = 'docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 user list';
 
-  it('asks the member over its HTTP gateway: 200 is off, etcd\'s refusal is on, no docker exec', () => {
+  it('asks the member over its HTTP gateway: 200 is off, etcd\'s refusal is on, and no docker exec', () => {
     const off = probe('off');
-    expect(answer(off)).toBe('off');
+    expect(off.answer).toBe('off');
     expect(off.calls).toEqual([`curl -sS --max-time 5 -X POST -d {} -w \\n%{http_code} -- http://10.77.0.11:2379/v3/auth/user/list`]);
-    expect(answer(probe('on'))).toBe('on');
+    const on = probe('on');
+    expect(on.answer).toBe('on');
+    expect(on.calls.filter((c) => c.startsWith('docker'))).toEqual([]);
   });
 
-  it('an etcd that does not answer is unknown, never "off"', () => {
-    expect(answer(probe('down'))).toMatch(/cannot tell whether etcd auth is on .*Failed to connect/);
+  it.each(['down', '404', '500', 'none'] as const)('curl %s: etcdctl in the container answers instead', (curl) => {
+    const p = probe(curl);
+    expect(p.calls.at(-1)).toBe(ETCDCTL);
+    expect(p.answer).toBe('off');
   });
 
-  it('etcd without the /v3 gateway (404), or a host without curl: etcdctl in the container', () => {
-    expect(probe('404').calls.at(-1)).toBe('docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 user list');
-    const none = probe('none');
-    expect(none.calls).toEqual(['docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 user list']);
-    expect(answer(none)).toBe('off');
+  it('a member that neither answers is unknown, never "off"', () => {
+    expect(probe('down', 'down').answer).toMatch(/cannot tell whether etcd auth is on .*context deadline exceeded/);
+    expect(probe('500', 'down').answer).toMatch(/cannot tell whether etcd auth is on/);
   });
 
   it('with TLS, curl presents the member\'s client certificate from the host folder', () => {
-    expect(probe('off', '/usr/local/etcd/certs').calls[0]).toContain(
+    expect(probe('off', 'answers', '/usr/local/etcd/certs').calls[0]).toContain(
       '--cacert /usr/local/etcd/certs/ca.pem --cert /usr/local/etcd/certs/cert.pem --key /usr/local/etcd/certs/key.pem',
     );
   });

@@ -22,14 +22,26 @@ export const AUTH_OFF = /authentication is not enabled/i;
 /** etcd's auth as a member answered the probe: on (it asks for credentials) or off (it refuses them). */
 export type EtcdAuth = 'on' | 'off';
 
-/** The probe: `user list` without credentials works only while auth is off. */
-export const AUTH_PROBE = ['user', 'list'];
+/**
+ * The probe through etcdctl: `user list` as a user no one has. While auth is off etcdctl's login is refused
+ * ("not enabled") and it goes on without one, so the list works; while it is on the login fails. Without any
+ * credentials, etcd with client certificates and auth on takes the certificate's CommonName as the user: a
+ * CN that names a user with the root role would read as "off", one that names no user as neither.
+ */
+export const AUTH_PROBE = ['--user=gatewright-auth-probe:not-a-password', 'user', 'list'];
+/**
+ * What etcd's HTTP gateway answers, with auth on, to a request from a client certificate (client-cert-auth):
+ * the gateway cannot pass the CommonName on, so etcd refuses every such request. Auth off, it answers them.
+ */
+export const GATEWAY_CN_REFUSED = /CommonName of client sending a request against gateway will be ignored/;
+/** curl's answer that says auth is on: the refusal of a request without credentials or with a certificate. */
+const GATEWAY_AUTH_ON = new RegExp(`${AUTH_REFUSED.source}|${GATEWAY_CN_REFUSED.source}`, 'i');
 
 /**
  * The probe, asked of one member: over its HTTP gateway with curl when the host has it (the same request as
  * etcdctl's, without a runc start in the container: a tenth of the host's CPU), else through etcdctl. curl's
  * answer is taken only when it is one of the two etcdctl's would be: 200 (auth off) or etcd's refusal (auth on,
- * printed on stderr as etcdctl prints it). Anything else (no curl, a TLS or connection failure, etcd before 3.4
+ * printed on stderr as etcdctl prints it; with client certificates, the gateway's CommonName refusal). Anything else (no curl, a TLS or connection failure, etcd before 3.4
  * without /v3, an odd answer) asks etcdctl, whose answer parseAuthProbe reads as before: a member down is
  * unknown, never "off". `certDir`: the host folder of ca.pem, cert.pem, key.pem (TLS on).
  */
@@ -42,7 +54,7 @@ export function authProbeCmd(url: string, certDir: string | undefined): string {
     `  code=$(printf '%s\\n' "$o" | tail -n 1)`,
     `  body=$(printf '%s\\n' "$o" | sed '$d')`,
     `  if [ "$code" = 200 ]; then printf '%s\\n' "$body"; exit 0; fi`,
-    sh`  if printf '%s\\n' "$body" | grep -Eqi ${AUTH_REFUSED.source}; then printf '%s\\n' "$body" >&2; exit 1; fi`,
+    sh`  if printf '%s\\n' "$body" | grep -Eqi ${GATEWAY_AUTH_ON.source}; then printf '%s\\n' "$body" >&2; exit 1; fi`,
     'fi',
     `exec ${etcdctl}`,
   ].join('\n');
@@ -55,7 +67,7 @@ export function authProbeCmd(url: string, certDir: string | undefined): string {
 export function parseAuthProbe(r: ExecResult, where: string): EtcdAuth {
   if (r.ok) return 'off';
   const out = `${r.stderr}\n${r.stdout}`;
-  if (AUTH_REFUSED.test(out)) return 'on';
+  if (GATEWAY_AUTH_ON.test(out)) return 'on';
   throw new Error(`cannot tell whether etcd auth is on at ${where} (exit ${r.code}): ${out.trim().slice(-300) || 'no output'}`);
 }
 

@@ -1,12 +1,14 @@
 // etcd over TLS with client certificates: the dashboard uses conf.etcd.mtls only when mtls.enable is
 // true (endpoints without a scheme then go over https), the gateway uses APISIX's etcd.tls.{cert,key}
 // and apisix.ssl.ssl_trusted_certificate. One real etcd member on loopback requiring client certs.
-import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { authProbeCmd, parseAuthProbe } from '../../ops/etcdctl.ts';
+import { IN_CERTS } from '../../ops/layout.ts';
 import { Harness } from './harness.ts';
 import { eventually } from './http.ts';
 import { freePort } from './ports.ts';
@@ -22,7 +24,7 @@ const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'i
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
 function makeCerts(): void {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test-ca', '-keyout', f('ca.key'), '-out', f('ca.crt'));
-  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'], ['client', 'extendedKeyUsage=clientAuth']]) {
+  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth'], ['client', 'extendedKeyUsage=clientAuth']]) {
     writeFileSync(f(`${name}.ext`), `${ext}\n`);
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
     openssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`));
@@ -92,4 +94,45 @@ test("the gateway with etcd.tls.cert/key and apisix.ssl.ssl_trusted_certificate 
     edits: [[['etcd', 'tls', 'cert'], f('client.crt')], [['etcd', 'tls', 'key'], f('client.key')], [['apisix', 'ssl', 'ssl_trusted_certificate'], f('ca.crt')]],
   });
   await eventually(() => gateway.get('/get', 'tls.test'), (a) => a.status === 200);
+});
+
+// Last: it turns auth on for a while. The etcd role's auth probe, against a member that requires client
+// certificates and whose certificate's CommonName names a user with the root role (etcd would take it as the
+// user of a request without credentials). Both ways: curl to the member's HTTP gateway, and etcdctl in the
+// member's container when curl cannot answer (a stub `docker exec etcd etcdctl` runs etcdctl here, with the
+// container's certificate folder mapped to the host's). Each stub of the other way fails loudly.
+test('the auth probe reads auth off, on, off again, over curl and over etcdctl, whatever the certificate\'s CN', async () => {
+  const certs = f('host-certs');
+  mkdirSync(certs);
+  copyFileSync(f('ca.crt'), path.join(certs, 'ca.pem'));
+  copyFileSync(f('client.crt'), path.join(certs, 'cert.pem'));
+  copyFileSync(f('client.key'), path.join(certs, 'key.pem'));
+  const stub = (way: string, name: string, body: string) => {
+    mkdirSync(f(way), { recursive: true });
+    writeFileSync(path.join(f(way), name), `#!/bin/sh\n${body}\n`);
+    chmodSync(path.join(f(way), name), 0o755);
+  };
+  stub('curl', 'docker', 'echo "docker stub: the probe fell back to etcdctl" >&2; exit 97');
+  stub('etcdctl', 'curl', 'echo "curl: (7) Failed to connect" >&2; exit 7');
+  stub('etcdctl', 'docker', `[ "$1 $2 $3" = "exec etcd etcdctl" ] || exit 98; shift 3\nexec etcdctl $(printf '%s\\n' "$@" | sed 's|^\\(--[a-z]*=\\)${IN_CERTS}/|\\1${certs}/|')`);
+  const url = `https://127.0.0.1:${clientPort}`;
+  const probe = (way: 'curl' | 'etcdctl') => {
+    const r = spawnSync('/bin/sh', ['-c', authProbeCmd(url, certs)], { env: { ...process.env, PATH: `${f(way)}:${process.env.PATH}` } });
+    return parseAuthProbe({ code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ok: r.status === 0 }, url);
+  };
+  const etcdctl = (...args: string[]) =>
+    execFileSync('etcdctl', ['--endpoints', url, '--cacert', f('ca.crt'), '--cert', f('client.crt'), '--key', f('client.key'), ...args], { stdio: 'pipe' });
+
+  expect([probe('curl'), probe('etcdctl')]).toEqual(['off', 'off']);
+  etcdctl('user', 'add', 'root', '--new-user-password', 'probe-root-pw');
+  etcdctl('user', 'add', 'client', '--new-user-password', 'probe-client-pw');
+  etcdctl('user', 'grant-role', 'client', 'root');
+  etcdctl('auth', 'enable');
+  try {
+    expect(execFileSync('etcdctl', ['--endpoints', url, '--cacert', f('ca.crt'), '--cert', f('client.crt'), '--key', f('client.key'), 'user', 'list']).toString()).toMatch(/root/);
+    expect([probe('curl'), probe('etcdctl')]).toEqual(['on', 'on']);
+  } finally {
+    etcdctl('--user', 'root:probe-root-pw', 'auth', 'disable');
+  }
+  expect([probe('curl'), probe('etcdctl')]).toEqual(['off', 'off']);
 });

@@ -209,7 +209,7 @@ describe('the auth probe, under dash with a stub curl and docker', () => {
     }
     return { answer, calls };
   }
-  const ETCDCTL = 'docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 user list';
+  const ETCDCTL = 'docker exec etcd etcdctl --endpoints=http://10.77.0.11:2379 --user=gatewright-auth-probe:not-a-password user list';
 
   it('asks the member over its HTTP gateway: 200 is off, etcd\'s refusal is on, and no docker exec', () => {
     const off = probe('off');
@@ -229,6 +229,11 @@ describe('the auth probe, under dash with a stub curl and docker', () => {
   it('a member that neither answers is unknown, never "off"', () => {
     expect(probe('down', 'down').answer).toMatch(/cannot tell whether etcd auth is on .*context deadline exceeded/);
     expect(probe('500', 'down').answer).toMatch(/cannot tell whether etcd auth is on/);
+  });
+
+  it('etcd\'s gateway refusing a certificate\'s CommonName (client-cert-auth, auth on) is on', () => {
+    const cn = 'CommonName of client sending a request against gateway will be ignored and not used as expected';
+    expect(parseAuthProbe({ ok: false, code: 1, stdout: '', stderr: cn }, 'https://10.77.0.11:2379')).toBe('on');
   });
 
   it('with TLS, curl presents the member\'s client certificate from the host folder', () => {

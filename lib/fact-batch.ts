@@ -26,6 +26,8 @@ export interface BatchOptions {
    * output never touches the host's disk. The others run at once, in the background, into a private temp dir.
    */
   foreground?: ReadonlySet<number>;
+  /** The one fact (by index, in `foreground`) whose stdin is the batch's; every other fact reads /dev/null. */
+  stdin?: number;
 }
 
 /**
@@ -38,9 +40,11 @@ export interface BatchOptions {
  * beyond its facts (a fork costs about what a small fact does): a section costs one subshell and the `sh`,
  * never a `cat` of its own. A fact in `foreground` runs at its turn instead: its stdout goes straight to the
  * batch's (fd 3), its stderr is captured by the command substitution, followed by ` <code>` so that neither
- * its trailing newlines nor its code are lost. Either way both print exactly as the fact printed them.
+ * its trailing newlines nor its code are lost. Either way both print exactly as the fact printed them. The
+ * batch's own stdin goes to one foreground fact at most (`stdin`: a login's config); all others read /dev/null.
  */
 export function batchScript(commands: readonly string[], nonce: string, opts: BatchOptions = {}): string {
+  if (opts.stdin !== undefined && !opts.foreground?.has(opts.stdin)) throw new Error(`the fact reading the batch's stdin (${opts.stdin}) must run in the foreground`);
   const foreground = (i: number) => opts.foreground?.has(i) ?? false;
   const background = commands.some((_, i) => !foreground(i));
   const lines = [`n=${nonce}`];
@@ -73,7 +77,7 @@ export function batchScript(commands: readonly string[], nonce: string, opts: Ba
     flush();
     lines.push(
       `printf '%s ${i} out\\n' "$n"; ` +
-        `{ e=$(sh -c ${quote(command)} </dev/null 2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
+        `{ e=$(sh -c ${quote(command)} ${i === opts.stdin ? '' : '</dev/null '}2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
         `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
     );
   });

@@ -60,7 +60,7 @@ export class FactCache {
   }
 
   get<T>(host: string, fact: Fact<T>, run: Run, opts: FactOptions = {}): Promise<T> {
-    return this.read(host, keyOf(fact), () => run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret }).then((r) => fact.parse(r)), opts);
+    return this.read(host, keyOf(fact), () => run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret, stdin: fact.stdin }).then((r) => fact.parse(r)), opts);
   }
 
   /**
@@ -88,6 +88,8 @@ export class FactCache {
     for (const fact of facts) {
       const key = keyOf(fact);
       if (this.isCurrent(cache, key)) continue;
+      // The batch's stdin is one fact's: a second fact with stdin is read alone, when a step asks for it.
+      if (fact.stdin !== undefined && [...(groups.get(fact.become)?.values() ?? [])].some((f) => f.stdin !== undefined)) continue;
       let group = groups.get(fact.become);
       if (!group) groups.set(fact.become, (group = new Map()));
       group.set(key, fact);
@@ -112,12 +114,27 @@ export class FactCache {
 
 /**
  * One fact alone runs as itself (nothing to gain from a script); several run as one batch script, a secret one
- * in the foreground (its output never goes to a file on the host) and hiding the batch's output from logs.
+ * in the foreground (its output never goes to a file on the host) and hiding the batch's output from logs; the
+ * one with stdin (prefetch lets one in) in the foreground too, the batch's stdin its own.
  */
 function readAll(facts: readonly Fact<unknown>[], become: boolean | undefined, run: Run): Promise<ExecResult[]> {
-  const opts = { nothrow: true, become, secretOutput: facts.some((f) => f.secret) };
+  const stdinAt = facts.findIndex((f) => f.stdin !== undefined);
+  const stdin = stdinAt < 0 ? undefined : facts[stdinAt].stdin;
+  const opts = { nothrow: true, become, secretOutput: facts.some((f) => f.secret || f.stdin !== undefined), stdin };
   if (facts.length === 1) return run(facts[0].command, opts).then((r) => [r]);
   const nonce = newNonce();
-  const foreground = new Set(facts.flatMap((f, i) => (f.secret ? [i] : [])));
-  return run(batchScript(facts.map((f) => f.command), nonce, { foreground }), opts).then((r) => parseBatch(r, facts.length, nonce));
+  if (stdinAt < 0) {
+    const foreground = new Set(facts.flatMap((f, i) => (f.secret ? [i] : [])));
+    return run(batchScript(facts.map((f) => f.command), nonce, { foreground }), opts).then((r) => parseBatch(r, facts.length, nonce));
+  }
+  // The fact with stdin runs in the foreground (only the foreground has the batch's stdin), and first: it then
+  // runs beside the background facts, which all start before it, instead of after those listed before it.
+  const order = [stdinAt, ...facts.keys()].filter((i, at) => at === 0 || i !== stdinAt);
+  const foreground = new Set(order.flatMap((i, at) => (facts[i].secret || at === 0 ? [at] : [])));
+  return run(batchScript(order.map((i) => facts[i].command), nonce, { foreground, stdin: 0 }), opts).then((r) => {
+    const parsed = parseBatch(r, facts.length, nonce);
+    const results: ExecResult[] = [];
+    order.forEach((i, at) => (results[i] = parsed[at]));
+    return results;
+  });
 }

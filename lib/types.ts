@@ -99,6 +99,11 @@ export interface Fact<T> {
   become?: boolean;
   /** Its output may hold secrets (a file's content): never logged nor reported, read alone or in a batch. */
   secret?: boolean;
+  /**
+   * Bytes for the command's stdin (a password for a login: never in argv). In a batch it is the batch's stdin,
+   * read by this fact alone: one such fact per batch, any other is read by itself when asked.
+   */
+  stdin?: string;
   /** Parse the result. The fact's command runs with nothrow: parse sees the exit code. */
   parse(result: ExecResult): T;
 }

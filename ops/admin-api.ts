@@ -1,7 +1,9 @@
-// The control plane's REST API (docs/STANDINS.md), spoken by curl on a control host: login once per
-// play, then GET/PUT with the token. Password and token go through curl's stdin config, never argv.
-import type { Inventory, StepContext } from '../lib/types.ts';
-import { CURL_CMD, curlConfig, curlGetsConfig, parseCurlOutput, parseCurlOutputs, type CurlRequest, type CurlResponse } from './curl.ts';
+// The control plane's REST API (docs/STANDINS.md), spoken by curl on a control host: login once per run
+// (with the converged run's GETs, in one command), then GET/PUT with the token. Password and token go through
+// curl's stdin config, never argv.
+import { defineFact, type Fact, type Inventory, type StepContext } from '../lib/types.ts';
+import { CURL_CMD, curlConfig, curlGetsConfig, parseCurlOutput, type CurlRequest, type CurlResponse } from './curl.ts';
+import { loginThenGetsCmd, parseConsoleSession, tokenIn, type ConsoleSession } from './console-session.ts';
 import { PROBE_ROUTE_ID } from './gateway-health.ts';
 import { stackVars } from '../vars/schema.ts';
 import { GROUPS } from './layout.ts';
@@ -29,51 +31,50 @@ const tokens = new WeakMap<Inventory, Map<string, Promise<string>>>();
  * token is kept for the run; a call the console answers 401 (token refused) logs in again once.
  */
 export async function adminApi(ctx: StepContext): Promise<AdminApi> {
-  // The host's own address, not loopback: on the bundle's bridge network a loopback request reaches the console
-  // from the bridge's gateway, which its allow_list does not hold; the control hosts' addresses it does.
-  const v = stackVars(ctx);
-  const base = `http://${ctx.host.address}:${v.dashboard_port}`;
-  const password = v.dashboard_admin_password;
-  if (!password) throw new Error('dashboard_admin_password is not set: the console login needs it');
+  const { base, password } = consoleOf(ctx);
   ctx.secret(password);
   const login = async (): Promise<string> => {
-    const r = await curlOn(ctx, {
-      method: 'POST',
-      url: `${base}/apisix/admin/user/login`,
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: v.dashboard_admin_user, password }),
-    }, { secretOutput: true });
-    const token = r.status === 200 ? (JSON.parse(r.body) as { data?: { token?: string } }).data?.token : undefined;
-    if (!token) throw new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${r.status}): ${r.body.slice(0, 200)}`);
-    return token;
+    const r = await curlOn(ctx, loginRequest(ctx), { secretOutput: true });
+    return tokenOf(ctx, { login: r, token: tokenIn(r) });
   };
   let byHost = tokens.get(ctx.inventory);
   if (!byHost) tokens.set(ctx.inventory, (byHost = new Map()));
   const cache = byHost;
-  const fresh = () => {
-    const token = login();
+  const keep = (token: Promise<string>) => {
     cache.set(ctx.host.name, token);
     token.catch(() => cache.get(ctx.host.name) === token && cache.delete(ctx.host.name));
     return token;
   };
   const token = async (renew = false) => {
-    const t = await (renew ? fresh() : (cache.get(ctx.host.name) ?? fresh()));
+    const t = await (renew ? keep(login()) : (cache.get(ctx.host.name) ?? keep(login())));
     ctx.secret(t);
     return t;
   };
-  await token();
   const reads = consoleReads(ctx);
-  // One curl for all of them: the answers come back in order, each with its status.
-  const readAll = async () => {
-    const r = await ctx.run(CURL_CMD, { stdin: curlGetsConfig(reads.map((p) => `${base}${p}`), { Authorization: await token(), 'Content-Type': 'application/json' }), nothrow: true });
-    return parseCurlOutputs(r.stdout, r.stderr, reads.length);
+  const session = consoleSessionFact(ctx);
+  /** The login and the reads in one command (a fact: a converged run's came with the host's batch). */
+  const sessionRead = async (): Promise<ConsoleSession | undefined> => {
+    const s = await ctx.fact(session, { current: true }).catch(() => undefined);
+    if (s?.token) {
+      ctx.secret(s.token);
+      keep(Promise.resolve(s.token));
+    }
+    return s;
   };
+  // No token yet for this host in the run: the session's. A console that answered it and refused the login, with
+  // nothing changed since (current): that is the error, not a second login. One that did not answer (not up yet
+  // when the batch asked): a login of its own, whose failure is the error.
+  if (!cache.has(ctx.host.name)) {
+    const s = await sessionRead();
+    if (s && !s.token && s.login.status !== 0) tokenOf(ctx, s);
+  }
+  await token();
   const get = async (path: string) => {
     const at = reads.indexOf(path);
     if (at < 0) return call('GET', path);
-    const got = (await ctx.memo(`console GET ${reads.join(' ')}`, readAll, { current: true }))[at];
+    const got = (await sessionRead())?.reads?.[at];
     // Not answered (or the token refused): its own call, which logs in again on a 401.
-    return got.status === 0 || got.status === 401 ? call('GET', path) : got;
+    return !got || got.status === 0 || got.status === 401 ? call('GET', path) : got;
   };
   const call = async (method: 'GET' | 'PUT', path: string, body?: unknown) => {
     const send = async (t: string) =>
@@ -89,6 +90,56 @@ export async function adminApi(ctx: StepContext): Promise<AdminApi> {
   return { host: ctx.host.name, get, put: (p, b) => call('PUT', p, b) };
 }
 
+/** The console of `ctx`'s host at its own address, and the admin password (which its login needs). */
+function consoleOf(ctx: StepContext): { base: string; password: string } {
+  // The host's own address, not loopback: on the bundle's bridge network a loopback request reaches the console
+  // from the bridge's gateway, which its allow_list does not hold; the control hosts' addresses it does.
+  const v = stackVars(ctx);
+  const password = v.dashboard_admin_password;
+  if (!password) throw new Error('dashboard_admin_password is not set: the console login needs it');
+  return { base: `http://${ctx.host.address}:${v.dashboard_port}`, password };
+}
+
+const loginRequest = (ctx: StepContext): CurlRequest => {
+  const { base, password } = consoleOf(ctx);
+  return {
+    method: 'POST',
+    url: `${base}/apisix/admin/user/login`,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: stackVars(ctx).dashboard_admin_user, password }),
+  };
+};
+
+function tokenOf(ctx: StepContext, s: ConsoleSession): string {
+  if (!s.token) throw new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${s.login.status}): ${s.login.body.slice(0, 200)}`);
+  return s.token;
+}
+
+/** The session fact, for the first control host (the one controlPlane asks first) when the login can be made. */
+export const consoleSessionFacts = (ctx: StepContext): Fact<ConsoleSession>[] =>
+  ctx.inventory.group(GROUPS.control)[0]?.name === ctx.host.name && stackVars(ctx).dashboard_admin_password ? [consoleSessionFact(ctx)] : [];
+
+/**
+ * The console login and what a converged run GETs from it (consoleReads), in one command: a fact, secret (its
+ * output holds the token; the password is its stdin). The dashboard role reads it with the first control host's
+ * batch, so a converged run asks the console nothing more; after any change a GET reads it again.
+ */
+export function consoleSessionFact(ctx: StepContext): Fact<ConsoleSession> {
+  const { base } = consoleOf(ctx);
+  const reads = consoleReads(ctx);
+  // Short: the batch must not wait on a console that does not answer yet (fresh hosts); a GET then asks again.
+  const login = curlConfig({ ...loginRequest(ctx), timeoutSec: 5 });
+  return defineFact({
+    name: `console login and reads at ${base}`,
+    command: loginThenGetsCmd(curlGetsConfig(reads.map((p) => `${base}${p}`), { 'Content-Type': 'application/json' })),
+    stdin: login,
+    secret: true,
+    // With the root batch: a fact of the user's own would cost a command of its own.
+    become: true,
+    parse: (r) => parseConsoleSession(r, reads.length),
+  });
+}
+
 export const SMOKE_ROUTE_ID = 'gatewright-smoke';
 
 /** The console's data-plane cluster (api7 keeps gateways in clusters). */
@@ -96,9 +147,9 @@ export const clusterPath = (id: string): string => `/apisix/admin/clusters/${enc
 
 /**
  * What a converged `site` GETs from the console, in play order: the data-plane cluster (dashboard), the probe
- * route (gateway), the smoke route (smoke). The first GET of any of them on a control host asks for all of them
- * in one curl; a later one takes that answer while nothing changed in the run (ctx.memo, current), so a converged
- * run asks once for three. After any change the next GET reads them again.
+ * route (gateway), the smoke route (smoke). They come with the login, in one command (consoleSessionFact); a
+ * GET takes that answer while nothing changed in the run (current), so a converged run asks once for three, in
+ * the first control host's batch. After any change the next GET reads them again.
  */
 export function consoleReads(ctx: StepContext): string[] {
   const v = stackVars(ctx);

@@ -5,7 +5,7 @@
 // What each plane step looks at and plans: ops/plane-steps.ts. What the role reads on a host: its facts, one batch.
 import { BUNDLE } from '../../ops/layout.ts';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
-import { adminApi, putOrThrow } from '../../ops/admin-api.ts';
+import { adminApi, consoleSessionFacts, putOrThrow } from '../../ops/admin-api.ts';
 import { consoleStep } from '../../ops/console.ts';
 import { firstHostOfPlay } from '../../ops/topology.ts';
 import { stackVars } from '../../vars/schema.ts';
@@ -15,7 +15,8 @@ import { secretNotSet, tokenSecretChanges, tokenSecretFacts } from './token-secr
 
 export default defineRole({
   name: 'dashboard',
-  facts: (ctx) => [...tokenSecretFacts(ctx), ...cp.facts(ctx)],
+  // The console's login and GETs ride in the first control host's batch: a converged run asks nothing more.
+  facts: (ctx) => [...tokenSecretFacts(ctx), ...cp.facts(ctx), ...consoleSessionFacts(ctx)],
   steps: [
     defineStep({ name: 'console token secret', when: secretNotSet, plan: tokenSecretChanges }),
     defineStep({ name: 'upload the cp bundle', tags: [BUNDLE], plan: cp.upload }),

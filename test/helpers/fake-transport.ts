@@ -2,6 +2,7 @@
 import { UnreachableError } from '../../lib/errors.ts';
 import { makeHost, makeInventory } from '../../lib/inventory.ts';
 import { CommandError, type ExecOptions, type ExecResult, type Host, type Inventory, type PutOptions, type Transport, type Vars } from '../../lib/types.ts';
+import { answerSession } from './console-session.ts';
 
 /** `opts` lets a script tell apart commands that differ only by stdin (HAProxy's socket, curl -K -). */
 export type Responder = (command: string, host: string, opts: ExecOptions) => Partial<ExecResult> | undefined;
@@ -42,7 +43,9 @@ export class FakeTransport implements Transport {
  * answers one after the other (ops/curl.ts curlGetsConfig): the responder is asked once per URL, with a config
  * that holds only that URL, as if each came alone.
  */
-function answerEachUrl(respond: Responder, command: string, host: string, opts: ExecOptions): Partial<ExecResult> | undefined {
+export function answerEachUrl(respond: Responder, command: string, host: string, opts: ExecOptions): Partial<ExecResult> | undefined {
+  const session = answerSession(command, opts, (o) => answerEachUrl(respond, 'curl -K -', host, o));
+  if (session) return session;
   const config = typeof opts.stdin === 'string' ? opts.stdin : undefined;
   const urls = command === 'curl -K -' && config ? config.split('\n').filter((l) => l.startsWith('url = ')) : [];
   if (urls.length < 2) return respond(command, host, opts);

@@ -12,7 +12,8 @@ import { definePlaybook, type ExecOptions, type ExecResult, type Host, type PutO
 import { localSha256 } from '../../ops/local-checksum.ts';
 import { batchCommands } from './role-fleet.ts';
 import { IMAGES_CMD } from '../../ops/docker.ts';
-import { FakeTransport, fakeInventory } from './fake-transport.ts';
+import { answerEachUrl, FakeTransport, fakeInventory } from './fake-transport.ts';
+import { answerSession } from './console-session.ts';
 
 export const VERSION = '2.13.2304';
 const HEX = { cp: 'c'.repeat(64), dp: 'd'.repeat(64) };
@@ -198,7 +199,7 @@ class PlaneTransport extends FakeTransport {
       const nonce = /^n=(gwfacts-[0-9a-f]+)\n/.exec(command)?.[1];
       if (!nonce) return state.answer(command, opts);
       const parts = batchCommands(command)!.map((c, i) => {
-        const r = { code: 0, stdout: '', stderr: '', ...state.answer(c, opts) };
+        const r = { code: 0, stdout: '', stderr: '', ...(answerSession(c, opts, (o) => answerEachUrl((cmd, _h, oo) => state.answer(cmd, oo), 'curl -K -', state.name, o)) ?? state.answer(c, opts)) };
         return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
       });
       return { stdout: `${nonce} begin\n${parts.join('')}${nonce} end\n` };

@@ -3,7 +3,8 @@
 // command a host was sent recorded, so a test can say "the batch and nothing else".
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecResult, type Role, type StepResult, type Vars } from '../../lib/types.ts';
-import { fakeFleet, fakeInventory, type Responder } from './fake-transport.ts';
+import { answerEachUrl, fakeFleet, fakeInventory, type Responder } from './fake-transport.ts';
+import { answerSession } from './console-session.ts';
 
 /** The words of one POSIX-quoted shell word, as lib/shell.ts `quote` writes it. */
 export function unquote(word: string): string {
@@ -24,7 +25,8 @@ const NONCE = /^n=(gwfacts-[0-9a-f]+)\n/;
 const WORD = String.raw`((?:'[^']*'|\\.|[^\s'\\])+)`;
 // A background fact is started as `( printf '%s <i> out\n' "$n"; sh -c <cmd> </dev/null 2>"$d/<i>.err"; …`, a
 // foreground one runs at its turn as `printf '%s <i> out\n' "$n"; { e=$(sh -c <cmd> </dev/null …` (lib/fact-batch.ts).
-const FACT = new RegExp(String.raw`\( printf '%s (\d+) out\\n' "\$n"; sh -c ${WORD} <\/dev\/null 2>"|printf '%s (\d+) out\\n' "\$n"; \{ e=\$\(sh -c ${WORD} <\/dev\/null`, 'g');
+// The one foreground fact given the batch's stdin has no </dev/null.
+const FACT = new RegExp(String.raw`\( printf '%s (\d+) out\\n' "\$n"; sh -c ${WORD} <\/dev\/null 2>"|printf '%s (\d+) out\\n' "\$n"; \{ e=\$\(sh -c ${WORD} (?:<\/dev\/null )?2>&1`, 'g');
 
 /** The fact commands a batch script runs, in order; undefined for a command that is not a batch. */
 export function batchCommands(command: string): string[] | undefined {
@@ -60,6 +62,8 @@ export function batchAware(respond: Responder): Responder {
       return answers.some((a) => CANNOT_EXEC.test(a.stderr ?? '')) ? answer(boxed.fallback, host, opts) : batchAnswer(boxed.nonce, answers);
     }
     // A script that answers the batch itself (a refused sudo, a timeout) is taken at its word.
+    const session = answerSession(command, opts, (o) => answerEachUrl(respond, 'curl -K -', host, o));
+    if (session) return session;
     const whole = respond(command, host, opts);
     const nonce = NONCE.exec(command)?.[1];
     if (whole || !nonce) return whole;

@@ -88,6 +88,15 @@ describe('fact batch: one script, each fact as if run alone', () => {
     expect(stdin).toEqual({ code: 0, stdout: 'read-done\n', stderr: '', ok: true });
   });
 
+  it.each(SHELLS)("under %s: the batch's stdin goes to the one fact given it (in the foreground), no other reads it", (...shell) => {
+    const nonce = newNonce();
+    const commands = ['cat; echo bg-done', 'cat; echo login-done', 'cat; echo fg-done'];
+    const script = batchScript(commands, nonce, { foreground: new Set([1, 2]), stdin: 1 });
+    const run = exec(shell[0].split(' ')[0], [...shell[1], '-c', script], 'the login config\n');
+    expect(parseBatch(run, 3, nonce).map((r) => r.stdout)).toEqual(['bg-done\n', 'the login config\nlogin-done\n', 'fg-done\n']);
+    expect(() => batchScript(commands, nonce, { stdin: 0 })).toThrow(/must run in the foreground/);
+  });
+
   it('a single fact and no fact at all', () => {
     expect(batch(SHELLS[0], ['printf x']).results()).toEqual([{ code: 0, stdout: 'x', stderr: '', ok: true }]);
     expect(batch(SHELLS[0], []).results()).toEqual([]);

@@ -7,12 +7,12 @@ import { defineFact, type ExecOptions, type ExecResult } from '../../lib/types.t
 
 // A run function that runs each command for real under dash and counts the calls (and their `become`).
 function scripted(fail?: (command: string) => Partial<ExecResult> | Error | undefined) {
-  const calls: { command: string; become?: boolean }[] = [];
+  const calls: { command: string; become?: boolean; stdin?: string; secretOutput?: boolean }[] = [];
   const run = async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
-    calls.push({ command, become: opts.become });
+    calls.push({ command, become: opts.become, ...(opts.stdin === undefined ? {} : { stdin: String(opts.stdin), secretOutput: opts.secretOutput }) });
     const forced = fail?.(command);
     if (forced instanceof Error) throw forced;
-    const r = spawnSync('dash', ['-c', command], { input: '' });
+    const r = spawnSync('dash', ['-c', command], { input: opts.stdin ?? '' });
     const code = r.status ?? -1;
     return { code, stdout: r.stdout.toString(), stderr: r.stderr.toString(), ok: code === 0, ...forced };
   };
@@ -105,6 +105,23 @@ describe('FactCache.prefetch', () => {
     const cache = new FactCache();
     const { run } = scripted(() => new UnreachableError('h1', 'connection to h1 lost'));
     await expect(cache.prefetch('h1', FACTS, run)).rejects.toThrow(UnreachableError);
+  });
+
+  it("a fact with stdin gets the batch's stdin, first and alone of all its facts; a second one is read by itself when asked", async () => {
+    const cache = new FactCache();
+    const { run, calls } = scripted();
+    const login = defineFact({ name: 'login', command: 'cat; echo logged-in', stdin: 'secret-config\n', parse: (r) => r.stdout });
+    const second = defineFact({ name: 'second login', command: 'cat; echo second', stdin: 'other-config\n', parse: (r) => r.stdout });
+    const reader = text('reads stdin', 'cat; echo done');
+    await cache.prefetch('h1', [FACTS[0], reader, login, second, FACTS[1]], run);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ stdin: 'secret-config\n', secretOutput: true });
+    // It runs first (beside the background facts, not after those listed before it), its results in place.
+    expect(calls[0].command).toMatch(/\nprintf '%s 0 out\\n' "\$n"; \{ e=\$\(sh -c 'cat; echo logged-in' 2>&1/);
+    expect(await Promise.all([FACTS[0], reader, login, FACTS[1]].map((f) => cache.get('h1', f, run)))).toEqual(['6.1', 'done', 'secret-config\nlogged-in\n', '4']);
+    expect(calls).toHaveLength(1);
+    expect(await cache.get('h1', second, run)).toBe('other-config\nsecond\n');
+    expect(calls.slice(1)).toEqual([{ command: 'cat; echo second', stdin: 'other-config\n', secretOutput: undefined }]);
   });
 
   it("one fact's parse error stays with that fact", async () => {

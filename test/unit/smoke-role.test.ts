@@ -7,6 +7,7 @@ import { definePlaybook, defineRole, defineStep, type Vars } from '../../lib/typ
 import { stackVariables } from '../../vars/schema.ts';
 import smoke, { SMOKE_ROUTE_ID } from '../../roles/smoke/index.ts';
 import { clusterPath, controlPlane } from '../../ops/admin-api.ts';
+import { READS_MARK } from '../../ops/console-session.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
 
 const ADDR: Record<string, string> = { lab1: '10.77.0.11', lab2: '10.77.0.12', lab4: '10.77.0.14', lab5: '10.77.0.15', upstream1: '10.77.0.30' };
@@ -96,8 +97,11 @@ describe('smoke role: converged', () => {
     // The check through every gateway is a fact: read before the steps (in a site, in the host's batch), and
     // current at the verify since nothing changed.
     expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET]);
-    expect(argv.filter((c) => c === 'curl -K -')).toHaveLength(2); // login, GET: token and password on stdin
-    const check = argv.filter((c) => c !== 'curl -K -');
+    // The login and the GETs in one command: the password on its stdin, the token passed on the host.
+    const session = argv.filter((c) => c.includes(READS_MARK));
+    expect(session).toHaveLength(1);
+    expect(session[0]).not.toMatch(/tok-123|Dashboard-pw/);
+    const check = argv.filter((c) => !c.includes(READS_MARK));
     expect(check).toEqual([expect.stringMatching(/^curl -sS .*10\.77\.0\.14:80\/get && curl -sS .*10\.77\.0\.15:80\/get$/)]);
     expect(check[0]).not.toMatch(/tok-123|Dashboard-pw/);
   });
@@ -233,10 +237,11 @@ describe('the console read, shared by the plays of a run', () => {
     expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET]);
   });
 
-  it('a change in between: smoke reads the console again (all of it, in one curl)', async () => {
+  it('a change in between: smoke reads the console again (all of it, with a login, in one command)', async () => {
     const { calls, summary } = await runTwo(true);
     expect(summary.exitCode).toBe(0);
-    // smoke's own facts are read again as its play starts (a change made them stale), then its GET.
-    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET, ...THROUGH, ...GET]);
+    // smoke's own facts are read again as its play starts (a change made them stale), then its GET, which comes
+    // with a login of its own: the login and the GETs are one command (ops/console-session.ts).
+    expect(calls).toEqual([...THROUGH, LOGIN('lab1'), ...GET, ...THROUGH, LOGIN('lab1'), ...GET]);
   });
 });

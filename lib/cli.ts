@@ -13,7 +13,6 @@ import { askPassword } from './prompt.ts';
 import { Keyring, vaultPasswords } from './vault.ts';
 import { Redactor } from './redact.ts';
 import { plainRenderer, type Renderer } from './render.ts';
-import { treeRenderer } from './tree-view.ts';
 import { runLog, runStamp, writeJsonReport } from './report.ts';
 import { writeRetryFile } from './retry-file.ts';
 import { runPlaybook } from './runner.ts';
@@ -54,6 +53,9 @@ export async function main(argv: string[], importPlaybook?: PlaybookImport): Pro
     return 0;
   }
 
+  // The tree (listr2) is drawn only on a terminal: there it loads while the hosts connect; a pipe never loads it.
+  const tree = process.stdout.isTTY && !opts.verbose ? import('./tree-view.ts') : undefined;
+  tree?.catch(() => undefined); // awaited (and thrown) by renderer(); this only keeps it from being unhandled
   const { redactor, connections } = await connect(opts, keyring);
   // --check changes nothing: it neither takes nor waits for the lock.
   const lock = opts.check
@@ -88,7 +90,7 @@ export async function main(argv: string[], importPlaybook?: PlaybookImport): Pro
     throw error;
   }
   const runDir = join(opts.runsDir, runStamp());
-  const view = renderer(opts);
+  const view = await renderer(opts, tree);
   const listeners: Listener[] = [view.listener, runLog(runDir)];
   const transports = lock?.transports ?? connections.get;
   const summary = await runPlaybook(playbook, opts, { inventory, transports, listeners, redactor, close, interrupt }).finally(untrap);
@@ -154,8 +156,8 @@ async function adhoc(opts: CliOptions, pattern: string, command: string, invento
   }
 }
 
-function renderer(opts: CliOptions): Renderer {
-  if (process.stdout.isTTY && !opts.verbose) return treeRenderer({ diff: opts.diff, write: out });
+async function renderer(opts: CliOptions, tree: Promise<typeof import('./tree-view.ts')> | undefined): Promise<Renderer> {
+  if (tree) return (await tree).treeRenderer({ diff: opts.diff, write: out });
   return { listener: plainRenderer({ verbose: opts.verbose, diff: opts.diff, write: out }), done: async () => undefined };
 }
 

@@ -11,6 +11,8 @@ import { fingerprint, listSources, shippedPlaybooks } from './sources.mjs';
 /** The modules the launcher imports, beside the playbooks: the CLI, and what it decides the route with. */
 const LIB_ENTRIES = ['lib/cli', 'lib/args', 'lib/playbooks'];
 const STAMP = 'build.json';
+/** Packages imported from node_modules at run time; every other package is bundled. */
+export const UNBUNDLED = ['node-ssh', 'ssh2', 'zx', 'ansible-vault', 'esbuild', 'tsx'];
 /** A temp folder this old is a build that died; younger ones may be another run's, still building. */
 const ABANDONED_MS = 10 * 60_000;
 
@@ -76,7 +78,12 @@ export async function currentBuild(root, buildRoot, log) {
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      packages: 'external',
+      // Pure-JS packages go into the build: Node's loader resolves and compiles each file of a package on its own,
+      // and zod, yaml and listr2 are hundreds of files (a third of the CLI's start). ssh2 has a native addon,
+      // zx is loaded only when a role runs commands, ansible-vault is CommonJS: they stay in node_modules.
+      external: UNBUNDLED,
+      // A bundled CommonJS file (yaml's node build) requires Node's builtins: ESM has no `require`, so give it one.
+      banner: { js: "import { createRequire as __gatewrightRequire } from 'node:module'; const require = __gatewrightRequire(import.meta.url);" },
       logLevel: 'silent',
       sourcemap: 'linked',
       plugins: [importMetaOfSource],

@@ -1,8 +1,10 @@
 // The runner end to end against real sshd: converge twice, --check, --json, failures, secrets, hostile values.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { quote } from '../../lib/shell.ts';
 import { labInventory, labWorkspace, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
 
 const PLAYBOOK = 'test/fixtures/playbooks/converge.ts';
@@ -44,6 +46,17 @@ describe('converging a small playbook on three sshd hosts', () => {
     const report2 = JSON.parse(readFileSync(json2, 'utf8'));
     for (const host of ['h2', 'h3', 'h4']) expect(report2.hosts[host]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
     expect(second.stdout).toMatch(/h2 : ok=\d+ changed=0 unreachable=0 failed=0 skipped=\d+/);
+  });
+
+  it('on a terminal the tree is drawn (listr2, loaded only there) and collapses each finished play to one line', () => {
+    const ws = workspace();
+    const cli = [join('node_modules', '.bin', 'tsx'), join('lib', 'cli.ts'), ...ws.args].map(quote).join(' ');
+    // util-linux script(1) gives the CLI a pseudo-terminal, as a user's terminal does.
+    const r = spawnSync('script', ['-qfec', `stty cols 120 rows 40; exec ${cli}`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, SSH_AUTH_SOCK: '' }, timeout: 60_000 });
+    const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(r.status, screen).toBe(0);
+    expect(screen).toMatch(/✔ \S.* \(3 hosts\) [\d.]+ s, \d+ changed/);
+    expect(screen).toMatch(/h2 +: ok=\d+ changed=\d+ unreachable=0 failed=0 skipped=\d+/);
   });
 
   it('--check plans, reports what it would change and changes nothing', async () => {

@@ -101,7 +101,6 @@ export function makeContext(host: Host, scope: Scope, deps: ContextDeps): StepCo
     run,
     $: bindShell(run, host.name),
     fact: (fact, opts) => deps.facts.get(host.name, fact, run, opts),
-    memo: (key, read, opts) => deps.facts.read(host.name, `memo:${key}`, read, opts),
     transport,
     on: (name) => makeContext(scope.resolveHost(name), scope, deps),
     unreachable: (name) => deps.unreachable?.(name) ?? false,

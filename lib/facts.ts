@@ -60,19 +60,12 @@ export class FactCache {
   }
 
   get<T>(host: string, fact: Fact<T>, run: Run, opts: FactOptions = {}): Promise<T> {
-    return this.read(host, keyOf(fact), () => run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret, stdin: fact.stdin }).then((r) => fact.parse(r)), opts);
-  }
-
-  /**
-   * A read that is not one command of its own (API calls whose token goes on stdin), memoised under `key` by the
-   * rules of a fact: the same options, the same "current", a failure never kept.
-   */
-  read<T>(host: string, key: string, read: () => Promise<T>, opts: FactOptions = {}): Promise<T> {
     const cache = this.memo(host);
+    const key = keyOf(fact);
     const memo = cache.get(key);
     if (memo && !opts.fresh && (!opts.current || this.isCurrent(cache, key))) return memo.value as Promise<T>;
     const epoch = this.epoch;
-    return this.remember(cache, key, read(), epoch);
+    return this.remember(cache, key, run(fact.command, { nothrow: true, become: fact.become, secretOutput: fact.secret, stdin: fact.stdin }).then((r) => fact.parse(r)), epoch);
   }
 
   /**
@@ -123,15 +116,12 @@ function readAll(facts: readonly Fact<unknown>[], become: boolean | undefined, r
   const opts = { nothrow: true, become, secretOutput: facts.some((f) => f.secret || f.stdin !== undefined), stdin };
   if (facts.length === 1) return run(facts[0].command, opts).then((r) => [r]);
   const nonce = newNonce();
-  if (stdinAt < 0) {
-    const foreground = new Set(facts.flatMap((f, i) => (f.secret ? [i] : [])));
-    return run(batchScript(facts.map((f) => f.command), nonce, { foreground }), opts).then((r) => parseBatch(r, facts.length, nonce));
-  }
   // The fact with stdin runs in the foreground (only the foreground has the batch's stdin), and first: it then
   // runs beside the background facts, which all start before it, instead of after those listed before it.
-  const order = [stdinAt, ...facts.keys()].filter((i, at) => at === 0 || i !== stdinAt);
-  const foreground = new Set(order.flatMap((i, at) => (facts[i].secret || at === 0 ? [at] : [])));
-  return run(batchScript(order.map((i) => facts[i].command), nonce, { foreground, stdin: 0 }), opts).then((r) => {
+  const order = stdinAt < 0 ? [...facts.keys()] : [stdinAt, ...[...facts.keys()].filter((i) => i !== stdinAt)];
+  const foreground = new Set(order.flatMap((i, at) => (facts[i].secret || i === stdinAt ? [at] : [])));
+  const script = batchScript(order.map((i) => facts[i].command), nonce, { foreground, stdin: stdinAt < 0 ? undefined : 0 });
+  return run(script, opts).then((r) => {
     const parsed = parseBatch(r, facts.length, nonce);
     const results: ExecResult[] = [];
     order.forEach((i, at) => (results[i] = parsed[at]));

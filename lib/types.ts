@@ -162,8 +162,6 @@ export interface StepContext {
   $: RemoteShell;
   /** A fact of this host, memoised for the run: `fresh` reads it again; `current` reads it again only if something changed since. */
   fact<T>(fact: Fact<T>, opts?: { fresh?: boolean; current?: boolean }): Promise<T>;
-  /** A read that is no command of its own (API calls with a token on stdin), memoised for the run like a fact under `key`. */
-  memo<T>(key: string, read: () => Promise<T>, opts?: { fresh?: boolean; current?: boolean }): Promise<T>;
   /** The transport itself (put / putFile). */
   transport: Transport;
   /** Another host's context (delegation: run etcdctl on an etcd node from the dashboard role). */

@@ -2,18 +2,17 @@
 // (with the converged run's GETs, in one command), then GET/PUT with the token. Password and token go through
 // curl's stdin config, never argv.
 import { defineFact, type Fact, type Inventory, type StepContext } from '../lib/types.ts';
-import { CURL_CMD, curlConfig, curlGetsConfig, parseCurlOutput, type CurlRequest, type CurlResponse } from './curl.ts';
+import { CURL_CMD, curlAnswer, curlConfig, curlGetsConfig, type CurlRequest, type CurlResponse } from './curl.ts';
 import { loginThenGetsCmd, parseConsoleSession, tokenIn, type ConsoleSession } from './console-session.ts';
 import { PROBE_ROUTE_ID } from './gateway-health.ts';
 import { stackVars } from '../vars/schema.ts';
 import { GROUPS } from './layout.ts';
+import { isFirstControlHost } from './topology.ts';
 
 /** curl on `ctx`'s host; never throws on HTTP errors (the caller reads status). */
 export async function curlOn(ctx: StepContext, req: CurlRequest, opts: { secretOutput?: boolean } = {}): Promise<CurlResponse> {
   const r = await ctx.run(CURL_CMD, { stdin: curlConfig(req), nothrow: true, secretOutput: opts.secretOutput });
-  const res = parseCurlOutput(r.stdout);
-  if (res.status === 0 && !res.body) res.body = r.stderr.trim();
-  return res;
+  return curlAnswer(r.stdout, r.stderr);
 }
 
 export interface AdminApi {
@@ -35,7 +34,9 @@ export async function adminApi(ctx: StepContext): Promise<AdminApi> {
   ctx.secret(password);
   const login = async (): Promise<string> => {
     const r = await curlOn(ctx, loginRequest(ctx), { secretOutput: true });
-    return tokenOf(ctx, { login: r, token: tokenIn(r) });
+    const t = tokenIn(r);
+    if (!t) throw loginFailed(ctx, r);
+    return t;
   };
   let byHost = tokens.get(ctx.inventory);
   if (!byHost) tokens.set(ctx.inventory, (byHost = new Map()));
@@ -66,7 +67,7 @@ export async function adminApi(ctx: StepContext): Promise<AdminApi> {
   // when the batch asked): a login of its own, whose failure is the error.
   if (!cache.has(ctx.host.name)) {
     const s = await sessionRead();
-    if (s && !s.token && s.login.status !== 0) tokenOf(ctx, s);
+    if (s && !s.token && s.login.status !== 0) throw loginFailed(ctx, s.login);
   }
   await token();
   const get = async (path: string) => {
@@ -110,14 +111,12 @@ const loginRequest = (ctx: StepContext): CurlRequest => {
   };
 };
 
-function tokenOf(ctx: StepContext, s: ConsoleSession): string {
-  if (!s.token) throw new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${s.login.status}): ${s.login.body.slice(0, 200)}`);
-  return s.token;
-}
+const loginFailed = (ctx: StepContext, login: CurlResponse): Error =>
+  new Error(`dashboard login on ${ctx.host.name} failed (HTTP ${login.status}): ${login.body.slice(0, 200)}`);
 
 /** The session fact, for the first control host (the one controlPlane asks first) when the login can be made. */
 export const consoleSessionFacts = (ctx: StepContext): Fact<ConsoleSession>[] =>
-  ctx.inventory.group(GROUPS.control)[0]?.name === ctx.host.name && stackVars(ctx).dashboard_admin_password ? [consoleSessionFact(ctx)] : [];
+  isFirstControlHost(ctx) && stackVars(ctx).dashboard_admin_password ? [consoleSessionFact(ctx)] : [];
 
 /**
  * The console login and what a converged run GETs from it (consoleReads), in one command: a fact, secret (its

@@ -4,7 +4,7 @@
 // parser of its output, tested under dash with a stub curl; ops/admin-api.ts reads it as a fact.
 import { quote } from '../lib/shell.ts';
 import type { ExecResult } from '../lib/types.ts';
-import { parseCurlOutput, parseCurlOutputs, type CurlResponse } from './curl.ts';
+import { curlAnswer, parseCurlOutputs, type CurlResponse } from './curl.ts';
 
 /** The line between the login's answer and the GETs' answers. */
 export const READS_MARK = '__gatewright_console_reads__';
@@ -13,7 +13,7 @@ export const READS_MARK = '__gatewright_console_reads__';
  * The token as it may go into a curl config line unquoted by anything: JWT and opaque tokens are made of
  * these. Any other token (or none) skips the GETs: the controller then reads them with the token it parsed.
  */
-const TOKEN = String.raw`[A-Za-z0-9._~+/=-]*`;
+export const TOKEN = String.raw`[A-Za-z0-9._~+/=-]*`;
 
 /**
  * Logs in (curl -K -, the login config on stdin), prints the answer; when it holds a token, prints READS_MARK
@@ -55,8 +55,7 @@ export function tokenIn(login: CurlResponse): string | undefined {
 
 export function parseConsoleSession(r: ExecResult, readCount: number): ConsoleSession {
   const at = r.stdout.indexOf(`\n${READS_MARK}\n`);
-  const login = parseCurlOutput(at < 0 ? r.stdout.replace(/\n$/, '') : r.stdout.slice(0, at));
-  if (login.status === 0 && !login.body.trim()) login.body = r.stderr.trim();
+  const login = curlAnswer(at < 0 ? r.stdout.replace(/\n$/, '') : r.stdout.slice(0, at), r.stderr);
   const token = tokenIn(login);
   const reads = at < 0 ? undefined : parseCurlOutputs(r.stdout.slice(at + READS_MARK.length + 2), r.stderr, readCount);
   return { login, token, reads };

@@ -52,6 +52,13 @@ export interface CurlResponse {
   body: string;
 }
 
+/** A lone curl's answer; with no HTTP answer (status 0) and no body, curl's own error is the body. */
+export function curlAnswer(stdout: string, stderr: string): CurlResponse {
+  const res = parseCurlOutput(stdout);
+  if (res.status === 0 && !res.body.trim()) res.body = stderr.trim();
+  return res;
+}
+
 export function parseCurlOutput(stdout: string): CurlResponse {
   const at = stdout.lastIndexOf(STATUS_MARK);
   if (at < 0) return { status: 0, body: stdout };

@@ -41,9 +41,10 @@ const GATEWAY_AUTH_ON = new RegExp(`${AUTH_REFUSED.source}|${GATEWAY_CN_REFUSED.
  * The probe, asked of one member: over its HTTP gateway with curl when the host has it (the same request as
  * etcdctl's, without a runc start in the container: a tenth of the host's CPU), else through etcdctl. curl's
  * answer is taken only when it is one of the two etcdctl's would be: 200 (auth off) or etcd's refusal (auth on,
- * printed on stderr as etcdctl prints it; with client certificates, the gateway's CommonName refusal). Anything else (no curl, a TLS or connection failure, etcd before 3.4
- * without /v3, an odd answer) asks etcdctl, whose answer parseAuthProbe reads as before: a member down is
- * unknown, never "off". `certDir`: the host folder of ca.pem, cert.pem, key.pem (TLS on).
+ * printed on stderr as etcdctl prints it; with client certificates, the gateway's CommonName refusal). Anything
+ * else (no curl, a TLS or connection failure, etcd before 3.4 without /v3, an odd answer) asks etcdctl, whose
+ * answer parseAuthProbe reads as before: a member down is unknown, never "off". `certDir`: the host folder of
+ * ca.pem, cert.pem, key.pem (TLS on).
  */
 export function authProbeCmd(url: string, certDir: string | undefined): string {
   const tls = certDir ? ['--cacert', `${certDir}/ca.pem`, '--cert', `${certDir}/cert.pem`, '--key', `${certDir}/key.pem`] : [];

@@ -56,6 +56,12 @@ export function upstreamNodes(ctx: StepContext): string[] {
 }
 
 /**
+ * The first control host: the console controlPlane asks first, so the reads for it (the console login, the smoke
+ * check) ride in that host's batch.
+ */
+export const isFirstControlHost = (ctx: StepContext): boolean => ctx.inventory.group(GROUPS.control)[0]?.name === ctx.host.name;
+
+/**
  * `when` of work done once per play: the play's first host still alive does it, the others skip naming that
  * host; if it fails or is unreachable before it is done, the next host does it (lib/play-shared.ts).
  */

@@ -129,10 +129,10 @@ export const pruneSnapshotsCmd = (hostDir: string, keep: number): string =>
   sh`ls -1t -- ${hostDir} | grep -E '^etcd-.*\\.db$' | tail -n +${keep + 1} | while read -r f; do rm -f -- ${hostDir}/"$f"; done`;
 
 /** What the survey reads of each etcd container: its spec label, where its /etcd-data comes from, then that folder. */
+const DATA_MOUNT = `{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}`;
 const CONTAINER_JSON =
   `{"name":{{json .Name}},"running":{{json .State.Running}},"spec":{{json (index .Config.Labels "${LABEL_SPEC}")}},` +
-  `"dataMount":"{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}"}`;
-const DATA_MOUNT = `{{range .Mounts}}{{if or (eq .Destination "${IN_DATA}") (eq .Destination "${IN_DATA_OLD}")}}{{.Source}}{{end}}{{end}}`;
+  `"dataMount":"${DATA_MOUNT}"}`;
 /** The folder goes last: read(1) strips an empty trailing field, never a leading one. JSON holds no raw tab. */
 const CONTAINER_LINE = `${CONTAINER_JSON}\t${DATA_MOUNT}`;
 

@@ -11,7 +11,7 @@ import { curlSeqCmd, parseCurlOutputs, type CurlRequest, type CurlResponse } fro
 import { consoleStep } from '../../ops/console.ts';
 import { GROUPS } from '../../ops/layout.ts';
 import { waitFor } from '../../ops/retry.ts';
-import { upstreamNodes } from '../../ops/topology.ts';
+import { isFirstControlHost, upstreamNodes } from '../../ops/topology.ts';
 
 export { SMOKE_ROUTE_ID };
 
@@ -19,7 +19,7 @@ export default defineRole({
   name: 'smoke',
   // The check through every gateway, read with the host's other facts by the control host that leads the play
   // when all are up: a converged run then finds it current and asks nothing more.
-  facts: (ctx) => (smokeWanted(ctx) === true && ctx.inventory.group(GROUPS.control)[0]?.name === ctx.host.name ? [throughGatewaysFact(ctx)] : []),
+  facts: (ctx) => (smokeWanted(ctx) === true && isFirstControlHost(ctx) ? [throughGatewaysFact(ctx)] : []),
   steps: [
     consoleStep({
       name: 'smoke route through the control plane',

@@ -2,7 +2,7 @@
 // the way the script makes it: one `curl -K -` with the login's config (the command's stdin), then, when the
 // answer holds a token, one with the GETs' config and that token's header. `curl` answers a `curl -K -` with
 // the config as its stdin, as the fake answers a lone one.
-import { READS_MARK } from '../../ops/console-session.ts';
+import { READS_MARK, TOKEN } from '../../ops/console-session.ts';
 import type { ExecOptions, ExecResult } from '../../lib/types.ts';
 import { unquote } from './role-fleet.ts';
 
@@ -19,7 +19,7 @@ export function answerSession(
   const login = full(curl(opts));
   const o = login.stdout.replace(/\n+$/, '');
   if (login.code !== 0) return { code: login.code, stdout: `${o}\n`, stderr: login.stderr };
-  const token = /"token"\s*:\s*"([A-Za-z0-9._~+/=-]*)"/.exec(o)?.[1];
+  const token = new RegExp(String.raw`"token"\s*:\s*"(${TOKEN})"`).exec(o)?.[1];
   if (!token) return { stdout: `${o}\n`, stderr: login.stderr };
   const reads = full(curl({ ...opts, stdin: `header = "Authorization: ${token}"\n${readsConfig}\n` }));
   return { code: reads.code, stdout: `${o}\n${READS_MARK}\n${reads.stdout}`, stderr: `${login.stderr}${reads.stderr}` };

@@ -13,7 +13,6 @@ import { localSha256 } from '../../ops/local-checksum.ts';
 import { batchCommands } from './role-fleet.ts';
 import { IMAGES_CMD } from '../../ops/docker.ts';
 import { answerEachUrl, FakeTransport, fakeInventory } from './fake-transport.ts';
-import { answerSession } from './console-session.ts';
 
 export const VERSION = '2.13.2304';
 const HEX = { cp: 'c'.repeat(64), dp: 'd'.repeat(64) };
@@ -199,7 +198,7 @@ class PlaneTransport extends FakeTransport {
       const nonce = /^n=(gwfacts-[0-9a-f]+)\n/.exec(command)?.[1];
       if (!nonce) return state.answer(command, opts);
       const parts = batchCommands(command)!.map((c, i) => {
-        const r = { code: 0, stdout: '', stderr: '', ...(answerSession(c, opts, (o) => answerEachUrl((cmd, _h, oo) => state.answer(cmd, oo), 'curl -K -', state.name, o)) ?? state.answer(c, opts)) };
+        const r = { code: 0, stdout: '', stderr: '', ...answerEachUrl((cmd, _h, oo) => state.answer(cmd, oo), c, state.name, opts) };
         return `${nonce} ${i} out\n${r.stdout}\n${nonce} ${i} err\n${r.stderr}\n${nonce} ${i} rc ${r.code}\n`;
       });
       return { stdout: `${nonce} begin\n${parts.join('')}${nonce} end\n` };

@@ -4,7 +4,6 @@
 import { runPlaybook } from '../../lib/runner.ts';
 import { definePlaybook, type ExecResult, type Role, type StepResult, type Vars } from '../../lib/types.ts';
 import { answerEachUrl, fakeFleet, fakeInventory, type Responder } from './fake-transport.ts';
-import { answerSession } from './console-session.ts';
 
 /** The words of one POSIX-quoted shell word, as lib/shell.ts `quote` writes it. */
 export function unquote(word: string): string {
@@ -61,10 +60,9 @@ export function batchAware(respond: Responder): Responder {
       const answers = boxed.calls.map((c) => respond(c, host, opts) ?? {});
       return answers.some((a) => CANNOT_EXEC.test(a.stderr ?? '')) ? answer(boxed.fallback, host, opts) : batchAnswer(boxed.nonce, answers);
     }
-    // A script that answers the batch itself (a refused sudo, a timeout) is taken at its word.
-    const session = answerSession(command, opts, (o) => answerEachUrl(respond, 'curl -K -', host, o));
-    if (session) return session;
-    const whole = respond(command, host, opts);
+    // A script that answers the batch itself (a refused sudo, a timeout) is taken at its word; the console
+    // session's script (ops/console-session.ts) is answered as its two curls would be (answerEachUrl).
+    const whole = answerEachUrl(respond, command, host, opts);
     const nonce = NONCE.exec(command)?.[1];
     if (whole || !nonce) return whole;
     return batchAnswer(nonce, batchCommands(command)!.map((c) => answer(c, host, opts) ?? {}));

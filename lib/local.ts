@@ -10,7 +10,7 @@ export class LocalTransport extends BaseTransport {
 
   protected async runRaw(run: RawRun): Promise<ExecResult> {
     // The line is already POSIX-quoted for sh; zx only passes it as one argument.
-    const { $ } = await import('zx');
+    const { $ } = await import('zx/core'); // not 'zx': its vendored extras cost 0.1 s to load (lib/remote-shell.ts)
     const p = $({ input: run.stdin, nothrow: true, quiet: true, timeout: run.timeoutMs + 10_000 })`/bin/sh -c ${run.command}`;
     p.stdout.on('data', (b: Buffer) => run.onOutput?.(b.toString(), 'stdout'));
     p.stderr.on('data', (b: Buffer) => run.onOutput?.(b.toString(), 'stderr'));

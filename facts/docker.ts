@@ -3,6 +3,7 @@
 import { defineFact } from '../lib/types.ts';
 import { argv } from '../lib/shell.ts';
 import { statMemoCmd } from '../lib/stat-memo.ts';
+import { serverVersionCmd } from './engine-api.ts';
 import { keyValues, readOk } from './os.ts';
 import { findVersion } from './versions.ts';
 
@@ -47,14 +48,14 @@ export const COMPOSE_PROBE =
   `${statMemoCmd('"$b"', COMPOSE_V1_MEMO, 'docker-compose version --short 2>/dev/null')})"`;
 
 /**
- * The engine, asked once per run (the docker CLI is among the slowest things a host runs): the running server's
- * version; only when no server answers, dockerd's and the client's own `--version`.
+ * The engine, asked once per run: the running server's version (over its API where it can: the docker CLI is
+ * among the slowest things a host runs); only when no server answers, dockerd's and the client's own `--version`.
  */
 export const dockerFact = defineFact<DockerInfo>({
   name: 'docker',
   become: true,
   command: [
-    `s=$(docker version --format '{{.Server.Version}}' 2>/dev/null); echo "SERVER=$s"`,
+    `${serverVersionCmd()}; echo "SERVER=$s"`,
     'if [ -z "$s" ]; then echo "DOCKERD=$(dockerd --version 2>/dev/null)"; echo "CLIENT=$(docker --version 2>/dev/null)"; fi',
     'echo "SYSTEMD=$([ -d /run/systemd/system ] && echo yes)"',
     'echo "PID1=$(cat /proc/1/comm 2>/dev/null)"',

@@ -1,5 +1,6 @@
 // Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
 // their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
+import { API_MARK, apiAnswer, engineGetCmd, engineListInspectCmd } from '../facts/engine-api.ts';
 import { raw, sh } from '../lib/shell.ts';
 import { statMemoCmd } from '../lib/stat-memo.ts';
 import type { ServiceContainer } from './compose.ts';
@@ -105,8 +106,11 @@ export function parseTarballManifest(json: string): TarballImage[] {
 export const imageIdCmd = (ref: string): string =>
   sh`docker image inspect --format '{{.Id}}' ${ref} 2>/dev/null || true`;
 
-/** Every tagged image on the host, `<id> <repository>:<tag>` a line: one read answers every ref of a role. */
-export const IMAGES_CMD = "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'";
+/**
+ * Every tagged image on the host, one read for every ref of a role: the engine API's image list where it can,
+ * else `<id> <repository>:<tag>` a line from the CLI.
+ */
+export const IMAGES_CMD = engineGetCmd('/images/json', "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'");
 
 /** A ref as `docker image ls` shows it: Docker Hub's prefixes dropped, `:latest` when it names no tag. */
 export function normalizeRef(ref: string): string {
@@ -118,6 +122,11 @@ export function normalizeRef(ref: string): string {
 /** ref -> image ID, from `IMAGES_CMD` (untagged images are not refs). */
 export function parseImages(stdout: string): Map<string, string> {
   const ids = new Map<string, string>();
+  const api = apiAnswer(stdout) as { Id: string; RepoTags?: string[] | null }[] | undefined;
+  if (api) {
+    for (const image of api) for (const ref of image.RepoTags ?? []) if (!ref.includes('<none>')) ids.set(normalizeRef(ref), image.Id);
+    return ids;
+  }
   for (const line of stdout.split('\n')) {
     const [id, ref] = line.trim().split(/\s+/);
     if (!id || !ref || ref.includes('<none>')) continue;
@@ -146,13 +155,16 @@ export const MTIME_MARK = 'newest-mtime';
 
 /**
  * Every container compose started for `service`, from any project (this bundle's, an older one's, a hand-made
- * one), a JSON line each, then the newest modification time of the files the container reads at start: one
- * read. An engine that does not answer fails it (never "no container").
+ * one), then the newest modification time of the files the container reads at start: one read. Over the engine
+ * API where it can (the list filtered by the label, then each container's inspect, one curl each), else through
+ * the CLI (a JSON line per container). An engine that does not answer fails it (never "no container").
  */
 export const serviceStateCmd = (service: string, startFiles: string[]): string =>
-  sh`ids=$(docker ps -aq --filter ${`label=${COMPOSE_LABEL.service}=${service}`}) || exit 1; ` +
-  sh`if [ -n "$ids" ]; then docker inspect --format ${SERVICE_JSON} $ids || exit 1; fi; ` +
-  sh`printf '%s %s\\n' ${MTIME_MARK} "$(${raw(newestMtimeCmd(startFiles))})"`;
+  engineListInspectCmd(
+    `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`${COMPOSE_LABEL.service}=${service}`] }))}`,
+    sh`ids=$(docker ps -aq --filter ${`label=${COMPOSE_LABEL.service}=${service}`}) || exit 1; ` +
+      sh`if [ -n "$ids" ]; then docker inspect --format ${SERVICE_JSON} $ids || exit 1; fi`,
+  ) + sh`; printf '%s %s\\n' ${MTIME_MARK} "$(${raw(newestMtimeCmd(startFiles))})"`;
 
 export function parseServiceState(stdout: string): { containers: ServiceContainer[]; mtime: string } {
   const lines = stdout.split('\n');
@@ -161,24 +173,43 @@ export function parseServiceState(stdout: string): { containers: ServiceContaine
   return { containers: parseServiceContainers(lines.slice(0, at).join('\n')), mtime: lines[at].slice(MTIME_MARK.length).trim() };
 }
 
+/** `docker inspect`'s object (the API's GET /containers/{id}/json), the fields a service's state needs. */
+interface ApiInspect {
+  Id: string;
+  Name: string;
+  Image?: string;
+  State?: { Running?: boolean; StartedAt?: string };
+  Config?: { Labels?: Record<string, string> | null };
+}
+
+/** The API's inspect objects (API_MARK first, one per line), or the CLI's SERVICE_JSON lines. */
 export function parseServiceContainers(stdout: string): ServiceContainer[] {
-  return stdout
-    .split('\n')
+  const lines = stdout.split('\n');
+  const api = lines[0] === API_MARK;
+  return lines
+    .slice(api ? 1 : 0)
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
-      const c = JSON.parse(line) as Record<string, unknown>;
-      return {
-        id: String(c.id),
-        name: String(c.name).replace(/^\//, ''),
-        running: c.running === true,
-        image: String(c.image ?? ''),
-        startedAt: String(c.startedAt ?? ''),
-        project: String(c.project ?? ''),
-        workingDir: String(c.workingDir ?? ''),
-      };
+      if (api) {
+        const c = JSON.parse(line) as ApiInspect;
+        const labels = c.Config?.Labels ?? {};
+        const fields = { id: c.Id, name: c.Name, running: c.State?.Running, image: c.Image, startedAt: c.State?.StartedAt };
+        return serviceContainer({ ...fields, project: labels[COMPOSE_LABEL.project], workingDir: labels[COMPOSE_LABEL.workingDir] });
+      }
+      return serviceContainer(JSON.parse(line) as Record<string, unknown>);
     });
 }
+
+const serviceContainer = (c: Record<string, unknown>): ServiceContainer => ({
+  id: String(c.id),
+  name: String(c.name).replace(/^\//, ''),
+  running: c.running === true,
+  image: String(c.image ?? ''),
+  startedAt: String(c.startedAt ?? ''),
+  project: String(c.project ?? ''),
+  workingDir: String(c.workingDir ?? ''),
+});
 
 /** Newest modification time (find's %T@) of the regular files under `paths`; nothing when none exists. */
 export const newestMtimeCmd = (paths: string[]): string =>

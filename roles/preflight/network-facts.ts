@@ -1,4 +1,5 @@
 // Who listens on which TCP port, which containers run, and which firewall guards the host.
+import { apiAnswer, engineGetCmd } from '../../facts/engine-api.ts';
 import { defineFact } from '../../lib/types.ts';
 
 // ---------------------------------------------------------------- listeners
@@ -72,14 +73,33 @@ export interface Container {
   published: number[];
 }
 
+/** The running containers (as `docker ps`): over the engine's API where it can, else the CLI. */
 export const containersFact = defineFact<Container[]>({
   name: 'containers',
   become: true,
-  command: `docker ps --no-trunc --format '{{.ID}}\t{{.Names}}\t{{.Labels}}\t{{.Ports}}' 2>/dev/null || true`,
+  command: engineGetCmd('/containers/json', `docker ps --no-trunc --format '{{.ID}}\t{{.Names}}\t{{.Labels}}\t{{.Ports}}' 2>/dev/null || true`),
   parse: ({ stdout }) => parseContainers(stdout),
 });
 
+/** `GET /containers/json` as the API answers it (the fields read here). */
+interface ApiContainer {
+  Id: string;
+  Names?: string[] | null;
+  Labels?: Record<string, string> | null;
+  Ports?: { PublicPort?: number }[] | null;
+}
+
+/** The API's answer (engine-api.ts), or the CLI's: a tab-separated line per container. */
 export function parseContainers(text: string): Container[] {
+  const api = apiAnswer(text) as ApiContainer[] | undefined;
+  if (api) {
+    return api.map((c) => ({
+      id: c.Id,
+      name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+      labels: c.Labels ?? {},
+      published: (c.Ports ?? []).flatMap((p) => (p.PublicPort ? [p.PublicPort] : [])),
+    }));
+  }
   return text
     .split('\n')
     .filter((line) => line.includes('\t'))

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selinuxFact } from '../../facts/selinux.ts';
 import { composeCommand } from '../../facts/docker.ts';
+import { API_MARK } from '../../facts/engine-api.ts';
 import { UnreachableError } from '../../lib/errors.ts';
 import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions, type ExecResult, type Host, type PutOptions, type Role, type Transport } from '../../lib/types.ts';
 import { localSha256 } from '../../ops/local-checksum.ts';
+import { COMPOSE_LABEL, IMAGES_CMD, MTIME_MARK } from '../../ops/docker.ts';
 import { batchCommands } from './role-fleet.ts';
-import { IMAGES_CMD } from '../../ops/docker.ts';
 import { answerEachUrl, FakeTransport, fakeInventory } from './fake-transport.ts';
 
 export const VERSION = '2.13.2304';
@@ -132,13 +133,20 @@ export class PlaneHost {
     if (command === IMAGES_CMD) return { stdout: [...this.images].map(([ref, id]) => `${id} ${ref}\n`).join('') };
     if (command === selinuxFact.command) return { stdout: `MODE=${this.selinux}\n` };
     if (command === composeCommand.command) return { stdout: 'COMPOSE_V2=2.20.2\nCOMPOSE_V1=\n' };
-    if (command.startsWith('ids=$(docker ps')) {
+    if (command.includes(`printf '%s %s\\n' ${MTIME_MARK} `)) {
+      // The service's containers as the engine API answers (its inspect objects), then the start files' mtime.
       const files = [`${dirOf(p)}/${p.confFile}`, `${dirOf(p)}/docker-compose.override.yaml`];
       const mtime = Math.max(0, ...files.map((f) => this.files.get(f)?.mtime ?? 0));
-      const lines = this.containers.map((c) =>
-        JSON.stringify({ id: c.id, name: `/${c.project}-${p.service}-1`, running: c.running, image: c.image, startedAt: new Date(c.started * 1000).toISOString(), project: c.project, workingDir: c.dir }),
+      const inspects = this.containers.map((c) =>
+        JSON.stringify({
+          Id: c.id,
+          Name: `/${c.project}-${p.service}-1`,
+          Image: c.image,
+          State: { Running: c.running, StartedAt: new Date(c.started * 1000).toISOString() },
+          Config: { Labels: { [COMPOSE_LABEL.project]: c.project, [COMPOSE_LABEL.workingDir]: c.dir, [COMPOSE_LABEL.service]: p.service } },
+        }),
       );
-      return { stdout: `${lines.map((l) => `${l}\n`).join('')}newest-mtime ${mtime ? `${mtime}.0000000000` : ''}\n` };
+      return { stdout: `${API_MARK}\n${inspects.map((l) => `${l}\n`).join('')}${MTIME_MARK} ${mtime ? `${mtime}.0000000000` : ''}\n` };
     }
     if (command.startsWith('curl -sS') && command.endsWith('/ping')) {
       return this.healthy ? { stdout: 'pong\n__gatewright_status__:200' } : { code: 7, stdout: '\n__gatewright_status__:000', stderr: 'curl: (7) Failed to connect' };
@@ -185,8 +193,11 @@ export class PlaneHost {
   }
 }
 
+/** How an engine API read (facts/engine-api.ts) starts. */
+const ENGINE_READ = 'if [ -z "${DOCKER_HOST:-}" ]';
+
 /** How the reads start: a fact (alone or batched), a health or console request, a manifest not cached yet. */
-const READS = ['batch: ', 'if [ -f ', 'if [ -e ', 'd=/', 'ids=$(', IMAGES_CMD, 'curl ', 'tar -xzOf ', composeCommand.command, selinuxFact.command];
+const READS = ['batch: ', 'if [ -f ', 'if [ -e ', 'd=/', ENGINE_READ, IMAGES_CMD, 'curl ', 'tar -xzOf ', composeCommand.command, selinuxFact.command];
 
 const manifest = (p: Plane) => JSON.stringify([{ Config: `${HEX[p.plane]}.json`, RepoTags: [p.image] }]);
 

@@ -1,4 +1,5 @@
 import { statMemoCmd } from '../../lib/stat-memo.ts';
+import { API_MARK, engineGetCmd } from '../../facts/engine-api.ts';
 import { describe, expect, it } from 'vitest';
 import {
   bundleImagesCmd,
@@ -72,10 +73,17 @@ describe('bundle commands', () => {
     ]);
   });
 
-  it("reads every image's refs in one read, as `docker image ls` names them", () => {
-    expect(IMAGES_CMD).toBe("docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'");
+  it("reads every image's refs in one read: the engine API's image list, else as `docker image ls` names them", () => {
+    expect(IMAGES_CMD).toBe(engineGetCmd('/images/json', "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'"));
     const ids = parseImages(`sha256:${HEX} api7ee.azurecr.io/api7-gateway:2.13.2304\nsha256:${HEX} bitnami/etcd:3.4.23\nsha256:${HEX} <none>:<none>\n`);
     expect([...ids.keys()]).toEqual(['api7ee.azurecr.io/api7-gateway:2.13.2304', 'bitnami/etcd:3.4.23']);
+    // The API lists an image once with all its tags; an untagged one has none (null) or <none>:<none>.
+    const api = [
+      { Id: `sha256:${HEX}`, RepoTags: ['api7ee.azurecr.io/api7-gateway:2.13.2304', 'docker.io/bitnami/etcd:3.4.23'] },
+      { Id: 'sha256:1', RepoTags: null },
+      { Id: 'sha256:2', RepoTags: ['<none>:<none>'] },
+    ];
+    expect(parseImages(`${API_MARK}\n${JSON.stringify(api)}\n`)).toEqual(ids);
     expect(normalizeRef('docker.io/bitnami/etcd:3.4.23')).toBe('bitnami/etcd:3.4.23');
     expect(normalizeRef('docker.io/library/nginx')).toBe('nginx:latest');
     expect(normalizeRef('registry:5000/team/app')).toBe('registry:5000/team/app:latest');

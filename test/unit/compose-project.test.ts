@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { API_MARK, engineListInspectCmd } from '../../facts/engine-api.ts';
 import { containerPathOf, findMtimeNs, parseComposeFile, planCompose, projectName, projectOfDir, rfc3339Ns, type ServiceContainer } from '../../ops/compose.ts';
 import { composeInDirCmd, newestMtimeCmd, parseServiceContainers, parseServiceState, retireContainersCmd, serviceStateCmd } from '../../ops/docker.ts';
 import { renderOverride } from '../../ops/service.ts';
@@ -74,15 +75,28 @@ describe('compose commands', () => {
     expect(composeInDirCmd(['docker-compose'], '/opt/x y', ['down'])).toBe("cd '/opt/x y' && docker-compose down");
   });
   it('find the service by compose labels from any project, and the start files\' newest mtime, in one read', () => {
-    expect(serviceStateCmd('api7-gateway', ['/a', '/b c'])).toBe(
+    const cli =
       'ids=$(docker ps -aq --filter label=com.docker.compose.service=api7-gateway) || exit 1; ' +
-        `if [ -n "$ids" ]; then docker inspect --format '{"id":{{json .Id}},"name":{{json .Name}},"running":{{json .State.Running}},"image":{{json .Image}},"startedAt":{{json .State.StartedAt}},"project":{{json (index .Config.Labels "com.docker.compose.project")}},"workingDir":{{json (index .Config.Labels "com.docker.compose.project.working_dir")}}}' $ids || exit 1; fi; ` +
-        `printf '%s %s\\n' newest-mtime "$(find /a '/b c' -type f -printf '%T@\\n' 2>/dev/null | sort -n | tail -n 1)"`,
+      `if [ -n "$ids" ]; then docker inspect --format '{"id":{{json .Id}},"name":{{json .Name}},"running":{{json .State.Running}},"image":{{json .Image}},"startedAt":{{json .State.StartedAt}},"project":{{json (index .Config.Labels "com.docker.compose.project")}},"workingDir":{{json (index .Config.Labels "com.docker.compose.project.working_dir")}}}' $ids || exit 1; fi`;
+    expect(serviceStateCmd('api7-gateway', ['/a', '/b c'])).toBe(
+      engineListInspectCmd('/containers/json?all=1&filters=%7B%22label%22%3A%5B%22com.docker.compose.service%3Dapi7-gateway%22%5D%7D', cli) +
+        `; printf '%s %s\\n' newest-mtime "$(find /a '/b c' -type f -printf '%T@\\n' 2>/dev/null | sort -n | tail -n 1)"`,
     );
     const line = JSON.stringify({ id: 'abc', name: '/p-api7-gateway-1', running: true, image: 'sha256:1', startedAt: 't', project: 'p', workingDir: '/d' });
-    expect(parseServiceContainers(`${line}\n`)).toEqual([{ id: 'abc', name: 'p-api7-gateway-1', running: true, image: 'sha256:1', startedAt: 't', project: 'p', workingDir: '/d' }]);
-    expect(parseServiceState(`${line}\nnewest-mtime 1764496800.5\n`)).toEqual({ containers: parseServiceContainers(line), mtime: '1764496800.5' });
+    const container = { id: 'abc', name: 'p-api7-gateway-1', running: true, image: 'sha256:1', startedAt: 't', project: 'p', workingDir: '/d' };
+    expect(parseServiceContainers(`${line}\n`)).toEqual([container]);
+    expect(parseServiceState(`${line}\nnewest-mtime 1764496800.5\n`)).toEqual({ containers: [container], mtime: '1764496800.5' });
     expect(parseServiceState('newest-mtime \n')).toEqual({ containers: [], mtime: '' });
+    // The engine API's answer: the container's inspect object (GET /containers/{id}/json), one a line.
+    const inspect = JSON.stringify({
+      Id: 'abc',
+      Name: '/p-api7-gateway-1',
+      Image: 'sha256:1',
+      State: { Running: true, StartedAt: 't' },
+      Config: { Labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.project.working_dir': '/d', 'com.docker.compose.service': 'api7-gateway' } },
+    });
+    expect(parseServiceState(`${API_MARK}\n${inspect}\n\nnewest-mtime 1764496800.5\n`)).toEqual({ containers: [container], mtime: '1764496800.5' });
+    expect(parseServiceState(`${API_MARK}\nnewest-mtime \n`)).toEqual({ containers: [], mtime: '' });
   });
   it('a read cut before its last line is an error, never "no container"', () => {
     expect(() => parseServiceState('')).toThrow(/did not complete/);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AUTH_OFF_WARNING } from '../../ops/etcd-auth-off.ts';
 import { AUTH_OFF_WARNING as ETCD_PLAYS } from '../../roles/etcd/auth.ts';
+import { IMAGES_CMD } from '../../ops/docker.ts';
 import dashboard from '../../roles/dashboard/index.ts';
 import { bundles, CP, dirOf, imageTarballOf, PlaneHost, runRole, tarballOf, VERSION } from '../helpers/plane-host.ts';
 
@@ -59,7 +60,7 @@ describe('dashboard role: a fresh host', () => {
     // After a change the next steps read again what they look at (the batch's copy is stale: the unpack wrote the
     // compose file, the load added images): the compose file after the unpack and after the conf write.
     expect(hosts.c2.log.filter((c) => c.startsWith(`if [ -f ${DIR}/docker-compose.yaml ]`))).toHaveLength(2);
-    expect(hosts.c2.log.filter((c) => c.startsWith('docker image ls'))).toHaveLength(3);
+    expect(hosts.c2.log.filter((c) => c === IMAGES_CMD)).toHaveLength(3);
     // Both hosts share one token secret, root-only; the conf holds the console password: 0600.
     expect(hosts.c1.files.get('/opt/api7/dashboard_jwt_secret')).toMatchObject({ mode: '600', content: hosts.c2.files.get('/opt/api7/dashboard_jwt_secret')!.content });
     expect(hosts.c2.files.get(CONF)!.mode).toBe('600');

@@ -10,7 +10,8 @@ import { runPlaybook, type RunOptions } from '../../lib/runner.ts';
 import { definePlaybook, type ExecOptions, type ExecResult } from '../../lib/types.ts';
 import etcd from '../../roles/etcd/index.ts';
 import { AUTH_OFF_WARNING } from '../../roles/etcd/auth.ts';
-import { sha256OrMissingCmd } from '../../ops/docker.ts';
+import { API_MARK } from '../../facts/engine-api.ts';
+import { IMAGES_CMD, sha256OrMissingCmd } from '../../ops/docker.ts';
 import { fakeFleet, fakeInventory } from '../helpers/fake-transport.ts';
 import { authProbeCmd } from '../../ops/etcdctl.ts';
 import { batchAnswer, batchCommands, batchNonce, CANNOT_EXEC, inContainerBatch } from '../helpers/role-fleet.ts';
@@ -65,7 +66,8 @@ function answer(fleet: Fleet, command: string, host: string): Partial<ExecResult
     return { stdout: path === DIR ? (w.dataDir === 'missing' ? 'missing\n' : `${w.dataDir} root root\n`) : '700 root root\n' };
   }
   if (command.startsWith(`if [ -f ${ENV} ]`)) return { stdout: w.envFile === undefined ? 'missing\n' : `600 root root\n${w.envFile}` };
-  if (command.startsWith('docker image ls')) return { stdout: w.image ? `${IMAGE_ID} bitnami/etcd:3.4.23\n` : '' };
+  // The engine API's image list (facts/engine-api.ts).
+  if (command === IMAGES_CMD) return { stdout: `${API_MARK}\n${JSON.stringify(w.image ? [{ Id: IMAGE_ID, RepoTags: ['bitnami/etcd:3.4.23'] }] : [])}\n` };
   if (command.startsWith(`if [ -e ${TARBALL} ]`)) return { stdout: w.uploaded ? `${SHA}  ${TARBALL}\n` : 'missing\n' };
   if (command.startsWith('cat -- ') && command.includes('.gatewright-manifest')) return { stdout: w.uploaded ? `${SHA}\n${MANIFEST}` : '' };
   if (command.startsWith('tar -xzOf ')) return w.uploaded ? { stdout: MANIFEST } : { code: 2, stderr: `tar: ${TARBALL}: Cannot open: No such file or directory` };
@@ -145,7 +147,7 @@ describe('etcd role, converged', () => {
         authProbeCmd(`http://${ADDR[h]}:2379`, undefined),
         `if [ -d ${DIR} ]; then stat -L -c '%a %U %G' -- ${DIR}; elif [ -e ${DIR} ]; then echo other; else echo missing; fi`,
         `if [ -d /usr/local/etcd/snapshots ]; then stat -L -c '%a %U %G' -- /usr/local/etcd/snapshots; elif [ -e /usr/local/etcd/snapshots ]; then echo other; else echo missing; fi`,
-        "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}'",
+        IMAGES_CMD,
         sha256OrMissingCmd(TARBALL),
         `cat -- ${TARBALL}.gatewright-manifest 2>/dev/null || true`,
         ...(h === 'lab1' ? [expect.stringContaining('gwfacts-')] : []),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimedPorts, portConflicts } from '../../roles/preflight/ports.ts';
 import { stackVars } from '../../vars/schema.ts';
+import { API_MARK } from '../../facts/engine-api.ts';
 import { parseContainers, parseListeners } from '../../roles/preflight/network-facts.ts';
 
 /** The port variables as a role gets them: parsed and defaulted by the schema. */
@@ -60,6 +61,15 @@ describe('portConflicts', () => {
   it('reads holders, pids and their containers', () => {
     expect(listeners.listeners[0]).toEqual({ address: '10.77.0.11', port: 2379, holders: [{ process: 'etcd', pid: 300, containerId: ETCD_ID }] });
     expect(containers[1]).toEqual({ id: WEB_ID, name: 'web', labels: { 'com.example': '1' }, published: [443, 443] });
+  });
+
+  it("reads the same containers from the engine API's list (GET /containers/json), a label's commas kept", () => {
+    const api = [
+      { Id: ETCD_ID, Names: ['/etcd'], Labels: { 'io.gatewright.role': 'etcd', 'io.gatewright.spec': 'abc' }, Ports: [] },
+      { Id: WEB_ID, Names: ['/web'], Labels: { 'com.example': '1' }, Ports: [{ IP: '0.0.0.0', PrivatePort: 8443, PublicPort: 443, Type: 'tcp' }, { IP: '::', PrivatePort: 8443, PublicPort: 443, Type: 'tcp' }, { PrivatePort: 9, Type: 'tcp' }] },
+      { Id: 'c'.repeat(64), Names: null, Labels: { note: 'a,b=c' }, Ports: null },
+    ];
+    expect(parseContainers(`${API_MARK}\n${JSON.stringify(api)}\n`)).toEqual([...containers, { id: 'c'.repeat(64), name: '', labels: { note: 'a,b=c' }, published: [] }]);
   });
 
   it('passes ports our own containers and processes hold; names the others by their lowest pid', () => {

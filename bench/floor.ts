@@ -97,7 +97,8 @@ export async function measureFloor(
 
 /**
  * Pure: a host's first batched read of the roles' facts as a run's log holds it (`<time> <play> $ n=gwfacts-…`,
- * the script's lines after it, up to the `exit N in …` line), undefined when the log has none.
+ * the script's lines after it, up to the `exit N in …` line), undefined when the log has none. Without its head
+ * (the run lock's take): replayed, it would take the lock again in the name of a run that has ended.
  */
 export function firstBatch(log: string): string | undefined {
   const lines = log.split('\n');
@@ -108,5 +109,15 @@ export function firstBatch(log: string): string | undefined {
     if (/^ {4}exit -?\d+ in /.test(line) || /^\d{4}-\d\d-\d\dT/.test(line)) break;
     script.push(line);
   }
-  return script.join('\n');
+  return withoutHead(script.join('\n'));
+}
+
+/** A batch script without its head (lib/fact-batch.ts: from its `head out` line to the check of its exit code). */
+export function withoutHead(script: string): string {
+  const lines = script.split('\n');
+  const start = lines.findIndex((l) => l.startsWith("printf '%s head out"));
+  if (start < 0) return script;
+  const end = lines.indexOf('[ "${e##* }" = 0 ] || exit 0', start);
+  if (end < 0) throw new Error('a batch head without the check that ends it');
+  return [...lines.slice(0, start), ...lines.slice(end + 1)].join('\n');
 }

@@ -57,6 +57,8 @@ export async function main(argv: string[], importPlaybook?: PlaybookImport): Pro
   const tree = process.stdout.isTTY && !opts.verbose ? import('./tree-view.ts') : undefined;
   tree?.catch(() => undefined); // awaited (and thrown) by renderer(); this only keeps it from being unhandled
   const { redactor, connections } = await connect(opts, keyring);
+  // The hosts connect now (a failure is the run's to report, on first use), while the tree loads.
+  for (const host of new Set(plan.nodes.map((n) => n.host))) connections.get(host).catch(() => undefined);
   // --check changes nothing: it neither takes nor waits for the lock.
   const lock = opts.check
     ? undefined
@@ -82,18 +84,12 @@ export async function main(argv: string[], importPlaybook?: PlaybookImport): Pro
     },
     exitNow: (code) => process.exit(code),
   });
-  try {
-    await lock?.acquire([...new Set(plan.nodes.map((n) => n.host))], opts.forks);
-  } catch (error) {
-    untrap();
-    await connections.closeAll();
-    throw error;
-  }
   const runDir = join(opts.runsDir, runStamp());
   const view = await renderer(opts, tree);
   const listeners: Listener[] = [view.listener, runLog(runDir)];
   const transports = lock?.transports ?? connections.get;
-  const summary = await runPlaybook(playbook, opts, { inventory, transports, listeners, redactor, close, interrupt }).finally(untrap);
+  // The lock is taken with each host's first read; held elsewhere, this throws (exit 4) before anything started.
+  const summary = await runPlaybook(playbook, opts, { inventory, transports, listeners, redactor, close, interrupt, lock }).finally(untrap);
   await view.done();
   if (opts.json) writeJsonReport(opts.json, summary);
   out(`logs: ${runDir}/`);

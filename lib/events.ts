@@ -3,7 +3,7 @@ import type { StepResult } from './types.ts';
 
 export type NodeStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
 
-export type RunEvent =
+export type RunEvent = (
   | { type: 'run:start'; playbook: string; check: boolean; plays: { name: string; hosts: string[]; steps: string[] }[] }
   | { type: 'node:start'; play: string; host: string }
   | { type: 'step:start'; play: string; host: string; step: string }
@@ -25,7 +25,11 @@ export type RunEvent =
   | { type: 'output'; host: string; play: string; step: string; stream: 'stdout' | 'stderr'; line: string }
   | { type: 'log'; host: string; play: string; step: string; line: string }
   | { type: 'warning'; host: string; play: string; step: string; message: string }
-  | { type: 'run:end'; summary: RunSummary };
+  | { type: 'run:end'; summary: RunSummary }
+) & {
+  /** When it happened (ISO 8601), on an event told later: the first reads' events wait until the run holds its lock. */
+  at?: string;
+};
 
 export interface HostCounts {
   ok: number;

@@ -3,6 +3,9 @@
 // output back into one ExecResult per fact. Pure: the caller runs the script (FactCache.prefetch).
 //
 // Output shape (N is a random nonce, new for every batch; no fact can print it, so none can forge a section):
+//   N head out         with a head (BatchOptions.head): its stdout, stderr and exit code first, in the same
+//   N head err         shape as a fact's; the facts are read only when it exited 0 (else the batch ends here)
+//   N head rc <code>
 //   N begin
 //   N 0 out            then fact 0's stdout, as printed, plus one newline of ours
 //   N 0 err            then fact 0's stderr, plus one newline of ours
@@ -28,7 +31,18 @@ export interface BatchOptions {
   foreground?: ReadonlySet<number>;
   /** The one fact (by index, in `foreground`) whose stdin is the batch's; every other fact reads /dev/null. */
   stdin?: number;
+  /**
+   * A command run before any fact starts, alone (the run lock's take): the facts are read only when it exits 0.
+   * Otherwise the batch prints its section and exits 0 without reading anything (parseHead tells).
+   */
+  head?: string;
 }
+
+/** The foreground form: stdout straight to the batch's (fd 3), stderr captured, then the section's tail. */
+const foregroundLines = (label: string, command: string, stdin: boolean): string =>
+  `printf '%s ${label} out\\n' "$n"; ` +
+  `{ e=$(sh -c ${quote(command)} ${stdin ? '' : '</dev/null '}2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
+  `printf '\\n%s ${label} err\\n%s\\n%s ${label} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`;
 
 /**
  * The script for these commands. Each runs as `sh -c <command>` (as a lone fact command does, so a syntax
@@ -48,6 +62,7 @@ export function batchScript(commands: readonly string[], nonce: string, opts: Ba
   const foreground = (i: number) => opts.foreground?.has(i) ?? false;
   const background = commands.some((_, i) => !foreground(i));
   const lines = [`n=${nonce}`];
+  if (opts.head !== undefined) lines.push(foregroundLines('head', opts.head, false), `[ "\${e##* }" = 0 ] || exit 0`);
   if (background) {
     lines.push(
       `d=$(umask 077 && mktemp -d "\${TMPDIR:-/tmp}/gwfacts.XXXXXX") || exit 1`,
@@ -75,31 +90,15 @@ export function batchScript(commands: readonly string[], nonce: string, opts: Ba
   commands.forEach((command, i) => {
     if (!foreground(i)) return void run.push(i);
     flush();
-    lines.push(
-      `printf '%s ${i} out\\n' "$n"; ` +
-        `{ e=$(sh -c ${quote(command)} ${i === opts.stdin ? '' : '</dev/null '}2>&1 >&3 3>&-; printf ' %s' "$?"); } 3>&1; ` +
-        `printf '\\n%s ${i} err\\n%s\\n%s ${i} rc %s\\n' "$n" "\${e% *}" "$n" "\${e##* }"`,
-    );
+    lines.push(foregroundLines(String(i), command, i === opts.stdin));
   });
   flush();
   lines.push(`printf '%s end\\n' "$n"`);
   return lines.join('\n');
 }
 
-/**
- * One ExecResult per command, in order. Throws FactBatchError unless the batch ran to its end marker and
- * exited 0: a timeout, a refused sudo or a cut output makes every fact of the batch a failed read.
- */
-export function parseBatch(result: ExecResult, count: number, nonce: string): ExecResult[] {
-  const out = result.stdout;
-  const fail = (why: string): never => {
-    const tail = result.stderr.trim().split('\n').slice(-3).join('\n');
-    throw new FactBatchError(`batched read of ${count} facts did not complete (exit ${result.code}): ${why}${tail ? `\n${tail}` : ''}`);
-  };
-  if (result.code !== 0) fail('the batch itself failed');
-  let pos = out.indexOf(`${nonce} begin\n`);
-  if (pos < 0) fail('no start marker');
-  pos += `${nonce} begin\n`.length;
+/** Reads sections from `pos` on; `fail` throws. */
+function sections(out: string, nonce: string, pos: number, fail: (why: string) => never) {
   const expect = (marker: string) => {
     if (!out.startsWith(marker, pos)) fail(`output cut before "${marker.trim().replace(nonce, '<nonce>')}"`);
     pos += marker.length;
@@ -112,17 +111,49 @@ export function parseBatch(result: ExecResult, count: number, nonce: string): Ex
     pos = at + marker.length;
     return content;
   };
-  const results: ExecResult[] = [];
-  for (let i = 0; i < count; i++) {
-    expect(`${nonce} ${i} out\n`);
-    const stdout = until(`\n${nonce} ${i} err\n`);
-    const stderr = until(`\n${nonce} ${i} rc `);
+  const section = (label: string): ExecResult => {
+    expect(`${nonce} ${label} out\n`);
+    const stdout = until(`\n${nonce} ${label} err\n`);
+    const stderr = until(`\n${nonce} ${label} rc `);
     const code = /^(\d+)\n/.exec(out.slice(pos, pos + 12));
-    if (!code) fail(`no exit code for fact ${i}`);
+    if (!code) fail(`no exit code for ${label === 'head' ? 'the head' : `fact ${label}`}`);
     pos += code![0].length;
     const n = Number(code![1]);
-    results.push({ code: n, stdout, stderr, ok: n === 0 });
-  }
-  expect(`${nonce} end\n`);
+    return { code: n, stdout, stderr, ok: n === 0 };
+  };
+  return { expect, section, at: () => pos };
+}
+
+const failWith = (result: ExecResult, what: string) => (why: string): never => {
+  const tail = result.stderr.trim().split('\n').slice(-3).join('\n');
+  throw new FactBatchError(`${what} did not complete (exit ${result.code}): ${why}${tail ? `\n${tail}` : ''}`);
+};
+
+/**
+ * A batch with a head: the head's own result, and the rest of the batch's output (parseBatch reads the facts
+ * from it) when the head exited 0; without its section (a cut read, a refused sudo) this throws FactBatchError:
+ * whether the head ran is not known.
+ */
+export function parseHead(result: ExecResult, nonce: string): { head: ExecResult; rest?: ExecResult } {
+  const fail = failWith(result, 'the head of a batched read');
+  if (result.code !== 0) fail('the batch itself failed');
+  const read = sections(result.stdout, nonce, 0, fail);
+  const head = read.section('head');
+  return { head, rest: head.ok ? { ...result, stdout: result.stdout.slice(read.at()) } : undefined };
+}
+
+/**
+ * One ExecResult per command, in order. Throws FactBatchError unless the batch ran to its end marker and
+ * exited 0: a timeout, a refused sudo or a cut output makes every fact of the batch a failed read.
+ */
+export function parseBatch(result: ExecResult, count: number, nonce: string): ExecResult[] {
+  const fail = failWith(result, `batched read of ${count} facts`);
+  if (result.code !== 0) fail('the batch itself failed');
+  const begin = result.stdout.indexOf(`${nonce} begin\n`);
+  if (begin < 0) fail('no start marker');
+  const read = sections(result.stdout, nonce, begin + `${nonce} begin\n`.length, fail);
+  const results: ExecResult[] = [];
+  for (let i = 0; i < count; i++) results.push(read.section(String(i)));
+  read.expect(`${nonce} end\n`);
   return results;
 }

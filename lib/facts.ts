@@ -3,7 +3,7 @@
 // Every read remembers the run's change count when it started: a read taken before a change anywhere is no
 // longer current, so a later prefetch reads it again and a gate that asks for a current read gets a new one.
 // A converged run changes nothing, so what was read once at the start serves every play.
-import { batchScript, newNonce, parseBatch } from './fact-batch.ts';
+import { batchScript, FactBatchError, newNonce, parseBatch, parseHead } from './fact-batch.ts';
 import type { ExecOptions, ExecResult, Fact } from './types.ts';
 
 type Run = (command: string, opts?: ExecOptions) => Promise<ExecResult>;
@@ -28,6 +28,16 @@ export function settlingReads<T>(read: (opts: FactOptions) => Promise<T>): () =>
     fresh = true;
     return next;
   };
+}
+
+/**
+ * A command at the head of a host's first batch (the run lock's take, lib/lock.ts): run as root before any fact
+ * of the batch, which is read only when it exits 0; alone when no root fact is read.
+ */
+export interface BatchHead {
+  command: string;
+  /** Reads the head's answer; throws to fail the whole read (nothing is memoised then). */
+  accept(result: ExecResult): void;
 }
 
 const keyOf = (fact: Fact<unknown>) => `${fact.become ? 'root' : 'user'}:${fact.name}:${fact.command}`;
@@ -73,8 +83,9 @@ export class FactCache {
    * and a user batch at most: a user's fact is never read as root, where it could answer differently) and
    * memoises each, so the steps' `get`s run nothing. A parse error stays with its fact (its step sees it); a
    * batch that did not complete throws (FactBatchError, or the transport's UnreachableError) and memoises none.
+   * A `head` goes first in the root batch, and the user batch starts only once the head is accepted.
    */
-  async prefetch(host: string, facts: readonly Fact<unknown>[], run: Run): Promise<void> {
+  async prefetch(host: string, facts: readonly Fact<unknown>[], run: Run, head?: BatchHead): Promise<void> {
     const cache = this.memo(host);
     const epoch = this.epoch;
     const groups = new Map<boolean | undefined, Map<string, Fact<unknown>>>();
@@ -87,11 +98,17 @@ export class FactCache {
       if (!group) groups.set(fact.become, (group = new Map()));
       group.set(key, fact);
     }
+    if (head && !groups.has(true)) groups.set(true, new Map());
     const seeded = new Map<string, Promise<unknown>>();
-    const reads = [...groups].map(([become, group]) => {
+    let headed: Promise<unknown> = Promise.resolve();
+    // The root batch first: it carries the head, which every other batch waits for.
+    const ordered = head ? [...groups].sort(([a], [b]) => Number(b === true) - Number(a === true)) : [...groups];
+    const reads = ordered.map(([become, group]) => {
       const members = [...group];
+      const withHead = head && become === true ? head : undefined;
       // One secret fact (a file that may hold a password) hides the whole batch's output from logs and reports.
-      const read = readAll(members.map(([, f]) => f), become, run);
+      const read = withHead ? readAll(members.map(([, f]) => f), become, run, withHead) : headed.then(() => readAll(members.map(([, f]) => f), become, run));
+      if (withHead) headed = read;
       members.forEach(([key, fact], i) => seeded.set(key, this.remember(cache, key, read.then((rs) => fact.parse(rs[i])), epoch)));
       return read;
     });
@@ -106,23 +123,31 @@ export class FactCache {
 }
 
 /**
- * One fact alone runs as itself (nothing to gain from a script); several run as one batch script, a secret one
+ * One fact alone runs as itself (nothing to gain from a script) unless a head rides with it; several run as one
+ * batch script (the head, when given, first), a secret one
  * in the foreground (its output never goes to a file on the host) and hiding the batch's output from logs; the
  * one with stdin (prefetch lets one in) in the foreground too, the batch's stdin its own.
  */
-function readAll(facts: readonly Fact<unknown>[], become: boolean | undefined, run: Run): Promise<ExecResult[]> {
+function readAll(facts: readonly Fact<unknown>[], become: boolean | undefined, run: Run, head?: BatchHead): Promise<ExecResult[]> {
   const stdinAt = facts.findIndex((f) => f.stdin !== undefined);
   const stdin = stdinAt < 0 ? undefined : facts[stdinAt].stdin;
   const opts = { nothrow: true, become, secretOutput: facts.some((f) => f.secret || f.stdin !== undefined), stdin };
-  if (facts.length === 1) return run(facts[0].command, opts).then((r) => [r]);
+  if (facts.length === 1 && !head) return run(facts[0].command, opts).then((r) => [r]);
   const nonce = newNonce();
   // The fact with stdin runs in the foreground (only the foreground has the batch's stdin), and first: it then
   // runs beside the background facts, which all start before it, instead of after those listed before it.
   const order = stdinAt < 0 ? [...facts.keys()] : [stdinAt, ...[...facts.keys()].filter((i) => i !== stdinAt)];
   const foreground = new Set(order.flatMap((i, at) => (facts[i].secret || i === stdinAt ? [at] : [])));
-  const script = batchScript(order.map((i) => facts[i].command), nonce, { foreground, stdin: stdinAt < 0 ? undefined : 0 });
+  const script = batchScript(order.map((i) => facts[i].command), nonce, { foreground, stdin: stdinAt < 0 ? undefined : 0, head: head?.command });
   return run(script, opts).then((r) => {
-    const parsed = parseBatch(r, facts.length, nonce);
+    let rest = r;
+    if (head) {
+      const answer = parseHead(r, nonce);
+      head.accept(answer.head);
+      if (!answer.rest) throw new FactBatchError(`the head of the batch exited ${answer.head.code}: no fact was read`);
+      rest = answer.rest;
+    }
+    const parsed = parseBatch(rest, facts.length, nonce);
     const results: ExecResult[] = [];
     order.forEach((i, at) => (results[i] = parsed[at]));
     return results;

@@ -64,22 +64,27 @@ export function writeJsonReport(file: string, summary: RunSummary): void {
 
 export const runStamp = (d = new Date()): string => d.toISOString().replace(/[:.]/g, '-');
 
-/** Writes `<dir>/<host>.log` (0600, dir 0700): every command, exit code and output, already redacted. */
+/**
+ * Writes `<dir>/<host>.log` (0600, dir 0700): every command, exit code and output, already redacted. The dir is
+ * made with the first line (a run refused before it started, its lock held elsewhere, leaves none).
+ */
 export function runLog(dir: string): Listener {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
   const opened = new Set<string>();
   const write = (host: string, text: string) => {
     const file = join(dir, `${host.replace(/[^A-Za-z0-9_.-]/g, '_')}.log`);
     if (!opened.has(file)) {
+      if (!opened.size) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        chmodSync(dir, 0o700);
+      }
       writeFileSync(file, '', { mode: 0o600, flag: 'a' });
       chmodSync(file, 0o600);
       opened.add(file);
     }
     appendFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
   };
-  const time = () => new Date().toISOString();
   return (e: RunEvent) => {
+    const time = () => e.at ?? new Date().toISOString();
     switch (e.type) {
       case 'node:start':
         return write(e.host, `${time()} == play ${e.play}`);

@@ -1,6 +1,8 @@
 // Runs a playbook as a dependency graph over (play, host) nodes: every node starts as soon as what it
 // waits for is done; a failed or unreachable host stops its own later plays and whatever needs it.
 // Run-once work goes to the first host still alive (play-shared.ts). Once interrupted, no node or step starts.
+// Before any node: every host's first batched read (the facts of all its plays, the run lock taken at its head),
+// then the lock on every host that read did not lock; the run starts (run:start) only once all hold it.
 import pLimit from 'p-limit';
 import { makeContext, type ContextDeps } from './context.ts';
 import { errorMessage, UnreachableError } from './errors.ts';
@@ -13,6 +15,7 @@ import { Redactor } from './redact.ts';
 import { loadShell } from './remote-shell.ts';
 import { runStep } from './step.ts';
 import type { TransportFactory } from './connections.ts';
+import { LockHeldError, type RunLock } from './lock.ts';
 import type { Fact, Host, Inventory, Playbook, StepResult } from './types.ts';
 
 /** One object for every role without defaults: a host's merged vars are kept per defaults object (lib/context.ts). */
@@ -35,6 +38,12 @@ export interface RunDeps {
   close?: () => Promise<void>;
   /** Set by the CLI's signal handlers: stop starting work, and what steps hold down (ctx.hold) lives here. */
   interrupt?: Interrupt;
+  /**
+   * The run lock (none in --check): taken at the head of each host's first read, then wherever that did not take
+   * it, before any step starts; held anywhere, runPlaybook throws its LockHeldError and nothing has started.
+   * `transports` is then the lock's (a host reached later is locked on first contact).
+   */
+  lock?: Pick<RunLock, 'head' | 'connect' | 'acquire'>;
 }
 
 interface Outcome {
@@ -57,7 +66,11 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   for (const host of deps.inventory.hosts.values()) redactor.addFromVars(host.vars);
   for (const p of playbook.plays) redactor.addFromVars(p.role.defaults ?? {});
   const listeners = deps.listeners ?? [];
+  // The first reads' events wait here, stamped, until the run holds its lock and starts: a run refused by a lock
+  // tells nothing but its error.
+  let held: RunEvent[] | undefined = [];
   const emit = (event: RunEvent) => {
+    if (held) return void held.push({ ...event, at: new Date().toISOString() });
     const clean = redactor.redactDeep(event);
     if (clean.type === 'warning') noteWarning((summary.warnings ??= []), clean);
     for (const l of listeners) {
@@ -182,9 +195,14 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
       }
     });
   };
+  /** Hosts whose first read (firstReads) was made, until their first node starts. */
+  const firstRead = new Set<string>();
   const prefetchFacts = async (node: Node) => {
     const facts = [...factsOf(node.play, node.host), ...laterFacts(node)];
-    if (!facts.length) return;
+    // The host's first node to start reads nothing when its first read was made: that read is current, or it
+    // failed and each step reads what it asks for alone (the same batch is not sent twice).
+    const covered = firstRead.delete(node.host.name);
+    if (!facts.length || covered) return;
     const ctx = contextFor(node.play, node.host, READ_FACTS);
     await ctxDeps.facts.prefetch(node.host.name, facts, ctx.run).catch((error) => {
       if (error instanceof UnreachableError) throw error;
@@ -192,11 +210,41 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     });
   };
 
+  /**
+   * Every host's first read, before any node: the facts of all its plays in one batch, the run lock's take at its
+   * head (lib/lock.ts). A read that fails is only logged (each step then reads what it asks for; an unreachable
+   * host is reported by its first node); a lock held elsewhere is left to `acquire`, which tells.
+   */
+  const firstReads = (hosts: Host[]) =>
+    Promise.all(
+      hosts.map((host) =>
+        forks(async () => {
+          const node = plan.nodes.find((n) => n.host === host)!;
+          let facts: Fact<unknown>[] = [];
+          try {
+            facts = [...factsOf(node.play, host), ...laterFacts(node)];
+          } catch {
+            // The node reports it as it starts.
+          }
+          const head = deps.lock?.head(host);
+          if (!facts.length && !head) return;
+          const ctx = contextFor(node.play, host, READ_FACTS, head && { ...ctxDeps, transports: deps.lock!.connect });
+          try {
+            await ctxDeps.facts.prefetch(host.name, facts, ctx.run, head);
+          } catch (error) {
+            if (error instanceof LockHeldError) return; // read nothing: if acquire then takes the lock, the node reads
+            if (!(error instanceof UnreachableError)) ctx.log(`facts read one by one: ${errorMessage(error)}`);
+          }
+          firstRead.add(host.name);
+        }),
+      ),
+    );
+
   /** The context of `step` of a play on a host: the steps', and the facts' read as the play starts there. */
-  const contextFor = (planned: PlannedPlay, host: Host, step: string) => {
+  const contextFor = (planned: PlannedPlay, host: Host, step: string, over: ContextDeps = ctxDeps) => {
     const self = { play: planned.play.name, host: host.name };
     const view = shared.get(self.play)!.view(step, host.name);
-    return makeContext(host, { ...self, step, origin: host.name, shared: view, defaults: planned.play.role.defaults ?? NO_DEFAULTS, resolveHost: (n) => hostNamed(deps.inventory, n) }, ctxDeps);
+    return makeContext(host, { ...self, step, origin: host.name, shared: view, defaults: planned.play.role.defaults ?? NO_DEFAULTS, resolveHost: (n) => hostNamed(deps.inventory, n) }, over);
   };
 
   const record = (result: StepResult) => {
@@ -206,8 +254,14 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     emit({ type: 'step:end', result: clean });
   };
 
-  emit({ type: 'run:start', playbook: playbook.name, check: !!opts.check, plays: plan.plays.map(describePlay) });
   try {
+    const hosts = [...new Set(plan.nodes.map((n) => n.host))];
+    await firstReads(hosts);
+    await deps.lock?.acquire(hosts, opts.forks);
+    const before = held;
+    held = undefined;
+    emit({ type: 'run:start', playbook: playbook.name, check: !!opts.check, plays: plan.plays.map(describePlay) });
+    for (const event of before) emit(event);
     for (const node of plan.nodes) outcomes.set(node, execute(node));
     await Promise.all(outcomes.values());
   } finally {

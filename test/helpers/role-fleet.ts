@@ -34,6 +34,14 @@ export function batchCommands(command: string): string[] | undefined {
   return facts.sort((a, b) => a.i - b.i).map((f) => f.command);
 }
 
+const HEAD = new RegExp(String.raw`^printf '%s head out\\n' "\$n"; \{ e=\$\(sh -c ${WORD} <\/dev\/null 2>&1`, 'm');
+
+/** The command at the head of a batch script (the run lock's take, lib/fact-batch.ts `head`), if it has one. */
+export const batchHead = (command: string): string | undefined => {
+  const m = NONCE.test(command) ? HEAD.exec(command) : null;
+  return m ? unquote(m[1]) : undefined;
+};
+
 const IN_CONTAINER = new RegExp(String.raw`^out=\$\(docker exec ((?:--env-file \S+ )?)(\S+) sh -c ${WORD} 2>\/dev\/null\)\n`);
 
 /**
@@ -65,7 +73,12 @@ export function batchAware(respond: Responder): Responder {
     const whole = answerEachUrl(respond, command, host, opts);
     const nonce = NONCE.exec(command)?.[1];
     if (whole || !nonce) return whole;
-    return batchAnswer(nonce, batchCommands(command)!.map((c) => answer(c, host, opts) ?? {}));
+    // A head runs first; the facts only when it exited 0 (lib/fact-batch.ts).
+    const headCommand = batchHead(command);
+    const head = headCommand === undefined ? undefined : { code: 0, stdout: '', stderr: '', ...answer(headCommand, host, opts) };
+    const headSection = head ? `${nonce} head out\n${head.stdout}\n${nonce} head err\n${head.stderr}\n${nonce} head rc ${head.code}\n` : '';
+    if (head && head.code !== 0) return { stdout: headSection };
+    return { stdout: headSection + batchAnswer(nonce, batchCommands(command)!.map((c) => answer(c, host, opts) ?? {})).stdout };
   };
   return answer;
 }

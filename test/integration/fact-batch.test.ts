@@ -1,14 +1,17 @@
 // A role's facts over real sshd: one batched command per host when the role starts, the steps' ctx.fact calls
-// run nothing more; as root through passwordless sudo and through sudo with a password (stdin).
-import { readFileSync } from 'node:fs';
+// run nothing more; as root through passwordless sudo and through sudo with a password (stdin). The run lock
+// taken at the head of that batch, and a run refused by a held lock before anything starts.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connections } from '../../lib/connections.ts';
 import type { RunEvent } from '../../lib/events.ts';
 import { ensureFile } from '../../lib/files.ts';
 import { loadInventory } from '../../lib/inventory.ts';
+import { LockHeldError, RunLock } from '../../lib/lock.ts';
 import { runPlaybook } from '../../lib/runner.ts';
 import { defineFact, definePlaybook, defineRole, defineStep, type Play } from '../../lib/types.ts';
-import { BECOME_PASSWORD, labWorkspace, PASS_USER, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
+import { BECOME_PASSWORD, labInventory, labWorkspace, PASS_USER, startSshdLab, type SshdLab } from '../helpers/sshd.ts';
 
 let lab: SshdLab;
 beforeAll(async () => {
@@ -111,5 +114,69 @@ describe('a role with facts on two sshd hosts', () => {
     } finally {
       await lab.start(['h61']);
     }
+  });
+});
+
+describe('the run lock at the head of the first read (sshd, sudo with and without a password)', () => {
+  const owner = 'gatewright test run by me@here (pid 1) since 2026-12-01T00:00:00.000Z';
+  const other = 'gatewright site run by ops@elsewhere (pid 9) since 2026-12-01T00:00:00.000Z';
+  /** A step that sees, from the controller (the hosts are this machine), whether each host's lock is there. */
+  const seen: Record<string, boolean> = {};
+  const lockFile = (ws: { root: string }, host: string) => join(ws.root, `${host}.lock`);
+  const checker = (ws: { root: string }) =>
+    defineRole({
+      name: 'checker',
+      facts: [rootUid], // a root fact: the take rides its batch (a user fact would be a second command)
+      steps: [defineStep({ name: 'lock there', plan: async (ctx) => ((seen[ctx.host.name] = existsSync(lockFile(ws, ctx.host.name))), []) })],
+    });
+
+  async function locked(prepare: (ws: { root: string }) => void = () => undefined) {
+    const ws = labWorkspace(lab, { hostVars: { h60: {}, h61: { ansible_user: PASS_USER, ansible_become_password: BECOME_PASSWORD } } });
+    const hostVars = { h60: { gatewright_lock_file: lockFile(ws, 'h60') }, h61: { ansible_user: PASS_USER, ansible_become_password: BECOME_PASSWORD, gatewright_lock_file: lockFile(ws, 'h61') } };
+    writeFileSync(ws.inventory, labInventory(lab, { hostVars }));
+    prepare(ws);
+    const inventory = loadInventory(ws.inventory);
+    const connections = new Connections({ knownHostsFile: lab.knownHostsFile, acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 1 });
+    const lock = new RunLock(connections.get, { owner });
+    const events: RunEvent[] = [];
+    const playbook = definePlaybook({ name: 'locked', description: '', plays: [{ name: 'check', hosts: 'all', role: checker(ws) }] });
+    const outcome = await runPlaybook(playbook, {}, {
+      inventory,
+      transports: lock.transports,
+      lock,
+      listeners: [(e) => events.push(e)],
+      close: async () => {
+        await lock.release();
+        await connections.closeAll();
+      },
+    }).then(
+      (summary) => ({ summary, error: undefined }),
+      (error: unknown) => ({ summary: undefined, error }),
+    );
+    return { ...outcome, events, ws };
+  }
+
+  it('takes the lock in the batch: one command per host, the lock there while the steps run, gone after', async () => {
+    const { summary, events, ws } = await locked();
+    expect(summary?.exitCode).toBe(0);
+    for (const host of ['h60', 'h61']) {
+      const commands = events.flatMap((e) => (e.type === 'command' && e.host === host ? [e.command] : []));
+      expect(commands).toHaveLength(1);
+      expect(commands[0]).toContain('gwfacts-');
+      expect(commands[0]).toContain('set -C');
+      expect(seen[host]).toBe(true);
+      expect(existsSync(lockFile(ws, host))).toBe(false);
+    }
+  });
+
+  it('held on one host: refused before anything starts (LockHeldError, no event told), the other host released', async () => {
+    for (const h of Object.keys(seen)) delete seen[h];
+    const { error, events, ws } = await locked((w) => writeFileSync(lockFile(w, 'h61'), `${other}\n`));
+    expect(error).toBeInstanceOf(LockHeldError);
+    expect((error as Error).message).toContain(`h61: ${other}`);
+    expect(events).toEqual([]);
+    expect(seen).toEqual({});
+    expect(existsSync(lockFile(ws, 'h60'))).toBe(false);
+    expect(readFileSync(lockFile(ws, 'h61'), 'utf8')).toBe(`${other}\n`);
   });
 });

@@ -1,6 +1,8 @@
 // The roles' floor replays each host's first batch as a run's log holds it: the script exactly, nothing after.
 import { describe, expect, it } from 'vitest';
-import { firstBatch, handRead } from '../../bench/floor.ts';
+import { firstBatch, handRead, withoutHead } from '../../bench/floor.ts';
+import { batchScript } from '../../lib/fact-batch.ts';
+import { takeLockCmd } from '../../lib/lock.ts';
 import { fakeInventory } from '../helpers/fake-transport.ts';
 
 const LOG = [
@@ -19,6 +21,13 @@ const LOG = [
 describe('firstBatch', () => {
   it('takes the first batch script of the log, its lines as they were sent, and stops at its exit line', () => {
     expect(firstBatch(LOG)).toBe(["n=gwfacts-6c29", 'd=$(umask 077 && mktemp -d)', "  ( sh -c 'echo a' ) & p0=$!", "printf '%s end\\n' \"$n\""].join('\n'));
+  });
+
+  it("leaves out the batch's head: replayed, the run lock's take would lock the host for a run that has ended", () => {
+    const script = batchScript(['echo a'], 'gwfacts-6c29', { head: takeLockCmd('gatewright site run by me@here (pid 1) since 2026-12-01T00:00:00.000Z') });
+    const log = `2026-11-30T21:53:50.584Z preflight $ ${script}\n    exit 0 in 1.1 s`;
+    expect(firstBatch(log)).toBe(batchScript(['echo a'], 'gwfacts-6c29'));
+    expect(() => withoutHead("n=x\nprintf '%s head out\\n' \"$n\"; echo")).toThrow(/without the check/);
   });
 
   it('a log without a batch (a host that read nothing): undefined, and that host reads nothing in the floor', () => {

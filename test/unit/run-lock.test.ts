@@ -1,18 +1,25 @@
-// The per-host run lock: the shell that takes and releases it (run for real on a temp file), and RunLock over
-// a scripted fleet (refused, broken, released).
-import { execFileSync } from 'node:child_process';
+// The per-host run lock: the shell that takes and releases it (run for real on a temp file), RunLock over a
+// scripted fleet (refused, broken, released), and the run taking it at the head of each host's first read.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lib/errors.ts';
-import { LOCK_FILE, LockHeldError, lockOwner, parseTake, releaseLockCmd, RunLock, takeLockCmd } from '../../lib/lock.ts';
+import { HELD_EXIT, LOCK_FILE, LockHeldError, lockOwner, parseTake, releaseLockCmd, RunLock, takeLockCmd } from '../../lib/lock.ts';
 import { runPlaybook } from '../../lib/runner.ts';
-import { definePlaybook, defineRole, defineStep } from '../../lib/types.ts';
+import { defineFact, definePlaybook, defineRole, defineStep } from '../../lib/types.ts';
 import { rollingChange } from '../../ops/lb-drain.ts';
 import { fakeFleet, fakeInventory, type Responder } from '../helpers/fake-transport.ts';
+import { batchAware, batchHead } from '../helpers/role-fleet.ts';
 
-const sh = (command: string) => execFileSync('sh', ['-c', command], { encoding: 'utf8' });
+/** stdout of `command` under sh; `code` collects the exit codes. */
+const codes: number[] = [];
+const sh = (command: string) => {
+  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
+  codes.push(r.status ?? -1);
+  return r.stdout;
+};
 
 describe('lock commands (dash/sh on a temp file)', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'gw-lock-')), 'gatewright.lock');
@@ -28,6 +35,8 @@ describe('lock commands (dash/sh on a temp file)', () => {
     expect(parseTake(sh(takeLockCmd(B, true, file)))).toEqual({ taken: true, broke: A });
     sh(releaseLockCmd(B, file));
     expect(parseTake(sh(takeLockCmd(A, false, file)))).toEqual({ taken: true });
+    // Held exits HELD_EXIT (a batch it heads reads nothing); taken, 0.
+    expect(codes).toEqual([0, HELD_EXIT, 0, 0, HELD_EXIT, 0, 0, 0]);
   });
 
   it('quotes the owner and defaults to the root-only /run path', () => {
@@ -127,5 +136,70 @@ describe('two runs and one LB', () => {
     expect(changed).toBe(false);
     expect(summary.exitCode).toBe(2);
     expect(summary.errors[0].message).toContain(`lb1: ${holder}`);
+  });
+});
+
+describe("the lock taken at the head of each host's first read", () => {
+  const inventory = fakeInventory({ gateway: ['g1', 'g2'] });
+  const holder = 'gatewright site run by ops@other (pid 9) since 2026-11-30T12:00:00.000Z';
+  const version = defineFact({ name: 'version', become: true, command: 'cat /etc/version', parse: (r) => r.stdout.trim() });
+  let stepRan: string[] = [];
+  const playbook = definePlaybook({
+    name: 'gw',
+    description: '',
+    plays: [{ name: 'gw', hosts: 'all', role: defineRole({ name: 'gw', facts: [version], steps: [defineStep({ name: 'uses it', plan: async (ctx) => (stepRan.push(`${ctx.host.name} ${await ctx.fact(version)}`), []) })] }) }],
+  });
+  const run = async (respond: Responder, opts: { breakLock?: boolean } = {}) => {
+    stepRan = [];
+    const fleet = fakeFleet(batchAware(respond));
+    const broken: string[] = [];
+    const lock = new RunLock(fleet.factory, { owner: 'me', breakLock: opts.breakLock, onBroken: (h, who) => broken.push(`${h}: ${who}`) });
+    const events: string[] = [];
+    const summary = await runPlaybook(playbook, {}, { inventory, transports: lock.transports, lock, listeners: [(e) => events.push(e.type)], close: async () => void (await lock.release()) }).catch((e: unknown) => e);
+    return { summary, fleet, broken, events, commands: (h: string) => fleet.transports.get(h)?.commands ?? [] };
+  };
+  // The take alone (a batch holds it too, at its head: that is answered part by part).
+  const lockAnswer = (held: string[]): Responder => (cmd, host) => {
+    if (cmd.startsWith('f=') && cmd.includes('set -C')) return held.includes(host) ? { code: HELD_EXIT, stdout: `lock: held\n${holder}\n` } : { stdout: 'lock: taken\n' };
+    if (cmd === 'cat /etc/version') return { stdout: `v-${host}\n` };
+    return undefined;
+  };
+
+  it('one command per host: the batch, the take at its head; then the release', async () => {
+    const { summary, commands } = await run(lockAnswer([]));
+    expect((summary as { exitCode: number }).exitCode).toBe(0);
+    expect(stepRan.sort()).toEqual(['g1 v-g1', 'g2 v-g2']);
+    for (const h of ['g1', 'g2']) {
+      expect(commands(h), commands(h).join('\n---\n')).toHaveLength(2);
+      expect(batchHead(commands(h)[0])).toBe(takeLockCmd('me'));
+      expect(commands(h)[1]).toBe(releaseLockCmd('me'));
+    }
+  });
+
+  it('held on a host: LockHeldError before anything starts (no event told, no step), the host that took it released', async () => {
+    const { summary, events, commands } = await run(lockAnswer(['g2']));
+    expect(summary).toBeInstanceOf(LockHeldError);
+    expect((summary as Error).message).toContain(`g2: ${holder}`);
+    expect(events).toEqual([]);
+    expect(stepRan).toEqual([]);
+    expect(commands('g1').at(-1)).toBe(releaseLockCmd('me'));
+    // g2: the head said held (no fact read), and acquire asked once more alone; never released: not ours.
+    expect(commands('g2')).toEqual([expect.stringContaining('gwfacts-'), takeLockCmd('me')]);
+  });
+
+  it('a first read that did not complete leaves the take to acquire, alone; each step then reads its fact alone', async () => {
+    const cut: Responder = (cmd, host, opts) => (host === 'g2' && cmd.includes('gwfacts-') ? { code: 1, stderr: 'sudo: a password is required' } : lockAnswer([])(cmd, host, opts));
+    const { summary, commands } = await run(cut);
+    expect((summary as { exitCode: number }).exitCode).toBe(0);
+    expect(commands('g2')).toEqual([expect.stringContaining('gwfacts-'), takeLockCmd('me'), 'cat /etc/version', releaseLockCmd('me')]);
+    expect(stepRan.sort()).toEqual(['g1 v-g1', 'g2 v-g2']);
+  });
+
+  it('--break-lock in the head: says whose lock it broke, and runs', async () => {
+    const breaking: Responder = (cmd, host, opts) => (cmd.startsWith('f=') && cmd.includes('broke:') && host === 'g1' ? { stdout: `broke: ${holder}\nlock: taken\n` } : lockAnswer([])(cmd, host, opts));
+    const { summary, broken, commands } = await run(breaking, { breakLock: true });
+    expect((summary as { exitCode: number }).exitCode).toBe(0);
+    expect(broken).toEqual([`g1: ${holder}`]);
+    expect(batchHead(commands('g1')[0])).toBe(takeLockCmd('me', true));
   });
 });

@@ -9,10 +9,10 @@ import { quote } from '../lib/shell.ts';
 export const ENGINE_SOCKET = '/var/run/docker.sock';
 export const API_MARK = 'gatewright-engine-api';
 
-/** True (exit 0) when an API read would reach the engine the docker CLI uses. */
+/** True (exit 0) when an API read would reach the engine the docker CLI uses (grep only where a CLI config exists). */
 const apiUsable = (socket: string) =>
   `[ -z "\${DOCKER_HOST:-}" ] && [ -z "\${DOCKER_CONTEXT:-}" ] && [ -S ${quote(socket)} ] && ` +
-  `! grep -qs '"currentContext"' "\${DOCKER_CONFIG:-$HOME/.docker}/config.json" && command -v curl >/dev/null 2>&1`;
+  `{ gwdc="\${DOCKER_CONFIG:-$HOME/.docker}/config.json"; [ ! -e "$gwdc" ] || ! grep -qs '"currentContext"' "$gwdc"; } && command -v curl >/dev/null 2>&1`;
 
 const curl = (socket: string, args: string) => `curl -sS --fail --max-time 20 --unix-socket ${quote(socket)} ${args} 2>/dev/null`;
 

@@ -2,6 +2,7 @@
 // host's problems at once; changes only what it is asked to: the firewall ports and SELinux mode.
 // Everything it looks at is read in one batched command per host (the role's facts); each check is a pure
 // function of those facts and the preflight_* thresholds (checks.ts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defineRole, defineStep, type Change, type StepContext } from '../../lib/types.ts';
 import { around } from '../../lib/change.ts';
 import { stackVars } from '../../vars/schema.ts';
@@ -14,7 +15,7 @@ import * as check from './checks.ts';
 import { checkStep, verdictStep } from './findings.ts';
 import { firewallWants, planFirewall, stackSources } from './firewall.ts';
 import { containersFact, firewallFact, listenersFact } from './network-facts.ts';
-import { claimedPorts, portConflicts } from './ports.ts';
+import { claimedPorts, portConflicts, UNKNOWN_HOLDER } from './ports.ts';
 import { planSelinux } from './selinux.ts';
 
 export default defineRole({
@@ -123,11 +124,24 @@ function firewallWanted(ctx: StepContext): true | string {
 
 const STACK_ONLY_NOTE = "etcd's and Prometheus' ports only to the inventory's hosts";
 
+/** How many times a port held by a process ss cannot name is read again, a second apart, before it counts. */
+export const UNNAMED_HOLDER_READS = 3;
+
+/**
+ * A listener whose holder ss cannot name is a process starting or exiting (dockerd bringing its containers back
+ * on a host just booted): unknown, so the ports are read again before that counts as a conflict.
+ */
 async function portsFree(ctx: StepContext): Promise<check.Finding[]> {
   const claims = ports(ctx);
-  const { available, listeners } = await ctx.fact(listenersFact);
-  const conflicts = portConflicts(claims, listeners, await ctx.fact(containersFact), stackVars(ctx).preflight_own_containers);
-  return check.checkPorts(available, conflicts, claims.map((c) => c.port));
+  for (let read = 1; ; read++) {
+    const fresh = read > 1;
+    const { available, listeners } = await ctx.fact(listenersFact, { fresh });
+    const conflicts = portConflicts(claims, listeners, await ctx.fact(containersFact, { fresh }), stackVars(ctx).preflight_own_containers);
+    const unnamed = conflicts.filter((c) => c.holders.includes(UNKNOWN_HOLDER)).map((c) => c.claim.port);
+    if (!unnamed.length || read > UNNAMED_HOLDER_READS) return check.checkPorts(available, conflicts, claims.map((c) => c.port));
+    ctx.log(`port ${unnamed.join(', ')}: held by a process ss cannot name yet; reading the ports again in 1 s`);
+    await sleep(1000);
+  }
 }
 
 /** The change, then a fresh read that proves it took (a converged host reads nothing twice). */

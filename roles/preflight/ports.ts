@@ -63,6 +63,9 @@ export interface PortConflict {
   holders: string[];
 }
 
+/** A listener ss shows without its process (one starting or exiting, or hidden from us). */
+export const UNKNOWN_HOLDER = 'unknown process';
+
 /** Claimed ports held by something that is not ours. */
 export function portConflicts(
   claims: PortClaim[],
@@ -85,7 +88,7 @@ export function portConflicts(
   for (const claim of claims) {
     const holders = listeners
       .filter((l) => l.port === claim.port)
-      .flatMap((l) => (l.holders.length ? l.holders : [{ process: 'unknown process', pid: 0 }]));
+      .flatMap((l) => (l.holders.length ? l.holders : [{ process: UNKNOWN_HOLDER, pid: 0 }]));
     if (holders.length === 0 || holders.some((h) => ours(h, claim.port))) continue;
     // One line per program (nginx's master and workers share the socket): its lowest pid names it.
     const first = new Map<string, Holder>();

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../../lib/types.ts';
-import preflight from '../../roles/preflight/index.ts';
+import preflight, { UNNAMED_HOLDER_READS } from '../../roles/preflight/index.ts';
 import { containersFact, firewallFact, listenersFact } from '../../roles/preflight/network-facts.ts';
 import { dockerFact } from '../../facts/docker.ts';
 import { haproxyFact, haproxyTooOld } from '../../facts/haproxy.ts';
@@ -187,6 +187,26 @@ describe('preflight: failures name the host and what could not be read; unknown 
     expect(summary.errors[0].message).toBe(
       'g1: port 80 (gateway_http_port) is in use by nginx (pid 77); port 443 (gateway_https_port) is in use by docker-proxy (pid 1343); port 9091 (gateway_prometheus_port) is in use by docker-proxy (pid 9991)',
     );
+  });
+
+  // ss shows a listener without its process while one starts or exits (dockerd bringing containers back at boot).
+  const unnamed443 = CONVERGED.listeners.replace(/users:\(\("docker-proxy",pid=1343,fd=4\)\)/, '');
+  it('a port whose holder ss cannot name yet is read again, fresh: named by then, it is ours and the host passes', async () => {
+    let listenerReads = 0;
+    const settling = (c: string): Answer => (c === listenersFact.command && ++listenerReads <= 2 ? { stdout: unnamed443 } : undefined);
+    const { summary, commands, step } = await run(CONVERGED, {}, settling);
+    expect(unnamed443).not.toContain('pid=1343');
+    expect(summary.exitCode).toBe(0);
+    expect(step('g1', 'ports of the host roles are free')).toMatchObject({ status: 'ok' });
+    // The batch, then two fresh reads of the listeners and the containers each (the second names the holder).
+    expect(commands('g1').filter((c) => c === listenersFact.command)).toHaveLength(2);
+    expect(commands('g1').filter((c) => c === containersFact.command)).toHaveLength(2);
+  });
+
+  it('a holder that stays unnamed fails the host after the reads again, saying so', async () => {
+    const { summary, commands } = await run(CONVERGED, {}, (c) => (c === listenersFact.command ? { stdout: unnamed443 } : undefined));
+    expect(summary.errors[0].message).toBe('g1: port 443 (gateway_https_port) is in use by unknown process');
+    expect(commands('g1').filter((c) => c === listenersFact.command)).toHaveLength(UNNAMED_HOLDER_READS);
   });
 
   it.each([

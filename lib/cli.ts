@@ -1,6 +1,7 @@
 // `npm run play <playbook> -- [flags]`: parse, validate, call the runner, exit code. Nothing else.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { helpText, parseCli, type CliOptions } from './args.ts';
 import { Connections } from './connections.ts';
 import { InputError } from './errors.ts';
@@ -57,8 +58,9 @@ export async function main(argv: string[], importPlaybook?: PlaybookImport): Pro
   const tree = process.stdout.isTTY && !opts.verbose ? import('./tree-view.ts') : undefined;
   tree?.catch(() => undefined); // awaited (and thrown) by renderer(); this only keeps it from being unhandled
   const { redactor, connections } = await connect(opts, keyring);
-  // The hosts connect now (a failure is the run's to report, on first use), while the tree loads.
-  for (const host of new Set(plan.nodes.map((n) => n.host))) connections.get(host).catch(() => undefined);
+  // The hosts connect now, --forks at a time (a failure is the run's to report, on first use), while the tree loads.
+  const connecting = pLimit(Math.max(1, opts.forks));
+  for (const host of new Set(plan.nodes.map((n) => n.host))) void connecting(() => connections.get(host)).catch(() => undefined);
   // --check changes nothing: it neither takes nor waits for the lock.
   const lock = opts.check
     ? undefined

@@ -135,6 +135,11 @@ export class RunLock {
       command: takeLockCmd(this.opts.owner, this.opts.breakLock, file),
       accept: (r) => {
         this.readTake(host, file, r);
+        if (this.released) {
+          // Taken after the run let its locks go (a forced exit during the first reads): give this one back too.
+          void this.base(host).then((t) => t.exec(releaseLockCmd(this.opts.owner, file), { become: true, nothrow: true, timeoutMs: TAKE_TIMEOUT_MS })).catch(() => undefined);
+          throw new Error(`${host.name}: the run lock was released (run interrupted): not reading it`);
+        }
         if (!this.locked.has(host.name)) this.locked.set(host.name, { host, transport: this.base(host) });
       },
     };

@@ -195,6 +195,18 @@ describe("the lock taken at the head of each host's first read", () => {
     expect(stepRan.sort()).toEqual(['g1 v-g1', 'g2 v-g2']);
   });
 
+  it('a take that answers after the run let its locks go (a forced exit) is given back at once', async () => {
+    const fleet = fakeFleet(lockAnswer([]));
+    const lock = new RunLock(fleet.factory, { owner: 'me' });
+    const g1 = inventory.hosts.get('g1')!;
+    const head = lock.head(g1)!;
+    await lock.release();
+    expect(() => head.accept({ code: 0, ok: true, stdout: 'lock: taken\n', stderr: '' })).toThrow(/released/);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(fleet.transports.get('g1')!.commands).toEqual([releaseLockCmd('me')]);
+    expect(lock.head(g1)).toBeUndefined();
+  });
+
   it('--break-lock in the head: says whose lock it broke, and runs', async () => {
     const breaking: Responder = (cmd, host, opts) => (cmd.startsWith('f=') && cmd.includes('broke:') && host === 'g1' ? { stdout: `broke: ${holder}\nlock: taken\n` } : lockAnswer([])(cmd, host, opts));
     const { summary, broken, commands } = await run(breaking, { breakLock: true });

@@ -171,21 +171,19 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
     return finish(node, { status: changed ? 'changed' : 'ok' }, undefined, t0);
   };
 
-  // The role's facts in one batched read as it starts on a host (in --check too: reads are allowed). A host's
-  // first read also takes the facts of every later play it is in: while nothing changes anywhere (a converged
-  // run) they stay current and those plays read nothing; after a change each play reads its own again
-  // (FactCache keeps the change count). A lost connection makes the host unreachable, as its first command
-  // would; any other failure is only logged, and each step then reads its facts alone (never taken as empty).
-  const readAhead = new Set<string>();
+  // The roles' facts in one batched read per host before any node (firstReads; in --check too: reads are allowed),
+  // those of every play the host is in: while nothing changes anywhere (a converged run) they stay current and no
+  // play reads again; after a change each play reads its own again as it starts (FactCache keeps the change
+  // count). A lost connection makes the host unreachable, as its first command would; any other failure is only
+  // logged, and each step then reads its facts alone (never taken as empty).
   const READ_FACTS = "read the role's facts";
   const factsOf = (planned: PlannedPlay, host: Host): readonly Fact<unknown>[] => {
     const role = planned.play.role;
     if (!role.facts || !planned.steps.length) return [];
     return typeof role.facts === 'function' ? role.facts(contextFor(planned, host, READ_FACTS)) : role.facts;
   };
+  /** The facts of the plays after `node`'s that its host is in; a play whose facts cannot be listed reports it as it starts. */
   const laterFacts = (node: Node): Fact<unknown>[] => {
-    if (readAhead.has(node.host.name)) return [];
-    readAhead.add(node.host.name);
     const later = plan.plays.slice(plan.plays.indexOf(node.play) + 1).filter((p) => p.runHosts.includes(node.host));
     return later.flatMap((p) => {
       try {
@@ -198,7 +196,7 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   /** Hosts whose first read (firstReads) was made, until their first node starts. */
   const firstRead = new Set<string>();
   const prefetchFacts = async (node: Node) => {
-    const facts = [...factsOf(node.play, node.host), ...laterFacts(node)];
+    const facts = factsOf(node.play, node.host);
     // The host's first node to start reads nothing when its first read was made: that read is current, or it
     // failed and each step reads what it asks for alone (the same batch is not sent twice).
     const covered = firstRead.delete(node.host.name);
@@ -215,11 +213,11 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
    * head (lib/lock.ts). A read that fails is only logged (each step then reads what it asks for; an unreachable
    * host is reported by its first node); a lock held elsewhere is left to `acquire`, which tells.
    */
-  const firstReads = (hosts: Host[]) =>
+  const firstReads = (firstNodes: Iterable<Node>) =>
     Promise.all(
-      hosts.map((host) =>
+      [...firstNodes].map((node) =>
         forks(async () => {
-          const node = plan.nodes.find((n) => n.host === host)!;
+          const host = node.host;
           let facts: Fact<unknown>[] = [];
           try {
             facts = [...factsOf(node.play, host), ...laterFacts(node)];
@@ -255,9 +253,11 @@ export async function runPlaybook(playbook: Playbook, opts: RunOptions, deps: Ru
   };
 
   try {
-    const hosts = [...new Set(plan.nodes.map((n) => n.host))];
-    await firstReads(hosts);
-    await deps.lock?.acquire(hosts, opts.forks);
+    // Each host's first node in the plan: its play is where the host's first read is told.
+    const firstNodes = new Map<Host, Node>();
+    for (const node of plan.nodes) if (!firstNodes.has(node.host)) firstNodes.set(node.host, node);
+    await firstReads(firstNodes.values());
+    await deps.lock?.acquire([...firstNodes.keys()], opts.forks);
     const before = held;
     held = undefined;
     emit({ type: 'run:start', playbook: playbook.name, check: !!opts.check, plays: plan.plays.map(describePlay) });

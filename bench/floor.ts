@@ -2,6 +2,7 @@
 // One SSH connection per host, all hosts in parallel, one batched read each, then etcd health and the guide's
 // /get through the LB. The read is either written by hand (everything a converged check must look at on the host,
 // each part the cheapest way) or the roles' own batch as a converged run sent it.
+import { HEAD_CHECK } from '../lib/fact-batch.ts';
 import { Connections } from '../lib/connections.ts';
 import type { Inventory } from '../lib/types.ts';
 
@@ -117,7 +118,7 @@ export function withoutHead(script: string): string {
   const lines = script.split('\n');
   const start = lines.findIndex((l) => l.startsWith("printf '%s head out"));
   if (start < 0) return script;
-  const end = lines.indexOf('[ "${e##* }" = 0 ] || exit 0', start);
+  const end = lines.indexOf(HEAD_CHECK, start);
   if (end < 0) throw new Error('a batch head without the check that ends it');
   return [...lines.slice(0, start), ...lines.slice(end + 1)].join('\n');
 }

@@ -38,6 +38,7 @@ export function engineListInspectCmd(listPath: string, cli: string, socket = ENG
     `{ echo "the engine API could not inspect container $id" >&2; exit 1; }; done; else ${cli}; fi`
   );
 }
+
 /**
  * The running engine's version (the `Server: Docker/<version>` header every API answer carries: `/_ping` is the
  * engine's cheapest call; only from a 200), else `docker version`'s; empty when no engine answers.
@@ -47,8 +48,14 @@ export const serverVersionCmd = (socket = ENGINE_SOCKET): string =>
   `printf '%s\\n' "$h" | tr -d '\\r' | sed -n 's|^Server: Docker/\\([^ ]*\\).*|\\1|p'; fi); ` +
   `[ -n "$s" ] || s=$(docker version --format '{{.Server.Version}}' 2>/dev/null)`;
 
-/** The API's JSON when `stdout` is an API answer (API_MARK first), else undefined: the CLI answered. */
+/** What follows API_MARK's line when `stdout` is an API answer (the mark alone: nothing), else undefined: the CLI answered. */
+export function apiBody(stdout: string): string | undefined {
+  if (stdout === API_MARK) return '';
+  return stdout.startsWith(`${API_MARK}\n`) ? stdout.slice(API_MARK.length + 1) : undefined;
+}
+
+/** The API's JSON when `stdout` is an API answer, else undefined: the CLI answered. */
 export function apiAnswer(stdout: string): unknown {
-  if (!stdout.startsWith(`${API_MARK}\n`)) return undefined;
-  return JSON.parse(stdout.slice(API_MARK.length + 1));
+  const body = apiBody(stdout);
+  return body === undefined ? undefined : JSON.parse(body);
 }

@@ -38,6 +38,9 @@ export interface BatchOptions {
   head?: string;
 }
 
+/** The line after the head's: the batch ends there unless the head exited 0. */
+export const HEAD_CHECK = '[ "${e##* }" = 0 ] || exit 0';
+
 /** The foreground form: stdout straight to the batch's (fd 3), stderr captured, then the section's tail. */
 const foregroundLines = (label: string, command: string, stdin: boolean): string =>
   `printf '%s ${label} out\\n' "$n"; ` +
@@ -62,7 +65,7 @@ export function batchScript(commands: readonly string[], nonce: string, opts: Ba
   const foreground = (i: number) => opts.foreground?.has(i) ?? false;
   const background = commands.some((_, i) => !foreground(i));
   const lines = [`n=${nonce}`];
-  if (opts.head !== undefined) lines.push(foregroundLines('head', opts.head, false), `[ "\${e##* }" = 0 ] || exit 0`);
+  if (opts.head !== undefined) lines.push(foregroundLines('head', opts.head, false), HEAD_CHECK);
   if (background) {
     lines.push(
       `d=$(umask 077 && mktemp -d "\${TMPDIR:-/tmp}/gwfacts.XXXXXX") || exit 1`,

@@ -1,6 +1,6 @@
 // Pure builders for the docker and bundle commands the stack roles run on hosts, and parsers of
 // their output. Tested by exact strings (test/unit/bundle-commands.test.ts, compose-commands.test.ts).
-import { API_MARK, apiAnswer, engineGetCmd, engineListInspectCmd } from '../facts/engine-api.ts';
+import { apiAnswer, apiBody, engineGetCmd, engineListInspectCmd } from '../facts/engine-api.ts';
 import { raw, sh } from '../lib/shell.ts';
 import { statMemoCmd } from '../lib/stat-memo.ts';
 import type { ServiceContainer } from './compose.ts';
@@ -184,10 +184,10 @@ interface ApiInspect {
 
 /** The API's inspect objects (API_MARK first, one per line), or the CLI's SERVICE_JSON lines. */
 export function parseServiceContainers(stdout: string): ServiceContainer[] {
-  const lines = stdout.split('\n');
-  const api = lines[0] === API_MARK;
-  return lines
-    .slice(api ? 1 : 0)
+  const body = apiBody(stdout);
+  const api = body !== undefined;
+  return (body ?? stdout)
+    .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
     .map((line) => {
